@@ -1,0 +1,229 @@
+/**
+ * The acceptor: OTLP/HTTP on uWebSockets.js, on the main thread, never blocking.
+ *
+ * For POST /v1/traces and /v1/logs it checks the headers (415, 400, 413 answered before any body
+ * is read), collects the body within the size limit and the receive budget, hands it to the
+ * pipeline (which refuses at once when a ring is full) and answers with the outcome. Everything
+ * else gets 404, or 405 on an OTLP path with another method. Routes beyond OTLP (metrics,
+ * health, query API) register through `extraRoutes`.
+ */
+import dns from 'node:dns/promises';
+import { GlustError } from '../errors.js';
+import type { BodyEncoding } from '../otlp/decode.js';
+import { type BodyFormat, SIGNALS, type Signal } from '../otlp/signals.js';
+import type { Outcome, Pipeline } from '../pipeline.js';
+import { CONTENT_TYPE, parseContentEncoding, parseContentType } from './content.js';
+import { type Reply, errorReply, statusLine } from './respond.js';
+import { type HttpRequest, type HttpResponse, type LoadedUws, type TemplatedApp, type us_listen_socket, listenExclusive } from './uws.js';
+
+export interface AcceptorOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxBodyBytes: number;
+  readonly receiveBudgetBytes: number;
+}
+
+/** Per-request observations, for metrics. */
+export interface AcceptorObserver {
+  onReply?(signal: Signal | null, status: number, seconds: number, code: string | null): void;
+}
+
+/** Per-request state shared by the callbacks of one request. */
+export interface RequestState {
+  /** The client went away, or the reply was sent: nothing more may touch `res`. */
+  aborted: boolean;
+  /** Cleanup to run if the client goes away first. */
+  onAbort?: () => void;
+}
+
+/** Send a reply unless the client went away. Corked: status, headers and body in one write. */
+export function send(res: HttpResponse, state: RequestState, reply: Reply, closeConnection = false): void {
+  if (state.aborted) return;
+  state.aborted = true; // a response is sent once
+  res.cork(() => {
+    res.writeStatus(statusLine(reply.status));
+    for (const [k, v] of reply.headers) res.writeHeader(k, v);
+    res.end(reply.body, closeConnection);
+  });
+}
+
+export class Acceptor {
+  private readonly listenSockets: us_listen_socket[] = [];
+  private receivingBytes = 0;
+  /** Bound addresses, "host:port". */
+  readonly addresses: string[] = [];
+  port = 0;
+
+  constructor(
+    private readonly loaded: LoadedUws,
+    private readonly app: TemplatedApp,
+    private readonly pipeline: Pipeline,
+    private readonly options: AcceptorOptions,
+    private readonly observer: AcceptorObserver = {},
+  ) {
+    for (const signal of SIGNALS) {
+      app.post(signal.path, (res, req) => this.handleExport(signal, res, req));
+      app.any(signal.path, (res) => {
+        const err = new GlustError('GLUST_ERR_HTTP_METHOD_NOT_ALLOWED', `${signal.path} accepts POST only`);
+        this.reply(res, { aborted: false }, signal, performance.now(), errorReply(err, 'json', [['Allow', 'POST']]));
+      });
+    }
+  }
+
+  /** Register the catch-all 404 last, after every other route. */
+  finishRoutes(): void {
+    this.app.any('/*', (res, req) => {
+      const err = new GlustError('GLUST_ERR_HTTP_NOT_FOUND', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`);
+      this.reply(res, { aborted: false }, null, performance.now(), errorReply(err, 'json'));
+    });
+  }
+
+  private reply(res: HttpResponse, state: RequestState, signal: Signal | null, started: number, reply: Reply, close = false): void {
+    send(res, state, reply, close);
+    this.observer.onReply?.(signal, reply.status, (performance.now() - started) / 1000, reply.code ?? null);
+  }
+
+  private handleExport(signal: Signal, res: HttpResponse, req: HttpRequest): void {
+    const started = performance.now();
+    const state: RequestState = { aborted: false };
+    res.onAborted(() => {
+      state.aborted = true;
+      state.onAbort?.();
+    });
+    // Headers must be read now: uWS reuses the request object once this handler returns.
+    const contentType = req.getHeader('content-type');
+    const contentEncoding = req.getHeader('content-encoding');
+    const contentLength = req.getHeader('content-length');
+
+    const format = parseContentType(contentType);
+    if (!format) {
+      const err = new GlustError('GLUST_ERR_HTTP_CONTENT_TYPE', `Content-Type '${contentType}' is not supported; send application/x-protobuf or application/json`);
+      return this.reply(res, state, signal, started, errorReply(err, 'json'), true);
+    }
+    const encoding = parseContentEncoding(contentEncoding);
+    if (!encoding) {
+      const err = new GlustError('GLUST_ERR_HTTP_CONTENT_ENCODING', `Content-Encoding '${contentEncoding}' is not supported; send gzip, deflate or none`);
+      return this.reply(res, state, signal, started, errorReply(err, format), true);
+    }
+    const declared = contentLength === '' ? -1 : Number(contentLength);
+    if (declared > this.options.maxBodyBytes) {
+      return this.reply(res, state, signal, started, errorReply(tooLarge(declared, this.options.maxBodyBytes), format), true);
+    }
+    this.collectBody(res, state, declared, (chunks, length) => {
+      this.submit(res, state, signal, format, encoding, chunks, length, started);
+    }, (err) => this.reply(res, state, signal, started, errorReply(err, format), true));
+  }
+
+  /**
+   * Gather the body. uWS hands chunks that are only valid during the callback, so each is
+   * copied; a body in one chunk is copied once more, straight into the ring, by submit().
+   */
+  private collectBody(
+    res: HttpResponse,
+    state: RequestState,
+    declared: number,
+    done: (chunks: Uint8Array[], length: number) => void,
+    fail: (err: GlustError) => void,
+  ): void {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    let reserved = 0;
+    const max = this.options.maxBodyBytes;
+    const unreserve = () => {
+      this.receivingBytes -= reserved;
+      reserved = 0;
+    };
+    state.onAbort = unreserve;
+    res.onData((ab, isLast) => {
+      if (state.aborted) return;
+      if (isLast && length === 0) {
+        // The whole body in one chunk (the common case): no budget needed and no copy here,
+        // because done() → submit() copies it into the ring before this callback returns,
+        // while uWS's buffer is still valid.
+        if (ab.byteLength > max) return fail(tooLarge(ab.byteLength, max));
+        return done([new Uint8Array(ab)], ab.byteLength);
+      }
+      length += ab.byteLength;
+      if (length > max) {
+        unreserve();
+        return fail(tooLarge(length, max));
+      }
+      // Bytes held while a body trickles in count against a global budget, so slow clients
+      // cannot make the heap grow without bound.
+      const want = Math.max(length, declared) - reserved;
+      if (want > 0) {
+        if (this.receivingBytes + want > this.options.receiveBudgetBytes) {
+          unreserve();
+          return fail(new GlustError('GLUST_ERR_OVERLOAD_RECEIVE_BUDGET'));
+        }
+        this.receivingBytes += want;
+        reserved += want;
+      }
+      chunks.push(new Uint8Array(ab.slice(0)));
+      if (isLast) {
+        done(chunks, length);
+        unreserve();
+      }
+    });
+  }
+
+  private submit(
+    res: HttpResponse,
+    state: RequestState,
+    signal: Signal,
+    format: BodyFormat,
+    encoding: BodyEncoding,
+    chunks: Uint8Array[],
+    length: number,
+    started: number,
+  ): void {
+    const outcome = this.pipeline.submit({ signal, format, encoding, chunks, length });
+    if (outcome instanceof Promise) {
+      outcome.then((o) => this.reply(res, state, signal, started, outcomeReply(signal, format, o)));
+    } else {
+      this.reply(res, state, signal, started, outcomeReply(signal, format, outcome));
+    }
+  }
+
+  async listen(): Promise<void> {
+    const { uws } = this.loaded;
+    const hosts = await resolveListenHosts(this.options.host);
+    let port = this.options.port;
+    for (const host of hosts) {
+      const socket = await listenExclusive(this.loaded, this.app, host, port);
+      if (!socket) {
+        this.close();
+        throw new GlustError('GLUST_ERR_LISTEN_FAILED', `could not listen on ${host}:${port} (in use, or not an address of this machine)`);
+      }
+      port = uws.us_socket_local_port(socket);
+      this.listenSockets.push(socket);
+      this.addresses.push(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    }
+    this.port = port;
+  }
+
+  /** Stop accepting connections (requests on open connections still get answers). */
+  close(): void {
+    for (const s of this.listenSockets.splice(0)) this.loaded.uws.us_listen_socket_close(s);
+  }
+}
+
+function tooLarge(bytes: number, max: number): GlustError {
+  return new GlustError('GLUST_ERR_HTTP_BODY_TOO_LARGE', `request body of ${bytes} bytes exceeds the limit of ${max} bytes`);
+}
+
+function outcomeReply(signal: Signal, format: BodyFormat, outcome: Outcome): Reply {
+  if (!outcome.ok) return errorReply(outcome.error, format);
+  return {
+    status: 200,
+    headers: [['Content-Type', CONTENT_TYPE[format]]],
+    body: signal.encodeResponse(outcome.rejected, outcome.message, format),
+  };
+}
+
+/** "localhost" means every loopback address it resolves to; other names resolve once. */
+async function resolveListenHosts(host: string): Promise<string[]> {
+  if (host === '0.0.0.0' || host === '::' || /^[\d.]+$/.test(host) || host.includes(':')) return [host];
+  const found = await dns.lookup(host, { all: true });
+  return [...new Set(found.map((a) => a.address))];
+}

@@ -1,0 +1,161 @@
+/**
+ * Server configuration: embedded defaults, overridden by environment variables (GLUST_*),
+ * overridden by command-line flags. One table lists every setting, so `glust serve --help`,
+ * the README and the parser cannot drift apart.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { GlustError } from './errors.js';
+import { DEFAULT_LIMITS, type Limits } from './otlp/values.js';
+import { assertPowerOfTwo } from './ring/layout.js';
+
+export type AckMode = 'durable' | 'received';
+
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly workers: number;
+  readonly flushMs: number;
+  readonly maxBodyBytes: number;
+  readonly ack: AckMode;
+  readonly bodyRingBytes: number;
+  readonly batchRingBytes: number;
+  readonly receiveBudgetBytes: number;
+  readonly writerWaitMs: number;
+  readonly segmentBytes: number;
+  readonly maxPendingSegments: number;
+  readonly duckdbThreads: number;
+  readonly duckdbMemoryLimit: string;
+  readonly limits: Limits;
+}
+
+type Kind = 'int' | 'bytes' | 'string' | 'listen' | 'ack';
+
+interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly def: (cores: number) => string;
+}
+
+const MiB = 1024 * 1024;
+
+/** Every `glust serve` setting: flag, environment variable, default, meaning. */
+export const SETTINGS: readonly Setting[] = [
+  { flag: 'listen', env: 'GLUST_LISTEN', kind: 'listen', def: () => 'localhost:4318', help: 'HOST:PORT to serve OTLP/HTTP on (port 0 picks a free one)' },
+  { flag: 'data', env: 'GLUST_DATA', kind: 'string', def: () => './glust-data', help: 'data directory (Parquet, WAL)' },
+  { flag: 'workers', env: 'GLUST_WORKERS', kind: 'int', def: (c) => String(Math.max(1, c - 1)), help: 'decode/validate worker threads' },
+  { flag: 'flush-ms', env: 'GLUST_FLUSH_MS', kind: 'int', def: () => '2000', help: 'acknowledged data is in Parquet within this many ms' },
+  { flag: 'max-body-bytes', env: 'GLUST_MAX_BODY_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'largest request body, compressed and decompressed (413 past it)' },
+  { flag: 'ack', env: 'GLUST_ACK', kind: 'ack', def: () => 'durable', help: "'durable': answer 200 after fsync; 'received': after validation (faster, loses the last moments on a crash)" },
+  { flag: 'body-ring-bytes', env: 'GLUST_BODY_RING_BYTES', kind: 'bytes', def: () => String(128 * MiB), help: 'acceptor → decoder ring size (power of two, > max-body-bytes)' },
+  { flag: 'batch-ring-bytes', env: 'GLUST_BATCH_RING_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'decoder → writer ring size (power of two)' },
+  { flag: 'receive-budget-bytes', env: 'GLUST_RECEIVE_BUDGET_BYTES', kind: 'bytes', def: () => String(256 * MiB), help: 'bytes of bodies being received at once before refusing with 503' },
+  { flag: 'writer-wait-ms', env: 'GLUST_WRITER_WAIT_MS', kind: 'int', def: () => '1000', help: 'how long a decoder waits for the writer before answering 503' },
+  { flag: 'segment-bytes', env: 'GLUST_SEGMENT_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'WAL segment size before it is sealed and converted' },
+  { flag: 'max-pending-segments', env: 'GLUST_MAX_PENDING_SEGMENTS', kind: 'int', def: () => '8', help: 'sealed segments waiting for Parquet before ingest is refused' },
+  { flag: 'duckdb-threads', env: 'GLUST_DUCKDB_THREADS', kind: 'int', def: (c) => String(c), help: 'DuckDB threads used for Parquet conversion' },
+  { flag: 'duckdb-memory-limit', env: 'GLUST_DUCKDB_MEMORY_LIMIT', kind: 'string', def: () => '1GB', help: 'DuckDB memory limit of the writer' },
+  { flag: 'max-attributes', env: 'GLUST_MAX_ATTRIBUTES', kind: 'int', def: () => String(DEFAULT_LIMITS.maxAttributes), help: 'attributes kept per record, event, link, resource' },
+  { flag: 'max-value-length', env: 'GLUST_MAX_VALUE_LENGTH', kind: 'int', def: () => String(DEFAULT_LIMITS.maxValueLength), help: 'characters kept per attribute value or name' },
+  { flag: 'max-body-length', env: 'GLUST_MAX_LOG_BODY_LENGTH', kind: 'int', def: () => String(DEFAULT_LIMITS.maxBodyLength), help: 'characters kept per log body' },
+  { flag: 'max-events', env: 'GLUST_MAX_EVENTS', kind: 'int', def: () => String(DEFAULT_LIMITS.maxEvents), help: 'events kept per span' },
+  { flag: 'max-links', env: 'GLUST_MAX_LINKS', kind: 'int', def: () => String(DEFAULT_LIMITS.maxLinks), help: 'links kept per span' },
+];
+
+function invalid(message: string): never {
+  throw new GlustError('GLUST_ERR_CONFIG_INVALID', message);
+}
+
+/** "64MiB", "64m", "1g", "65536" → bytes. */
+export function parseBytes(text: string, what: string): number {
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(text.trim());
+  if (!m) invalid(`${what}: '${text}' is not a size (e.g. 65536, 64MiB, 1g)`);
+  const unit = { '': 1, k: 1024, m: MiB, g: 1024 * MiB }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
+
+function parseInteger(text: string, what: string): number {
+  if (!/^\d+$/.test(text.trim())) invalid(`${what}: '${text}' is not a non-negative integer`);
+  return Number(text);
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text.trim());
+  if (!m) invalid(`listen: '${text}' is not HOST:PORT`);
+  const port = Number(m[3]);
+  if (port > 65535) invalid(`listen: port ${port} is out of range`);
+  return { host: m[1] ?? (m[2] || 'localhost'), port };
+}
+
+/**
+ * Parse `glust serve` arguments. Flags take `--name value` or `--name=value`.
+ * Throws GlustError(GLUST_ERR_CONFIG_INVALID) with a message naming the bad setting.
+ */
+export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): ServeConfig {
+  const values = new Map<string, string>();
+  for (const s of SETTINGS) values.set(s.flag, env[s.env] ?? s.def(cores));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) invalid(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!SETTINGS.some((s) => s.flag === name)) invalid(`unknown flag --${name} (see glust serve --help)`);
+    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) invalid(`--${name} needs a value`);
+    values.set(name, value);
+  }
+  const get = (flag: string) => values.get(flag)!;
+  const int = (flag: string) => parseInteger(get(flag), flag);
+  const bytes = (flag: string) => parseBytes(get(flag), flag);
+
+  const { host, port } = parseListen(get('listen'));
+  const ack = get('ack');
+  if (ack !== 'durable' && ack !== 'received') invalid(`ack: '${ack}' is not 'durable' or 'received'`);
+  const config: ServeConfig = {
+    host,
+    port,
+    dataDir: path.resolve(get('data')),
+    workers: int('workers'),
+    flushMs: int('flush-ms'),
+    maxBodyBytes: bytes('max-body-bytes'),
+    ack,
+    bodyRingBytes: bytes('body-ring-bytes'),
+    batchRingBytes: bytes('batch-ring-bytes'),
+    receiveBudgetBytes: bytes('receive-budget-bytes'),
+    writerWaitMs: int('writer-wait-ms'),
+    segmentBytes: bytes('segment-bytes'),
+    maxPendingSegments: int('max-pending-segments'),
+    duckdbThreads: int('duckdb-threads'),
+    duckdbMemoryLimit: get('duckdb-memory-limit'),
+    limits: {
+      maxAttributes: int('max-attributes'),
+      maxValueLength: int('max-value-length'),
+      maxBodyLength: int('max-body-length'),
+      maxEvents: int('max-events'),
+      maxLinks: int('max-links'),
+    },
+  };
+  if (config.workers < 1) invalid('workers must be at least 1');
+  if (config.flushMs < 10) invalid('flush-ms must be at least 10');
+  if (config.maxBodyBytes < 1) invalid('max-body-bytes must be at least 1');
+  if (config.bodyRingBytes < config.maxBodyBytes + 64) {
+    invalid(`body-ring-bytes (${config.bodyRingBytes}) must exceed max-body-bytes (${config.maxBodyBytes})`);
+  }
+  if (config.duckdbThreads < 1) invalid('duckdb-threads must be at least 1');
+  for (const flag of ['body-ring-bytes', 'batch-ring-bytes']) {
+    try {
+      assertPowerOfTwo(bytes(flag), flag);
+    } catch (err) {
+      invalid((err as Error).message);
+    }
+  }
+  return config;
+}
+
+export function serveHelp(): string {
+  const lines = SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.help}\n  ${' '.repeat(24)} env ${s.env}, default ${s.def(os.availableParallelism())}`);
+  return `glust serve [flags]\n\n${lines.join('\n')}\n`;
+}

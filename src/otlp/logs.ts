@@ -1,0 +1,61 @@
+/**
+ * Validate stage for log records: one decoded LogRecord in, one WAL row out (keys in
+ * src/storage/schema.ts). Rules: a time or an observed time; trace id empty or 16 bytes, span id
+ * empty or 8 bytes; times below 2^63 ns. A string body is kept as it is, any other body as JSON.
+ */
+import type { LogRecordIn } from './model.js';
+import { RecordRejected } from './reject.js';
+import type { ValidateContext } from './validate.js';
+import {
+  type U64,
+  anyValueText,
+  attributesJson,
+  enumValue,
+  idToHex,
+  isZero,
+  readTime,
+  str,
+  truncate,
+  u32,
+} from './values.js';
+
+const SEVERITY_NAMES: Readonly<Record<string, number>> = Object.fromEntries(
+  ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level, i) =>
+    ['', '2', '3', '4'].map((n, j) => [`SEVERITY_NUMBER_${level}${n}`, i * 4 + j + 1]),
+  ).concat([['SEVERITY_NUMBER_UNSPECIFIED', 0]]),
+);
+
+const time: U64 = { hi: 0, lo: 0 };
+const observed: U64 = { hi: 0, lo: 0 };
+const dropped = { n: 0 };
+
+export function logRow(record: unknown, shared: string, ctx: ValidateContext): string {
+  const log = record as LogRecordIn;
+  readTime(log.timeUnixNano, time);
+  readTime(log.observedTimeUnixNano, observed);
+  if (isZero(time) && isZero(observed)) throw new RecordRejected('GLUST_REJECT_LOG_TIME');
+  const traceId = idToHex(log.traceId, 16);
+  const spanId = idToHex(log.spanId, 8);
+  if (traceId === null || spanId === null) throw new RecordRejected('GLUST_REJECT_LOG_IDS');
+
+  const { limits, adjustments } = ctx;
+  const body = anyValueText(log.body);
+  const attrs = attributesJson(log.attributes, limits, adjustments, dropped);
+  const droppedAttrs = u32(log.droppedAttributesCount, 'droppedAttributesCount') + dropped.n;
+  const severity = enumValue(log.severityNumber, SEVERITY_NAMES, 'severityNumber') | 0;
+
+  return (
+    '{"th":' + time.hi + ',"tl":' + time.lo +
+    ',"oh":' + observed.hi + ',"ol":' + observed.lo +
+    ',"ti":' + (traceId === '' ? 'null' : '"' + traceId + '"') +
+    ',"si":' + (spanId === '' ? 'null' : '"' + spanId + '"') +
+    ',"fl":' + u32(log.flags, 'flags') +
+    ',"lv":' + severity +
+    ',"lt":' + JSON.stringify(str(log.severityText, 'severityText')) +
+    ',"b":' + (body === null ? 'null' : JSON.stringify(truncate(body, limits, adjustments, limits.maxBodyLength))) +
+    ',"en":' + JSON.stringify(str(log.eventName, 'eventName')) +
+    ',"a":' + attrs +
+    ',"da":' + droppedAttrs +
+    ',' + shared
+  );
+}

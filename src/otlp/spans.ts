@@ -1,0 +1,130 @@
+/**
+ * Validate stage for spans: one decoded Span in, one WAL row out (keys in src/storage/schema.ts).
+ * Rules: trace id 16 bytes not all zero, span id 8 bytes not all zero, parent empty or 8 bytes,
+ * a start time, end not before start, every time below 2^63 ns.
+ */
+import type { SpanEventIn, SpanIn, SpanLinkIn } from './model.js';
+import { RecordRejected } from './reject.js';
+import type { ValidateContext } from './validate.js';
+import {
+  type U64,
+  attributesJson,
+  enumValue,
+  idToHex,
+  isBefore,
+  isZero,
+  list,
+  readTime,
+  str,
+  truncate,
+  u32,
+} from './values.js';
+
+export const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+export const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
+
+const start: U64 = { hi: 0, lo: 0 };
+const end: U64 = { hi: 0, lo: 0 };
+const eventTime: U64 = { hi: 0, lo: 0 };
+const dropped = { n: 0 };
+
+/** The row of one span, without its closing brace; `shared` carries service, resource and scope. */
+export function spanRow(record: unknown, shared: string, ctx: ValidateContext): string {
+  const span = record as SpanIn;
+  const traceId = idToHex(span.traceId, 16);
+  if (!traceId) throw new RecordRejected('GLUST_REJECT_TRACE_ID');
+  const spanId = idToHex(span.spanId, 8);
+  if (!spanId) throw new RecordRejected('GLUST_REJECT_SPAN_ID');
+  const parent = idToHex(span.parentSpanId, 8);
+  if (parent === null) throw new RecordRejected('GLUST_REJECT_PARENT_SPAN_ID');
+
+  readTime(span.startTimeUnixNano, start);
+  readTime(span.endTimeUnixNano, end);
+  if (isZero(start)) throw new RecordRejected('GLUST_REJECT_START_TIME');
+  if (isBefore(end, start)) throw new RecordRejected('GLUST_REJECT_END_BEFORE_START');
+
+  let kind = enumValue(span.kind, SPAN_KIND_NAMES, 'kind');
+  if (kind < 0 || kind > 5) kind = 0;
+  let statusCode = enumValue(span.status?.code, STATUS_CODE_NAMES, 'status.code');
+  if (statusCode < 0 || statusCode > 2) statusCode = 0;
+
+  const { limits, adjustments } = ctx;
+  const attrs = attributesJson(span.attributes, limits, adjustments, dropped);
+  const droppedAttrs = u32(span.droppedAttributesCount, 'droppedAttributesCount') + dropped.n;
+
+  return (
+    '{"ti":"' + traceId +
+    '","si":"' + spanId +
+    '","pi":' + (parent === '' ? 'null' : '"' + parent + '"') +
+    ',"ts":' + JSON.stringify(str(span.traceState, 'traceState')) +
+    ',"fl":' + u32(span.flags, 'flags') +
+    ',"n":' + JSON.stringify(truncate(str(span.name, 'name'), limits, adjustments)) +
+    ',"k":' + kind +
+    ',"sh":' + start.hi + ',"sl":' + start.lo +
+    ',"eh":' + end.hi + ',"el":' + end.lo +
+    ',"sc":' + statusCode +
+    ',"sm":' + JSON.stringify(truncate(str(span.status?.message, 'status.message'), limits, adjustments)) +
+    ',"a":' + attrs +
+    ',"da":' + droppedAttrs +
+    ',"ev":' + eventsJson(span, ctx) +
+    ',"ln":' + linksJson(span, ctx) +
+    ',' + shared
+  );
+}
+
+// Events and links write their own dropped count after the list ("de" / "dl"): the count
+// grows by what the limits cut while the list is written.
+function eventsJson(span: SpanIn, ctx: ValidateContext): string {
+  const events = list<SpanEventIn>(span.events, 'events');
+  let droppedEvents = u32(span.droppedEventsCount, 'droppedEventsCount');
+  if (events.length === 0) return '[],"de":' + droppedEvents;
+  const { limits, adjustments } = ctx;
+  const kept = Math.min(events.length, limits.maxEvents);
+  droppedEvents += events.length - kept;
+  let s = '[';
+  for (let i = 0; i < kept; i++) {
+    const e = events[i];
+    if (e === null || typeof e !== 'object') throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'event is not an object');
+    readTime(e.timeUnixNano, eventTime);
+    const attrs = attributesJson(e.attributes, limits, adjustments, dropped);
+    s += (i > 0 ? ',' : '') +
+      '{"th":' + eventTime.hi + ',"tl":' + eventTime.lo +
+      ',"n":' + JSON.stringify(truncate(str(e.name, 'event.name'), limits, adjustments)) +
+      ',"a":' + attrs + '}';
+  }
+  return s + '],"de":' + droppedEvents;
+}
+
+function linksJson(span: SpanIn, ctx: ValidateContext): string {
+  const links = list<SpanLinkIn>(span.links, 'links');
+  let droppedLinks = u32(span.droppedLinksCount, 'droppedLinksCount');
+  if (links.length === 0) return '[],"dl":' + droppedLinks;
+  const { limits, adjustments } = ctx;
+  const kept = Math.min(links.length, limits.maxLinks);
+  droppedLinks += links.length - kept;
+  let s = '[';
+  for (let i = 0; i < kept; i++) {
+    const l = links[i];
+    if (l === null || typeof l !== 'object') throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'link is not an object');
+    const traceId = idToHex(l.traceId, 16);
+    const spanId = idToHex(l.spanId, 8);
+    if (!traceId || !spanId) throw new RecordRejected('GLUST_REJECT_LINK_ID', `link ${i}`);
+    const attrs = attributesJson(l.attributes, limits, adjustments, dropped);
+    s += (i > 0 ? ',' : '') +
+      '{"ti":"' + traceId + '","si":"' + spanId +
+      '","ts":' + JSON.stringify(str(l.traceState, 'link.traceState')) +
+      ',"a":' + attrs + '}';
+  }
+  return s + '],"dl":' + droppedLinks;
+}

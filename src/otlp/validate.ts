@@ -1,0 +1,133 @@
+/**
+ * The validate stage's frame: walk resource → scope → records of a decoded export request, turn
+ * each good record into one WAL row (a line of JSON, see src/storage/schema.ts), and drop bad
+ * records one by one with a reason. Signal-specific row building lives in spans.ts and logs.ts.
+ */
+import { GlustError } from '../errors.js';
+import type { ResourceIn, ScopeIn } from './model.js';
+import { RecordRejected, Rejections } from './reject.js';
+import {
+  type Adjustments,
+  type Limits,
+  attributesJson,
+  findStringAttribute,
+  str,
+} from './values.js';
+
+/** Receives WAL rows (each a complete line ending in '\n'). */
+export interface RowSink {
+  push(line: string): void;
+}
+
+export interface ValidateContext {
+  readonly limits: Limits;
+  readonly sink: RowSink;
+  readonly rejections: Rejections;
+  readonly adjustments: Adjustments;
+  /** Rows longer than this many UTF-16 units are measured exactly and rejected past maxRowBytes. */
+  readonly maxRowBytes: number;
+}
+
+export interface ValidateResult {
+  accepted: number;
+}
+
+/** Field names of one signal's nesting, e.g. resourceSpans / scopeSpans / spans. */
+export interface Nesting {
+  readonly resources: string;
+  readonly scopes: string;
+  readonly records: string;
+}
+
+const dropped = { n: 0 };
+
+/**
+ * The columns every row of a scope shares (service, resource, scope), as a JSON fragment built
+ * once per scope instead of once per record.
+ */
+function sharedFragment(resource: ResourceIn | null | undefined, scope: ScopeIn | null | undefined, ctx: ValidateContext): string {
+  const service = findStringAttribute(resource?.attributes, 'service.name') ?? 'unknown_service';
+  const resourceAttrs = attributesJson(resource?.attributes, ctx.limits, ctx.adjustments, dropped);
+  return (
+    '"sv":' + JSON.stringify(service) +
+    ',"r":' + resourceAttrs +
+    ',"sn":' + JSON.stringify(str(scope?.name, 'scope.name')) +
+    ',"svv":' + JSON.stringify(str(scope?.version, 'scope.version'))
+  );
+}
+
+/** An array the request's structure needs; anything else makes the whole body undecodable. */
+function structural(v: unknown, path: string): readonly unknown[] {
+  if (v == null) return [];
+  if (!Array.isArray(v)) throw new GlustError('GLUST_ERR_DECODE_JSON', `${path} is not an array`);
+  return v;
+}
+
+function object<T>(v: unknown, path: string): T {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new GlustError('GLUST_ERR_DECODE_JSON', `${path} is not an object`);
+  }
+  return v as T;
+}
+
+/**
+ * A record that made a reader throw anything else (a TypeError on a null where JSON input had an
+ * object, a RangeError from absurd nesting) is still one bad record, not a failed request.
+ */
+function asRejection(err: unknown): RecordRejected {
+  if (err instanceof RecordRejected) return err;
+  return new RecordRejected('GLUST_REJECT_FIELD_TYPE', err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Walk a request and emit one row per good record through `ctx.sink`.
+ * `rowOf(record, shared)` builds a record's row (without the closing brace and newline) or throws
+ * RecordRejected.
+ */
+export function walkRequest(
+  request: unknown,
+  nesting: Nesting,
+  ctx: ValidateContext,
+  rowOf: (record: unknown, shared: string) => string,
+): ValidateResult {
+  let accepted = 0;
+  const req = object<Record<string, unknown>>(request ?? {}, 'request');
+  const resources = structural(req[nesting.resources], nesting.resources);
+  for (let r = 0; r < resources.length; r++) {
+    const rPath = `${nesting.resources}[${r}]`;
+    const res = object<Record<string, unknown>>(resources[r], rPath);
+    const scopes = structural(res[nesting.scopes], `${rPath}.${nesting.scopes}`);
+    for (let s = 0; s < scopes.length; s++) {
+      const sPath = `${rPath}.${nesting.scopes}[${s}]`;
+      const sc = object<Record<string, unknown>>(scopes[s], sPath);
+      const records = structural(sc[nesting.records], `${sPath}.${nesting.records}`);
+      if (records.length === 0) continue;
+      let shared: string;
+      try {
+        shared = sharedFragment(res.resource as ResourceIn, sc.scope as ScopeIn, ctx);
+      } catch (err) {
+        // A malformed resource or scope condemns every record under it, each counted.
+        const rejection = asRejection(err);
+        for (let i = 0; i < records.length; i++) ctx.rejections.add(rejection, `${sPath}.${nesting.records}[${i}]`);
+        continue;
+      }
+      for (let i = 0; i < records.length; i++) {
+        try {
+          const record = records[i];
+          if (record === null || typeof record !== 'object') {
+            throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'record is not an object');
+          }
+          const row = rowOf(record, shared) + '}\n';
+          if (row.length > ctx.maxRowBytes / 3 && Buffer.byteLength(row) > ctx.maxRowBytes) {
+            throw new RecordRejected('GLUST_REJECT_TOO_LARGE', `${Buffer.byteLength(row)} bytes`);
+          }
+          ctx.sink.push(row);
+          accepted++;
+        } catch (err) {
+          ctx.rejections.add(asRejection(err), `${sPath}.${nesting.records}[${i}]`);
+        }
+      }
+    }
+  }
+  return { accepted };
+}

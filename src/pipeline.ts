@@ -1,0 +1,234 @@
+/**
+ * The ingest pipeline as the acceptor sees it: submit a body, get an outcome.
+ *
+ * Starts the stages in order — writer (storage first, it recovers the WAL), then the decode
+ * pool — and stops them in reverse, draining each. Tracks every request between the moment its
+ * body enters the body ring and the moment it can be answered: after its decode result arrived
+ * and, in durable mode, after the writer acknowledged its last batch as fsynced.
+ */
+import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { ServeConfig } from './config.js';
+import { GlustError } from './errors.js';
+import type { BodyEncoding } from './otlp/decode.js';
+import type { BodyFormat, Signal } from './otlp/signals.js';
+import { BatchRing } from './ring/batch-ring.js';
+import { BodyRing } from './ring/body-ring.js';
+import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterEvent, WriterStats, WriterWorkerData } from './threads/protocol.js';
+
+export interface Submission {
+  readonly signal: Signal;
+  readonly format: BodyFormat;
+  readonly encoding: BodyEncoding;
+  readonly chunks: readonly Uint8Array[];
+  readonly length: number;
+}
+
+export type Outcome =
+  | { readonly ok: true; readonly accepted: number; readonly rejected: number; readonly message: string }
+  | { readonly ok: false; readonly error: GlustError };
+
+interface InFlight {
+  readonly resolve: (outcome: Outcome) => void;
+  result: DecodeResult | null;
+  acked: boolean;
+}
+
+/** Things the pipeline reports as they happen (metrics, logs). */
+export interface PipelineObserver {
+  onDecoded?(signal: Signal, result: DecodeResult): void;
+  onWriterStats?(stats: WriterStats): void;
+  onWriterState?(failing: string | null): void;
+}
+
+/** Decode tasks allowed in flight at once; past it requests are refused (503), never queued. */
+const MAX_IN_FLIGHT = 4096;
+
+export class Pipeline {
+  readonly bodyRing: BodyRing;
+  readonly batchRing: BatchRing;
+  /** Why storage is failing right now, or null. */
+  writerFailing: string | null = null;
+  recovered = { rows: 0, segments: 0 };
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextRequestId = 1;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  private pool!: Piscina<DecodeTask, DecodeResult>;
+  private writer!: Worker;
+  private writerClosed!: Promise<void>;
+
+  private constructor(
+    private readonly config: ServeConfig,
+    private readonly observer: PipelineObserver,
+  ) {
+    this.bodyRing = new BodyRing(config.bodyRingBytes);
+    this.batchRing = new BatchRing(config.batchRingBytes);
+  }
+
+  static async start(config: ServeConfig, observer: PipelineObserver = {}): Promise<Pipeline> {
+    const p = new Pipeline(config, observer);
+    await p.startWriter();
+    p.startDecoders();
+    return p;
+  }
+
+  private startWriter(): Promise<void> {
+    const workerData: WriterWorkerData = {
+      batchRing: this.batchRing.sab,
+      dataDir: this.config.dataDir,
+      flushMs: this.config.flushMs,
+      segmentBytes: this.config.segmentBytes,
+      maxPendingSegments: this.config.maxPendingSegments,
+      duckdbThreads: this.config.duckdbThreads,
+      duckdbMemoryLimit: this.config.duckdbMemoryLimit,
+    };
+    this.writer = new Worker(new URL('./threads/writer-worker.js', import.meta.url), { workerData });
+    let markClosed!: () => void;
+    this.writerClosed = new Promise((resolve) => (markClosed = resolve));
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      this.writer.on('message', (event: WriterEvent) => {
+        switch (event.type) {
+          case 'ready':
+            ready = true;
+            this.recovered = { rows: event.recoveredRows, segments: event.recoveredSegments };
+            resolve();
+            break;
+          case 'acked':
+            for (const id of event.requestIds) this.onAck(id);
+            break;
+          case 'failing':
+            this.writerFailing = event.message;
+            this.observer.onWriterState?.(event.message);
+            break;
+          case 'recovered':
+            this.writerFailing = null;
+            this.observer.onWriterState?.(null);
+            break;
+          case 'stats':
+            this.observer.onWriterStats?.(event.stats);
+            break;
+          case 'closed':
+            markClosed();
+            break;
+        }
+      });
+      this.writer.on('error', (err) => {
+        if (!ready) return reject(new GlustError('GLUST_ERR_DATA_DIR', `writer failed to start: ${err.message}`, { cause: err }));
+        // The writer owns durability; without it nothing can be acknowledged. Everything
+        // acknowledged is in the WAL, which the next start recovers: fail fast.
+        console.error(`glust: writer thread crashed: ${err.stack ?? err.message}`);
+        process.exit(70);
+      });
+      this.writer.on('exit', (code) => {
+        if (!ready) reject(new GlustError('GLUST_ERR_DATA_DIR', `writer exited with code ${code} before it was ready`));
+        markClosed();
+      });
+    });
+  }
+
+  private startDecoders(): void {
+    const workerData: DecodeWorkerData = {
+      bodyRing: this.bodyRing.sab,
+      batchRing: this.batchRing.sab,
+      limits: this.config.limits,
+      maxBodyBytes: this.config.maxBodyBytes,
+      writerWaitMs: this.config.writerWaitMs,
+    };
+    this.pool = new Piscina<DecodeTask, DecodeResult>({
+      filename: new URL('./threads/decode-worker.js', import.meta.url).href,
+      minThreads: this.config.workers,
+      maxThreads: this.config.workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      maxQueue: MAX_IN_FLIGHT,
+      workerData,
+    });
+  }
+
+  /** Requests whose answer is not yet known. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Decode tasks waiting for a worker. */
+  get queuedTasks(): number {
+    return this.pool.queueSize;
+  }
+
+  /**
+   * Hand a body to the decoders. Refusals (ring full, shutting down, storage failing) come back
+   * at once as an Outcome; accepted bodies resolve when they can be answered.
+   */
+  submit(sub: Submission): Outcome | Promise<Outcome> {
+    if (this.closing) return refuse('GLUST_ERR_SHUTTING_DOWN');
+    if (this.writerFailing) return refuse('GLUST_ERR_WRITER_FAILED', `storage failing, retry later: ${this.writerFailing}`);
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return refuse('GLUST_ERR_OVERLOAD_DECODE_QUEUE');
+    const body = this.bodyRing.write(sub.chunks, sub.length);
+    if (!body) return refuse('GLUST_ERR_OVERLOAD_RING_FULL');
+
+    const requestId = this.nextRequestId;
+    this.nextRequestId = (this.nextRequestId % 0x7fffffff) + 1;
+    const task: DecodeTask = { requestId, signal: sub.signal.index, format: sub.format, encoding: sub.encoding, body };
+    return new Promise<Outcome>((resolve) => {
+      this.inFlight.set(requestId, { resolve, result: null, acked: false });
+      this.pool.run(task).then(
+        (result) => {
+          this.bodyRing.noteReleased();
+          this.observer.onDecoded?.(sub.signal, result);
+          this.onResult(requestId, result);
+        },
+        (err: Error) => {
+          // The worker died or the queue refused: give the record back ourselves.
+          this.bodyRing.release(body);
+          this.bodyRing.noteReleased();
+          this.inFlight.delete(requestId);
+          resolve({ ok: false, error: new GlustError('GLUST_ERR_INTERNAL', `decode task failed: ${err.message}`) });
+        },
+      );
+    });
+  }
+
+  private onResult(requestId: number, result: DecodeResult): void {
+    const req = this.inFlight.get(requestId);
+    if (!req) return;
+    req.result = result;
+    const durableWait = result.ok && result.batches > 0 && this.config.ack === 'durable';
+    if (!durableWait || req.acked) this.settle(requestId, req);
+  }
+
+  private onAck(requestId: number): void {
+    const req = this.inFlight.get(requestId);
+    if (!req) return;
+    req.acked = true;
+    if (req.result) this.settle(requestId, req);
+  }
+
+  private settle(requestId: number, req: InFlight): void {
+    this.inFlight.delete(requestId);
+    const r = req.result!;
+    req.resolve(r.ok
+      ? { ok: true, accepted: r.accepted, rejected: r.rejected, message: r.message }
+      : { ok: false, error: new GlustError(r.code, r.message) });
+  }
+
+  /**
+   * Stop: refuse new bodies, let every request in flight finish (they are answered), then stop
+   * the decoders, then let the writer drain, seal and convert everything. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+      await this.pool.close();
+      this.writer.postMessage({ type: 'close' });
+      await this.writerClosed;
+      await this.writer.terminate();
+    })();
+    return this.closed;
+  }
+}
+
+function refuse(code: ConstructorParameters<typeof GlustError>[0], message?: string): Outcome {
+  return { ok: false, error: new GlustError(code, message) };
+}

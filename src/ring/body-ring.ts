@@ -1,0 +1,139 @@
+/**
+ * The body ring: request bodies go from the acceptor to decode workers through shared memory.
+ * See layout.ts for who writes which word. The producer side (allocate/reclaim) runs only on
+ * the acceptor thread and never waits; the consumer side (view/release) runs in decode workers.
+ */
+import {
+  BODY_CONTROL_BYTES,
+  BODY_HEADER_BYTES,
+  BodyCtl,
+  BodyHdr,
+  I32,
+  RecordState,
+  alignRecord,
+  assertPowerOfTwo,
+} from './layout.js';
+
+/** Where a body sits in the ring: what a decode task carries instead of the bytes themselves. */
+export interface BodyRef {
+  /** Byte offset of the payload in the ring's SharedArrayBuffer. */
+  readonly offset: number;
+  readonly length: number;
+}
+
+export class BodyRing {
+  readonly sab: SharedArrayBuffer;
+  readonly capacity: number;
+  private readonly ctl: Int32Array;
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  // Monotonic byte positions, private to the acceptor thread (the only producer).
+  private head = 0;
+  private tail = 0;
+  private busy = 0;
+
+  /** Create a ring (acceptor) or attach to one (workers) by passing its SharedArrayBuffer. */
+  constructor(capacityOrSab: number | SharedArrayBuffer) {
+    if (typeof capacityOrSab === 'number') {
+      assertPowerOfTwo(capacityOrSab, 'body ring capacity');
+      this.sab = new SharedArrayBuffer(BODY_CONTROL_BYTES + capacityOrSab);
+    } else {
+      this.sab = capacityOrSab;
+    }
+    this.capacity = this.sab.byteLength - BODY_CONTROL_BYTES;
+    this.ctl = new Int32Array(this.sab, 0, BODY_CONTROL_BYTES / I32);
+    this.words = new Int32Array(this.sab, BODY_CONTROL_BYTES);
+    this.bytes = new Uint8Array(this.sab, BODY_CONTROL_BYTES);
+  }
+
+  /** The largest body a record can hold. */
+  get maxBodyBytes(): number {
+    return this.capacity - BODY_HEADER_BYTES;
+  }
+
+  /**
+   * Copy `chunks` (totalling `length` bytes) into a new record. Returns where the body is, or
+   * null when the ring has no room: the caller refuses the request, it never waits.
+   */
+  write(chunks: readonly Uint8Array[], length: number): BodyRef | null {
+    const at = this.allocate(length);
+    if (at < 0) return null;
+    let pos = at;
+    for (const chunk of chunks) {
+      this.bytes.set(chunk, pos);
+      pos += chunk.byteLength;
+    }
+    return { offset: BODY_CONTROL_BYTES + at, length };
+  }
+
+  /** Reserve a record for `length` payload bytes; returns the payload offset in the data area or -1. */
+  private allocate(length: number): number {
+    this.reclaim();
+    const recordBytes = alignRecord(BODY_HEADER_BYTES + length);
+    if (recordBytes > this.capacity) return -1;
+    let offset = this.tail % this.capacity;
+    const toEnd = this.capacity - offset;
+    const needed = recordBytes <= toEnd ? recordBytes : toEnd + recordBytes;
+    if (this.capacity - (this.tail - this.head) < needed) return -1;
+    if (needed !== recordBytes) {
+      // The record would cross the end: fill the rest with a record that is already free.
+      this.writeHeader(offset, RecordState.FREE, toEnd);
+      this.tail += toEnd;
+      offset = 0;
+    }
+    this.writeHeader(offset, RecordState.BUSY, recordBytes);
+    this.tail += recordBytes;
+    this.busy++;
+    Atomics.store(this.ctl, BodyCtl.BUSY_RECORDS, this.busy);
+    this.publishUsage();
+    return offset + BODY_HEADER_BYTES;
+  }
+
+  private writeHeader(offset: number, state: number, recordBytes: number): void {
+    const w = offset / I32;
+    this.words[w + BodyHdr.LENGTH] = recordBytes;
+    // The state word is what consumers and reclaim() read; write it with Atomics so the
+    // acceptor's later reclaim() sees a worker's FREE, and a worker never sees a stale value.
+    Atomics.store(this.words, w + BodyHdr.STATE, state);
+  }
+
+  /** Move the head over records their decoders have released. Acceptor thread only. */
+  reclaim(): void {
+    while (this.head < this.tail) {
+      const w = (this.head % this.capacity) / I32;
+      if (Atomics.load(this.words, w + BodyHdr.STATE) !== RecordState.FREE) break;
+      const recordBytes = this.words[w + BodyHdr.LENGTH]!;
+      this.head += recordBytes;
+    }
+    this.publishUsage();
+  }
+
+  private publishUsage(): void {
+    Atomics.store(this.ctl, BodyCtl.USED_BYTES, this.tail - this.head);
+  }
+
+  /** Called by the acceptor when it learns a task finished, so metrics show records in flight. */
+  noteReleased(): void {
+    this.busy--;
+    Atomics.store(this.ctl, BodyCtl.BUSY_RECORDS, this.busy);
+  }
+
+  /** Bytes held by unreclaimed records (any thread). */
+  usedBytes(): number {
+    return Atomics.load(this.ctl, BodyCtl.USED_BYTES);
+  }
+
+  /** A Buffer over the body, sharing the ring's memory (decode workers). */
+  view(ref: BodyRef): Buffer {
+    return Buffer.from(this.sab, ref.offset, ref.length);
+  }
+
+  /**
+   * Give the record back. Safe to call twice and from any thread: the decoder calls it when its
+   * batch is handed on, the acceptor calls it again if the task failed before that.
+   */
+  release(ref: BodyRef): void {
+    const w = (ref.offset - BODY_CONTROL_BYTES - BODY_HEADER_BYTES) / I32;
+    Atomics.store(this.words, w + BodyHdr.STATE, RecordState.FREE);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Shared-memory layout of Glust's two rings. Every slot index and header offset lives here,
+ * so the threads on both sides of a ring import the same numbers.
+ *
+ *   acceptor (main thread) ──body ring──▶ decode workers (piscina) ──batch ring──▶ writer thread
+ *
+ * Body ring: one producer (the acceptor), many consumers, released out of order.
+ *   The acceptor copies a request body into a record and hands its offset to a decode task.
+ *   The decoder that got the task reads the body in place and, once the batch it made is in the
+ *   batch ring (or the request failed), stores RECORD_FREE into the record's state word.
+ *   Only the acceptor moves the ring's head: before each allocation it walks from the head over
+ *   records whose state is FREE. Nobody waits on this ring: when it is full the acceptor refuses
+ *   the request at once (503 + Retry-After).
+ *
+ *       head (oldest record not yet reclaimed)        tail (next free byte)
+ *        │                                              │
+ *   ─────┼──────────────┬──────────────┬────────────────┼──────────────
+ *        │ FREE rec     │ BUSY rec     │ FREE rec        │  free space
+ *
+ * Batch ring: many producers (decode workers), one consumer (the writer), in the manner of a
+ *   many-to-one log buffer. A producer claims space by compare-and-swap on TAIL, fills the record,
+ *   then publishes it by storing its length into the record's first word (a length of 0 means
+ *   "claimed, not yet written"), bumps COMMIT_SEQ and notifies it. The writer reads records in
+ *   order from HEAD, stops at the first unpublished one, writes what it read to the WAL, zeroes the
+ *   bytes it consumed, moves HEAD, bumps RELEASE_SEQ and notifies it. A producer that finds the ring
+ *   full waits on RELEASE_SEQ, a bounded time, inside its worker (never on the main thread).
+ *
+ * Positions (TAIL, HEAD) are byte counters that wrap modulo 2^32; `(tail - head) >>> 0` is the
+ * number of bytes in use, valid because the capacity is at most 2^30. Offsets in the data area are
+ * `position & (capacity - 1)`; the capacity is a power of two.
+ *
+ * Control slots that different threads write sit on separate 64-byte cache lines, so a producer
+ * bumping TAIL does not invalidate the line the consumer reads HEAD from.
+ */
+
+export const I32 = Int32Array.BYTES_PER_ELEMENT;
+export const CACHE_LINE_BYTES = 64;
+/** Int32 slots per cache line. */
+const LINE = CACHE_LINE_BYTES / I32;
+
+/** Records start on 8-byte boundaries, so every header word is naturally aligned. */
+export const RECORD_ALIGN = 8;
+export function alignRecord(bytes: number): number {
+  return (bytes + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+}
+
+// ---------------------------------------------------------------- body ring
+
+/** Control slots of the body ring (Int32 indices). Written by the acceptor only; read by metrics. */
+export const BodyCtl = {
+  /** Bytes currently held by records not yet reclaimed. */
+  USED_BYTES: 0,
+  /** Records currently owned by a decoder. */
+  BUSY_RECORDS: LINE,
+} as const;
+export const BODY_CONTROL_BYTES = 2 * CACHE_LINE_BYTES;
+
+/** Body record header: [state, record length in bytes]. */
+export const BodyHdr = {
+  STATE: 0,
+  LENGTH: 1,
+} as const;
+export const BODY_HEADER_BYTES = 2 * I32;
+
+export const RecordState = {
+  /** Written by the acceptor, owned by a decode task. */
+  BUSY: 1,
+  /** Released by its decoder (or by the acceptor when the task failed); reclaimable. */
+  FREE: 2,
+} as const;
+
+// ---------------------------------------------------------------- batch ring
+
+/** Control slots of the batch ring (Int32 indices), each on its own cache line. */
+export const BatchCtl = {
+  /** Claim position, advanced by producers with compare-and-swap. */
+  TAIL: 0,
+  /** Consume position, advanced by the writer only. */
+  HEAD: LINE,
+  /** Bumped and notified by a producer after it published a record; the writer waits on it. */
+  COMMIT_SEQ: 2 * LINE,
+  /** Bumped and notified by the writer after it released space; full producers wait on it. */
+  RELEASE_SEQ: 3 * LINE,
+} as const;
+export const BATCH_CONTROL_BYTES = 4 * CACHE_LINE_BYTES;
+
+/** Batch record header, in Int32 words from the record start. */
+export const BatchHdr = {
+  /** Total record length in bytes; 0 until published. Written last, with Atomics.store. */
+  LENGTH: 0,
+  /** RecordType. */
+  TYPE: 1,
+  /** Request id the acceptor gave the request this batch came from. */
+  REQUEST_ID: 2,
+  /** Signal index (see src/otlp/signals.ts). */
+  SIGNAL: 3,
+  /** BatchFlags. */
+  FLAGS: 4,
+  /** Rows in the payload. */
+  ROWS: 5,
+  /** Payload bytes that follow the header. */
+  PAYLOAD_BYTES: 6,
+} as const;
+export const BATCH_HEADER_BYTES = 8 * I32;
+/** A padding record needs only LENGTH and TYPE; every offset leaves at least this much to the end. */
+export const PAD_HEADER_BYTES = 2 * I32;
+
+export const RecordType = {
+  PAD: 1,
+  BATCH: 2,
+} as const;
+
+export const BatchFlags = {
+  /** The last batch of its request: the writer acknowledges the request when this one is durable. */
+  LAST: 1,
+} as const;
+
+export function assertPowerOfTwo(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 1024 || n > 2 ** 30 || (n & (n - 1)) !== 0) {
+    throw new RangeError(`${what} must be a power of two between 1 KiB and 1 GiB, got ${n}`);
+  }
+}

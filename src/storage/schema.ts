@@ -1,0 +1,146 @@
+/**
+ * The two tables Glust writes, in both forms they take on disk:
+ *
+ *   WAL row  one line of JSON per record with short keys, written by the validate stage
+ *            (src/otlp/spans.ts, src/otlp/logs.ts) and appended to WAL segments by the writer;
+ *   Parquet  the public columns users query, produced from WAL segments by one DuckDB
+ *            `COPY (SELECT <projection> FROM read_json(<segment>, columns = <walColumns>))`.
+ *
+ * 64-bit nanosecond times travel as two unsigned 32-bit halves (`sh`/`sl` = start high/low) so the
+ * validate stage never needs BigInt; DuckDB rebuilds the exact value with `(hi << 32) + lo`.
+ * The Parquet column list is the storage contract documented in the README: change both together.
+ */
+
+export type TableName = 'spans' | 'logs';
+
+export interface TableSchema {
+  readonly name: TableName;
+  /** read_json `columns` argument: WAL key → DuckDB type. */
+  readonly walColumns: Readonly<Record<string, string>>;
+  /** SELECT list turning WAL keys into the public columns (without `day`). */
+  readonly projection: string;
+  /** Expression for the UTC day partition (a DATE). */
+  readonly day: string;
+  /** Public columns and their types, in order: the contract the tests and README check. */
+  readonly columns: ReadonlyArray<readonly [string, string]>;
+}
+
+const MAP = 'MAP(VARCHAR, VARCHAR)';
+const ns = (hi: string, lo: string) => `((${hi}::UBIGINT << 32) + ${lo}::UBIGINT)::BIGINT`;
+const ts = (hi: string, lo: string) => `make_timestamp_ns(${ns(hi, lo)})`;
+
+/** Shared by both tables: service, resource and scope (the validate stage's shared fragment). */
+const SHARED_WAL = { sv: 'VARCHAR', r: MAP, sn: 'VARCHAR', svv: 'VARCHAR' } as const;
+
+export const SPANS: TableSchema = {
+  name: 'spans',
+  walColumns: {
+    ti: 'VARCHAR', si: 'VARCHAR', pi: 'VARCHAR', ts: 'VARCHAR', fl: 'UINTEGER', n: 'VARCHAR',
+    k: 'UTINYINT', sh: 'UINTEGER', sl: 'UINTEGER', eh: 'UINTEGER', el: 'UINTEGER',
+    sc: 'UTINYINT', sm: 'VARCHAR', a: MAP, da: 'UINTEGER',
+    ev: `STRUCT(th UINTEGER, tl UINTEGER, n VARCHAR, a ${MAP})[]`, de: 'UINTEGER',
+    ln: `STRUCT(ti VARCHAR, si VARCHAR, ts VARCHAR, a ${MAP})[]`, dl: 'UINTEGER',
+    ...SHARED_WAL,
+  },
+  projection: [
+    'ti AS trace_id',
+    'si AS span_id',
+    'pi AS parent_span_id',
+    'ts AS trace_state',
+    'fl AS flags',
+    'n AS name',
+    `(['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'])[k + 1] AS kind`,
+    `${ts('sh', 'sl')} AS start_time`,
+    `${ts('eh', 'el')} AS end_time`,
+    `${ns('eh', 'el')} - ${ns('sh', 'sl')} AS duration_ns`,
+    `(['UNSET', 'OK', 'ERROR'])[sc + 1] AS status_code`,
+    'sm AS status_message',
+    'sv AS service_name',
+    'a AS attributes',
+    'r AS resource_attributes',
+    'sn AS scope_name',
+    'svv AS scope_version',
+    `list_transform(ev, e -> {'time': ${ts('e.th', 'e.tl')}, 'name': e.n, 'attributes': e.a}) AS events`,
+    `list_transform(ln, l -> {'trace_id': l.ti, 'span_id': l.si, 'trace_state': l.ts, 'attributes': l.a}) AS links`,
+    'da AS dropped_attributes_count',
+    'de AS dropped_events_count',
+    'dl AS dropped_links_count',
+  ].join(',\n  '),
+  day: `${ts('sh', 'sl')}::DATE`,
+  columns: [
+    ['trace_id', 'VARCHAR'],
+    ['span_id', 'VARCHAR'],
+    ['parent_span_id', 'VARCHAR'],
+    ['trace_state', 'VARCHAR'],
+    ['flags', 'UINTEGER'],
+    ['name', 'VARCHAR'],
+    ['kind', 'VARCHAR'],
+    ['start_time', 'TIMESTAMP_NS'],
+    ['end_time', 'TIMESTAMP_NS'],
+    ['duration_ns', 'BIGINT'],
+    ['status_code', 'VARCHAR'],
+    ['status_message', 'VARCHAR'],
+    ['service_name', 'VARCHAR'],
+    ['attributes', MAP],
+    ['resource_attributes', MAP],
+    ['scope_name', 'VARCHAR'],
+    ['scope_version', 'VARCHAR'],
+    ['events', `STRUCT("time" TIMESTAMP_NS, "name" VARCHAR, attributes ${MAP})[]`],
+    ['links', `STRUCT(trace_id VARCHAR, span_id VARCHAR, trace_state VARCHAR, attributes ${MAP})[]`],
+    ['dropped_attributes_count', 'UINTEGER'],
+    ['dropped_events_count', 'UINTEGER'],
+    ['dropped_links_count', 'UINTEGER'],
+  ],
+};
+
+export const LOGS: TableSchema = {
+  name: 'logs',
+  walColumns: {
+    th: 'UINTEGER', tl: 'UINTEGER', oh: 'UINTEGER', ol: 'UINTEGER', ti: 'VARCHAR', si: 'VARCHAR',
+    fl: 'UINTEGER', lv: 'INTEGER', lt: 'VARCHAR', b: 'VARCHAR', en: 'VARCHAR', a: MAP, da: 'UINTEGER',
+    ...SHARED_WAL,
+  },
+  projection: [
+    // An absent time is NULL, not 1970: the record then sorts and partitions by observed_time.
+    `CASE WHEN th = 0 AND tl = 0 THEN NULL ELSE ${ts('th', 'tl')} END AS time`,
+    `CASE WHEN oh = 0 AND ol = 0 THEN NULL ELSE ${ts('oh', 'ol')} END AS observed_time`,
+    'ti AS trace_id',
+    'si AS span_id',
+    'fl AS flags',
+    'lv AS severity_number',
+    'lt AS severity_text',
+    'b AS body',
+    'en AS event_name',
+    'sv AS service_name',
+    'a AS attributes',
+    'r AS resource_attributes',
+    'sn AS scope_name',
+    'svv AS scope_version',
+    'da AS dropped_attributes_count',
+  ].join(',\n  '),
+  day: `(CASE WHEN th = 0 AND tl = 0 THEN ${ts('oh', 'ol')} ELSE ${ts('th', 'tl')} END)::DATE`,
+  columns: [
+    ['time', 'TIMESTAMP_NS'],
+    ['observed_time', 'TIMESTAMP_NS'],
+    ['trace_id', 'VARCHAR'],
+    ['span_id', 'VARCHAR'],
+    ['flags', 'UINTEGER'],
+    ['severity_number', 'INTEGER'],
+    ['severity_text', 'VARCHAR'],
+    ['body', 'VARCHAR'],
+    ['event_name', 'VARCHAR'],
+    ['service_name', 'VARCHAR'],
+    ['attributes', MAP],
+    ['resource_attributes', MAP],
+    ['scope_name', 'VARCHAR'],
+    ['scope_version', 'VARCHAR'],
+    ['dropped_attributes_count', 'UINTEGER'],
+  ],
+};
+
+export const TABLES: Readonly<Record<TableName, TableSchema>> = { spans: SPANS, logs: LOGS };
+
+/** read_json's `columns` argument as SQL text. */
+export function walColumnsSql(schema: TableSchema): string {
+  return '{' + Object.entries(schema.walColumns).map(([k, t]) => `${k}: '${t}'`).join(', ') + '}';
+}

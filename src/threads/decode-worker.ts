@@ -1,0 +1,107 @@
+/**
+ * Decode worker (a piscina task module): decode → validate → hand rows to the writer.
+ *
+ *   body ring ──view──▶ decompress ──▶ protobuf / JSON ──▶ walkRequest ──rows──▶ BatchSink ──▶ batch ring
+ *       ▲                                                                                       │
+ *       └──────────────────── release the body record once the rows are handed on ◀─────────────┘
+ *
+ * The task returns a small DecodeResult; the body never crosses postMessage. Waiting for room in
+ * the batch ring blocks this worker only, for at most writerWaitMs.
+ */
+import { workerData } from 'piscina';
+import { GlustError } from '../errors.js';
+import { decodeBody, decompress } from '../otlp/decode.js';
+import { Rejections } from '../otlp/reject.js';
+import { SIGNALS } from '../otlp/signals.js';
+import { type RowSink, type ValidateContext, walkRequest } from '../otlp/validate.js';
+import { BatchRing } from '../ring/batch-ring.js';
+import { BodyRing } from '../ring/body-ring.js';
+import { BatchFlags } from '../ring/layout.js';
+import type { DecodeResult, DecodeTask, DecodeWorkerData } from './protocol.js';
+
+const data = workerData as DecodeWorkerData;
+const bodyRing = new BodyRing(data.bodyRing);
+const batchRing = new BatchRing(data.batchRing);
+// A chunk of rows is published once it might reach the ring's record limit: a UTF-16 unit
+// encodes to at most 3 UTF-8 bytes. One row alone may take up to half a record.
+const chunkChars = Math.floor(batchRing.maxPayloadBytes / 3);
+const maxRowBytes = Math.floor(batchRing.maxPayloadBytes / 2);
+
+/** Collects rows and publishes them to the batch ring in chunks; the last chunk is flagged. */
+class BatchSink implements RowSink {
+  batches = 0;
+  private parts: string[] = [];
+  private chars = 0;
+  private rows = 0;
+
+  constructor(
+    private readonly requestId: number,
+    private readonly signal: number,
+  ) {}
+
+  push(line: string): void {
+    if (this.rows > 0 && this.chars + line.length > chunkChars) this.publish(0);
+    this.parts.push(line);
+    this.chars += line.length;
+    this.rows++;
+  }
+
+  /** Publish what is left with the LAST flag, if anything was ever pushed. */
+  finish(): void {
+    if (this.batches > 0 || this.rows > 0) this.publish(BatchFlags.LAST);
+  }
+
+  private publish(flags: number): void {
+    const payload = Buffer.from(this.parts.join(''));
+    const meta = { requestId: this.requestId, signal: this.signal, flags, rows: this.rows };
+    if (!batchRing.publish(meta, payload, data.writerWaitMs)) {
+      throw new GlustError('GLUST_ERR_OVERLOAD_WRITER_BEHIND', `writer had no room for ${payload.length} bytes within ${data.writerWaitMs} ms, retry later`);
+    }
+    this.batches++;
+    this.parts = [];
+    this.chars = 0;
+    this.rows = 0;
+  }
+}
+
+export default function decode(task: DecodeTask): DecodeResult {
+  const signal = SIGNALS[task.signal]!;
+  const sink = new BatchSink(task.requestId, task.signal);
+  try {
+    let body = bodyRing.view(task.body);
+    if (task.encoding !== 'identity') {
+      body = decompress(body, task.encoding, data.maxBodyBytes);
+      // The inflated copy is ours: give the ring its record back before the long part.
+      bodyRing.release(task.body);
+    }
+    const request = decodeBody(signal, body, task.format);
+    const rejections = new Rejections();
+    const ctx: ValidateContext = {
+      limits: data.limits,
+      sink,
+      rejections,
+      adjustments: { truncatedValues: 0, droppedAttributes: 0 },
+      maxRowBytes,
+    };
+    const { accepted } = walkRequest(request, signal.nesting, ctx, (record, shared) => signal.rowOf(record, shared, ctx));
+    sink.finish();
+    return {
+      ok: true,
+      accepted,
+      rejected: rejections.total,
+      message: rejections.summary(signal.noun),
+      batches: sink.batches,
+      stats: {
+        rejectedByReason: rejections.counts(),
+        truncatedValues: ctx.adjustments.truncatedValues,
+        droppedAttributes: ctx.adjustments.droppedAttributes,
+        decodedBytes: body.length,
+      },
+    };
+  } catch (err) {
+    if (err instanceof GlustError) return { ok: false, code: err.code, message: err.message, batches: sink.batches };
+    return { ok: false, code: 'GLUST_ERR_INTERNAL', message: `decode failed: ${(err as Error).message}`, batches: sink.batches };
+  } finally {
+    bodyRing.release(task.body);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Every message that crosses a thread boundary, in one place.
+ *
+ *   acceptor ──DecodeTask (piscina)──▶ decode worker      body bytes stay in the body ring
+ *   acceptor ◀──DecodeResult───────── decode worker      rows went to the batch ring
+ *   acceptor ──WriterCommand────────▶ writer             via the writer's parentPort
+ *   acceptor ◀──WriterEvent────────── writer             acks after fsync, state, stats
+ */
+import type { ErrorCode } from '../errors.js';
+import type { BodyEncoding } from '../otlp/decode.js';
+import type { BodyFormat } from '../otlp/signals.js';
+import type { Limits } from '../otlp/values.js';
+import type { BodyRef } from '../ring/body-ring.js';
+
+/** What every decode worker gets once, at start (piscina workerData). */
+export interface DecodeWorkerData {
+  readonly bodyRing: SharedArrayBuffer;
+  readonly batchRing: SharedArrayBuffer;
+  readonly limits: Limits;
+  /** Largest decompressed body. */
+  readonly maxBodyBytes: number;
+  /** How long a decoder waits for room in the batch ring before answering "writer behind". */
+  readonly writerWaitMs: number;
+}
+
+export interface DecodeTask {
+  readonly requestId: number;
+  readonly signal: number;
+  readonly format: BodyFormat;
+  readonly encoding: BodyEncoding;
+  readonly body: BodyRef;
+}
+
+export interface DecodeStats {
+  /** Rejections by reason code. */
+  readonly rejectedByReason: Record<string, number>;
+  readonly truncatedValues: number;
+  readonly droppedAttributes: number;
+  /** Bytes after decompression. */
+  readonly decodedBytes: number;
+}
+
+export type DecodeResult =
+  | {
+      readonly ok: true;
+      readonly accepted: number;
+      readonly rejected: number;
+      /** partial_success.error_message, '' when nothing was rejected. */
+      readonly message: string;
+      /** Batches published to the writer; the last carries BatchFlags.LAST. 0 when nothing was accepted. */
+      readonly batches: number;
+      readonly stats: DecodeStats;
+    }
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message: string;
+      /** Batches already published before the failure (they will be stored, but not acknowledged). */
+      readonly batches: number;
+    };
+
+/** What the writer thread gets at start (worker_threads workerData). */
+export interface WriterWorkerData {
+  readonly batchRing: SharedArrayBuffer;
+  readonly dataDir: string;
+  readonly flushMs: number;
+  readonly segmentBytes: number;
+  readonly maxPendingSegments: number;
+  readonly duckdbThreads: number;
+  readonly duckdbMemoryLimit: string;
+}
+
+export type WriterCommand =
+  /** Drain the ring (no producer is left), seal and convert every segment, then exit. */
+  { readonly type: 'close' };
+
+export interface WriterStats {
+  /** Per table: rows appended to the WAL, rows and bytes and files written to Parquet. */
+  readonly tables: Record<string, { walRows: number; walBytes: number; parquetRows: number; parquetFiles: number; parquetBytes: number; pendingSegments: number; lagRows: number }>;
+  readonly fsyncs: number;
+  readonly lastConvertMs: number;
+}
+
+export type WriterEvent =
+  | { readonly type: 'ready'; readonly recoveredRows: number; readonly recoveredSegments: number }
+  /** These requests' last batches are durable (fsynced to the WAL). */
+  | { readonly type: 'acked'; readonly requestIds: number[] }
+  /** Storage failed; the writer keeps the data in the ring and retries. */
+  | { readonly type: 'failing'; readonly message: string }
+  | { readonly type: 'recovered' }
+  | { readonly type: 'stats'; readonly stats: WriterStats }
+  | { readonly type: 'closed' };
