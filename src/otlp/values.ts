@@ -227,7 +227,8 @@ export function anyValueText(v: AnyValueIn | null | undefined): string | null {
   if (v.intValue != null) return int64Text(v.intValue);
   if (v.boolValue != null) return v.boolValue === true || v.boolValue === 'true' ? 'true' : 'false';
   if (v.doubleValue != null) return doubleText(v.doubleValue);
-  if (v.arrayValue != null || v.kvlistValue != null || v.bytesValue != null) return anyValueJson(v, 0);
+  if (v.bytesValue != null) return bytesText(v.bytesValue);
+  if (v.arrayValue != null || v.kvlistValue != null) return anyValueJson(v, 0);
   return null;
 }
 

@@ -1,0 +1,135 @@
+/**
+ * Test harness: run the real built server (dist/main.js) as a child process on a free loopback
+ * port with its own temporary data directory, and read its Parquet back with DuckDB.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance, DuckDBListType, DuckDBMapType, DuckDBStructType, type DuckDBType } from '@duckdb/node-api';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MAIN = path.join(ROOT, 'dist', 'main.js');
+export const EXAMPLES = path.resolve(ROOT, '..', 'shared', 'otlp-examples');
+
+export interface Server {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  /** Everything the server printed so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; resolves to the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export function tempDataDir(prefix = 'glust-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Start `glust serve` on 127.0.0.1 port 0 with extra flags; resolves once it listens. */
+export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Server> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const child = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(opts.args ?? [])], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    const check = () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Run SQL over a data directory's Parquet files (views `spans` and `logs`), rows as JS values. */
+export async function queryData(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
+  const { createViews } = await import('../../src/query/views.js');
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await createViews(conn, dataDir);
+    const reader = await conn.runAndReadAll(sql);
+    const types = reader.columnTypes();
+    const names = reader.columnNames();
+    return reader.getRowObjectsJS().map((row) =>
+      Object.fromEntries(names.map((n, i) => [n, plain(row[n], types[i]!)])),
+    );
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** DuckDB's JS form of a MAP is a list of {key, value}; tests compare plain objects. */
+function plain(value: unknown, type: DuckDBType): unknown {
+  if (value === null || value === undefined) return null;
+  if (type instanceof DuckDBMapType) {
+    return Object.fromEntries((value as { key: string; value: unknown }[]).map((e) => [e.key, plain(e.value, type.valueType)]));
+  }
+  if (type instanceof DuckDBListType) return (value as unknown[]).map((v) => plain(v, type.valueType));
+  if (type instanceof DuckDBStructType) {
+    const v = value as Record<string, unknown>;
+    return Object.fromEntries(type.entryNames.map((n, i) => [n, plain(v[n], type.entryTypes[i]!)]));
+  }
+  return value;
+}
+
+/** Poll until `fn` returns a truthy value or `ms` passes. */
+export async function eventually<T>(fn: () => Promise<T> | T, ms = 15_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export interface PostResult {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+export async function post(url: string, body: Uint8Array | string, headers: Record<string, string>): Promise<PostResult> {
+  const res = await fetch(url, { method: 'POST', body, headers });
+  return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}
