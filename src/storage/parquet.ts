@@ -39,9 +39,9 @@ function dayDir(tableDir: string, day: string): string {
 export function highestParquetOffset(tableDir: string): number {
   let max = -1;
   if (!fs.existsSync(tableDir)) return max;
-  for (const day of fs.readdirSync(tableDir)) {
-    if (!day.startsWith('day=')) continue;
-    for (const name of fs.readdirSync(path.join(tableDir, day))) {
+  for (const day of fs.readdirSync(tableDir, { withFileTypes: true })) {
+    if (!day.isDirectory() || !day.name.startsWith('day=')) continue;
+    for (const name of fs.readdirSync(path.join(tableDir, day.name))) {
       const m = PARQUET_RE.exec(name);
       if (m) max = Math.max(max, Number(m[1]));
     }
