@@ -10,9 +10,10 @@ import {
   type U64,
   anyValueText,
   attributesJson,
+  dayOf,
   enumValue,
-  idToHex,
   isZero,
+  optionalIdToHex,
   readTime,
   str,
   truncate,
@@ -34,8 +35,10 @@ export function logRow(record: unknown, shared: string, ctx: ValidateContext): s
   readTime(log.timeUnixNano, time);
   readTime(log.observedTimeUnixNano, observed);
   if (isZero(time) && isZero(observed)) throw new RecordRejected('GLUST_REJECT_LOG_TIME');
-  const traceId = idToHex(log.traceId, 16);
-  const spanId = idToHex(log.spanId, 8);
+  ctx.rowDay = dayOf(isZero(time) ? observed : time);
+  // All-zero ids are the invalid ids, which OTLP says mean "not associated with a trace".
+  const traceId = optionalIdToHex(log.traceId, 16);
+  const spanId = optionalIdToHex(log.spanId, 8);
   if (traceId === null || spanId === null) throw new RecordRejected('GLUST_REJECT_LOG_IDS');
 
   const { limits, adjustments } = ctx;

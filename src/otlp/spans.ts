@@ -9,11 +9,13 @@ import type { ValidateContext } from './validate.js';
 import {
   type U64,
   attributesJson,
+  dayOf,
   enumValue,
   idToHex,
   isBefore,
   isZero,
   list,
+  optionalIdToHex,
   readTime,
   str,
   truncate,
@@ -46,13 +48,15 @@ export function spanRow(record: unknown, shared: string, ctx: ValidateContext): 
   if (!traceId) throw new RecordRejected('GLUST_REJECT_TRACE_ID');
   const spanId = idToHex(span.spanId, 8);
   if (!spanId) throw new RecordRejected('GLUST_REJECT_SPAN_ID');
-  const parent = idToHex(span.parentSpanId, 8);
+  // An all-zero parent is the invalid span id: a root span, like an empty one.
+  const parent = optionalIdToHex(span.parentSpanId, 8);
   if (parent === null) throw new RecordRejected('GLUST_REJECT_PARENT_SPAN_ID');
 
   readTime(span.startTimeUnixNano, start);
   readTime(span.endTimeUnixNano, end);
   if (isZero(start)) throw new RecordRejected('GLUST_REJECT_START_TIME');
   if (isBefore(end, start)) throw new RecordRejected('GLUST_REJECT_END_BEFORE_START');
+  ctx.rowDay = dayOf(start);
 
   let kind = enumValue(span.kind, SPAN_KIND_NAMES, 'kind');
   if (kind < 0 || kind > 5) kind = 0;

@@ -14,9 +14,9 @@ import {
   str,
 } from './values.js';
 
-/** Receives WAL rows (each a complete line ending in '\n'). */
+/** Receives WAL rows (each a complete line ending in '\n') with their UTC day (days since epoch). */
 export interface RowSink {
-  push(line: string): void;
+  push(line: string, day: number): void;
 }
 
 export interface ValidateContext {
@@ -26,6 +26,8 @@ export interface ValidateContext {
   readonly adjustments: Adjustments;
   /** Rows longer than this many UTF-16 units are measured exactly and rejected past maxRowBytes. */
   readonly maxRowBytes: number;
+  /** Set by the row builder: the UTC day of the row it just built (its partition). */
+  rowDay: number;
 }
 
 export interface ValidateResult {
@@ -121,7 +123,7 @@ export function walkRequest(
           if (row.length > ctx.maxRowBytes / 3 && Buffer.byteLength(row) > ctx.maxRowBytes) {
             throw new RecordRejected('GLUST_REJECT_TOO_LARGE', `${Buffer.byteLength(row)} bytes`);
           }
-          ctx.sink.push(row);
+          ctx.sink.push(row, ctx.rowDay);
           accepted++;
         } catch (err) {
           ctx.rejections.add(asRejection(err), `${sPath}.${nesting.records}[${i}]`);

@@ -3,7 +3,7 @@
  * 32-bit halves, AnyValue to text, and attribute lists to a JSON object text under limits.
  * Input comes from protobufjs or from JSON.parse (see model.ts), so each reader checks types.
  */
-import type { AnyValueIn, BytesIn, Int64In, KeyValueIn } from './model.js';
+import type { AnyValueIn, BytesIn, Int64In, KeyValueIn, LongLike } from './model.js';
 import { RecordRejected } from './reject.js';
 
 export interface Limits {
@@ -63,6 +63,19 @@ export function idToHex(v: BytesIn, bytes: number): string | null {
   return any === 0 ? null : s;
 }
 
+/**
+ * An optional id (a span's parent, a log record's trace and span ids): like idToHex, except that
+ * an all-zero id of the right length is the W3C invalid id, which OTLP reads as "none": ''.
+ * null only when malformed (wrong length or not hex).
+ */
+export function optionalIdToHex(v: BytesIn, bytes: number): string | null {
+  const hex = idToHex(v, bytes);
+  if (hex !== null) return hex;
+  // idToHex refuses a well-formed id of the right length only when it is all zero.
+  if (typeof v === 'string') return v.length === bytes * 2 && /^0+$/.test(v) ? '' : null;
+  return v instanceof Uint8Array && v.length === bytes ? '' : null;
+}
+
 // ------------------------------------------------------------------ 64-bit times
 
 /**
@@ -75,7 +88,18 @@ export interface U64 {
 }
 
 const TWO32 = 4294967296;
+const TWO63 = 9223372036854775808; // 2^63, exact as a double
 const DIGITS_RE = /^\d{1,20}$/;
+
+/** A 32-bit half as long.js stores it (signed) or as {low, high} long bits may carry it (unsigned). */
+function isInt32Half(n: unknown): n is number {
+  return typeof n === 'number' && ((n | 0) === n || n >>> 0 === n);
+}
+
+/** A long.js Long or plain {low, high} long bits; anything else that is an object is not. */
+function isLongLike(v: object): v is LongLike {
+  return isInt32Half((v as Partial<LongLike>).high) && isInt32Half((v as Partial<LongLike>).low);
+}
 
 /**
  * Read an unsigned 64-bit value (a fixed64 time) into `out`. Absent reads as 0. Throws
@@ -89,10 +113,14 @@ export function readTime(v: Int64In, out: U64): void {
     return;
   }
   if (typeof v === 'object') {
+    if (!isLongLike(v)) throw new RecordRejected('GLUST_REJECT_TIME_RANGE', 'not a 64-bit integer');
     out.hi = v.high >>> 0;
     out.lo = v.low >>> 0;
   } else if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RecordRejected('GLUST_REJECT_TIME_RANGE', String(v));
+    // JSON numbers above 2^53 (every real nanosecond time) arrive rounded by JSON.parse; the
+    // rounded value is still an integer and is kept as it is. Halves of an integral double are
+    // exact: the division is by a power of two and >>> 0 takes the value modulo 2^32.
+    if (!Number.isInteger(v) || v < 0 || v >= TWO63) throw new RecordRejected('GLUST_REJECT_TIME_RANGE', String(v));
     out.hi = Math.floor(v / TWO32);
     out.lo = v >>> 0;
   } else if (typeof v === 'string' && DIGITS_RE.test(v)) {
@@ -112,12 +140,40 @@ export function readTime(v: Int64In, out: U64): void {
   if (out.hi >= 0x80000000) throw new RecordRejected('GLUST_REJECT_TIME_RANGE');
 }
 
+const NS_PER_DAY = 86_400_000_000_000n;
+const dayCache = { day: -1, startHi: 0, startLo: 0, endHi: 0, endLo: 0 };
+
+/**
+ * The UTC day (days since 1970-01-01) of a nanosecond time, exactly. Rows of one request are
+ * nearly always of one day, so the bounds of the last day are kept and compared as (hi, lo)
+ * pairs; BigInt division runs only when a row falls outside them.
+ */
+export function dayOf(t: U64): number {
+  const c = dayCache;
+  if (c.day >= 0 && !isBeforeParts(t.hi, t.lo, c.startHi, c.startLo) && isBeforeParts(t.hi, t.lo, c.endHi, c.endLo)) {
+    return c.day;
+  }
+  const day = Number(((BigInt(t.hi) << 32n) | BigInt(t.lo)) / NS_PER_DAY);
+  const start = BigInt(day) * NS_PER_DAY;
+  const end = start + NS_PER_DAY;
+  c.day = day;
+  c.startHi = Number(start >> 32n);
+  c.startLo = Number(start & 0xffffffffn);
+  c.endHi = Number(end >> 32n);
+  c.endLo = Number(end & 0xffffffffn);
+  return day;
+}
+
+function isBeforeParts(aHi: number, aLo: number, bHi: number, bLo: number): boolean {
+  return aHi < bHi || (aHi === bHi && aLo < bLo);
+}
+
 export function isZero(t: U64): boolean {
   return t.hi === 0 && t.lo === 0;
 }
 
 export function isBefore(a: U64, b: U64): boolean {
-  return a.hi < b.hi || (a.hi === b.hi && a.lo < b.lo);
+  return isBeforeParts(a.hi, a.lo, b.hi, b.lo);
 }
 
 // ------------------------------------------------------------------ scalars
@@ -181,16 +237,22 @@ const MAX_DEPTH = 32;
 /** Signed int64 to decimal text; exact for every input form. */
 export function int64Text(v: unknown): string {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'intValue is not an integer');
-    return String(Math.trunc(v));
+    if (!Number.isInteger(v) || v < -TWO63 || v >= TWO63) throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'intValue is not a 64-bit integer');
+    // Past 2^53 String() pads with zeros (2^60 → "1152921504606847000"); BigInt gives the
+    // integer the double actually holds.
+    return Number.isSafeInteger(v) ? String(v) : BigInt(v).toString();
   }
   if (typeof v === 'string') {
     if (!/^-?\d{1,20}$/.test(v)) throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'intValue is not an integer');
-    return v.length < 16 ? String(Number(v)) : BigInt.asIntN(64, BigInt(v)).toString();
+    if (v.length < 16) return String(Number(v));
+    const b = BigInt(v);
+    // Out of range is refused, not wrapped around into a different number.
+    if (b !== BigInt.asIntN(64, b)) throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'intValue is not a 64-bit integer');
+    return b.toString();
   }
-  if (v !== null && typeof v === 'object') {
-    const hi = (v as { high: number }).high | 0;
-    const lo = (v as { low: number }).low >>> 0;
+  if (v !== null && typeof v === 'object' && isLongLike(v)) {
+    const hi = v.high | 0;
+    const lo = v.low >>> 0;
     if (hi === 0) return String(lo);
     // |hi| < 2^21 keeps hi * 2^32 + lo below 2^53, where doubles are exact.
     if (hi > -0x200000 && hi < 0x200000) return String(hi * TWO32 + lo);
@@ -201,10 +263,18 @@ export function int64Text(v: unknown): string {
 
 /** Doubles in shortest round-trip form; OTLP/JSON may spell the non-finite ones as strings. */
 function doubleText(v: unknown): string {
-  if (typeof v === 'number') return String(v);
+  // String(-0) is "0": the sign would be lost.
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
   if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return String(Number(v));
   throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'doubleValue is not a number');
+}
+
+/** true / false, or (OTLP/JSON leniency) "true" / "false"; anything else is not a boolean. */
+function boolText(v: unknown): string {
+  if (v === true || v === 'true') return 'true';
+  if (v === false || v === 'false') return 'false';
+  throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'boolValue is not a boolean');
 }
 
 function bytesText(v: unknown): string {
@@ -225,7 +295,7 @@ export function anyValueText(v: AnyValueIn | null | undefined): string | null {
     return wellFormed(v.stringValue);
   }
   if (v.intValue != null) return int64Text(v.intValue);
-  if (v.boolValue != null) return v.boolValue === true || v.boolValue === 'true' ? 'true' : 'false';
+  if (v.boolValue != null) return boolText(v.boolValue);
   if (v.doubleValue != null) return doubleText(v.doubleValue);
   if (v.bytesValue != null) return bytesText(v.bytesValue);
   if (v.arrayValue != null || v.kvlistValue != null) return anyValueJson(v, 0);
@@ -242,7 +312,7 @@ export function anyValueJson(v: AnyValueIn | null | undefined, depth: number): s
   if (v == null || typeof v !== 'object') return 'null';
   if (v.stringValue != null) return JSON.stringify(wellFormed(String(v.stringValue)));
   if (v.intValue != null) return int64Text(v.intValue);
-  if (v.boolValue != null) return v.boolValue === true || v.boolValue === 'true' ? 'true' : 'false';
+  if (v.boolValue != null) return boolText(v.boolValue);
   if (v.doubleValue != null) {
     const d = doubleText(v.doubleValue);
     return Number.isFinite(Number(d)) ? d : JSON.stringify(d);
@@ -272,7 +342,41 @@ export function anyValueJson(v: AnyValueIn | null | undefined, depth: number): s
 
 // ------------------------------------------------------------------ attributes
 
-const seenKeys = new Set<string>();
+/** Keys already written in the current attribute list (reused: one list is built at a time). */
+const seenKeys: string[] = [];
+const seenSet = new Set<string>();
+
+/** Was `key` already written? Linear for short lists (the usual case), a Set beyond. */
+function seenBefore(key: string, kept: number): boolean {
+  if (kept <= 16) {
+    for (let j = 0; j < kept; j++) if (seenKeys[j] === key) return true;
+    seenKeys[kept] = key;
+    if (kept === 16) {
+      seenSet.clear();
+      for (let j = 0; j <= 16; j++) seenSet.add(seenKeys[j]!);
+    }
+    return false;
+  }
+  if (seenSet.has(key)) return true;
+  seenSet.add(key);
+  return false;
+}
+
+/** An attribute value as a JSON string literal ("text"), or null for an empty value. */
+function valueLiteral(v: AnyValueIn | null | undefined, limits: Limits, adj: Adjustments): string {
+  // Scalars that need no escaping skip JSON.stringify: ints, booleans and doubles are the bulk
+  // of attribute values after strings.
+  if (v != null && typeof v === 'object') {
+    if (typeof v.stringValue === 'string') return JSON.stringify(truncate(wellFormed(v.stringValue), limits, adj));
+    if (v.stringValue == null) {
+      if (v.intValue != null) return '"' + int64Text(v.intValue) + '"';
+      if (typeof v.boolValue === 'boolean') return v.boolValue ? '"true"' : '"false"';
+      if (typeof v.doubleValue === 'number') return '"' + String(v.doubleValue) + '"';
+    }
+  }
+  const text = anyValueText(v);
+  return text === null ? 'null' : JSON.stringify(truncate(text, limits, adj));
+}
 
 /**
  * Attributes as the text of a JSON object {key: text value}, ready for a MAP(VARCHAR, VARCHAR)
@@ -291,18 +395,15 @@ export function attributesJson(
   if (kvs.length === 0) return '{}';
   let s = '{';
   let kept = 0;
-  if (kvs.length > 1) seenKeys.clear();
   for (let i = 0; i < kvs.length; i++) {
     const kv = kvs[i];
     const key = kv?.key;
     if (typeof key !== 'string') throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'attribute key is not a string');
-    if (kept >= limits.maxAttributes || (kvs.length > 1 && seenKeys.has(key))) {
+    if (kept >= limits.maxAttributes || seenBefore(key, kept)) {
       dropped.n++;
       continue;
     }
-    if (kvs.length > 1) seenKeys.add(key);
-    const text = anyValueText(kv!.value);
-    s += (kept > 0 ? ',' : '') + JSON.stringify(wellFormed(key)) + ':' + (text === null ? 'null' : JSON.stringify(truncate(text, limits, adj)));
+    s += (kept > 0 ? ',' : '') + JSON.stringify(wellFormed(key)) + ':' + valueLiteral(kv!.value, limits, adj);
     kept++;
   }
   adj.droppedAttributes += dropped.n;

@@ -18,6 +18,8 @@ export interface BatchMeta {
   readonly signal: number;
   readonly flags: number;
   readonly rows: number;
+  /** UTC day of the rows (days since epoch). */
+  readonly day: number;
 }
 
 /** One published batch as the consumer sees it; `payload` is a view into the ring, valid until release. */
@@ -81,6 +83,7 @@ export class BatchRing {
     words[w + BatchHdr.FLAGS] = meta.flags;
     words[w + BatchHdr.ROWS] = meta.rows;
     words[w + BatchHdr.PAYLOAD_BYTES] = payload.byteLength;
+    words[w + BatchHdr.DAY] = meta.day;
     this.bytes.set(payload, offset + BATCH_HEADER_BYTES);
     // Publishing: the length store is the release point; everything written above is visible
     // to a consumer whose Atomics.load of this word returns non-zero.
@@ -166,6 +169,7 @@ export class BatchRing {
           signal: this.words[w + BatchHdr.SIGNAL]!,
           flags: this.words[w + BatchHdr.FLAGS]!,
           rows: this.words[w + BatchHdr.ROWS]!,
+          day: this.words[w + BatchHdr.DAY]!,
           payload: this.bytes.subarray(start, start + payloadBytes),
         });
       }

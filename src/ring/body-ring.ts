@@ -19,6 +19,11 @@ export interface BodyRef {
   /** Byte offset of the payload in the ring's SharedArrayBuffer. */
   readonly offset: number;
   readonly length: number;
+  /**
+   * The record's busy stamp (see RecordState): release() frees the record only while it still
+   * carries this stamp, so a late second release cannot free a newer record written in its place.
+   */
+  readonly stamp: number;
 }
 
 export class BodyRing {
@@ -31,6 +36,8 @@ export class BodyRing {
   private head = 0;
   private tail = 0;
   private busy = 0;
+  /** Last busy stamp handed out: odd, so never RecordState.FREE (nor 0, the never-written word). */
+  private stamp = -1;
 
   /** Create a ring (acceptor) or attach to one (workers) by passing its SharedArrayBuffer. */
   constructor(capacityOrSab: number | SharedArrayBuffer) {
@@ -63,7 +70,7 @@ export class BodyRing {
       this.bytes.set(chunk, pos);
       pos += chunk.byteLength;
     }
-    return { offset: BODY_CONTROL_BYTES + at, length };
+    return { offset: BODY_CONTROL_BYTES + at, length, stamp: this.stamp };
   }
 
   /** Reserve a record for `length` payload bytes; returns the payload offset in the data area or -1. */
@@ -71,6 +78,13 @@ export class BodyRing {
     this.reclaim();
     const recordBytes = alignRecord(BODY_HEADER_BYTES + length);
     if (recordBytes > this.capacity) return -1;
+    if (this.head === this.tail && recordBytes > this.capacity - (this.tail % this.capacity)) {
+      // Empty, but the record would cross the end: start the next lap at 0 (nothing to pad or
+      // reclaim). Padding instead, an idle ring could refuse a body over half its size forever,
+      // as refusals do not move the tail.
+      this.tail += this.capacity - (this.tail % this.capacity);
+      this.head = this.tail;
+    }
     let offset = this.tail % this.capacity;
     const toEnd = this.capacity - offset;
     const needed = recordBytes <= toEnd ? recordBytes : toEnd + recordBytes;
@@ -81,7 +95,8 @@ export class BodyRing {
       this.tail += toEnd;
       offset = 0;
     }
-    this.writeHeader(offset, RecordState.BUSY, recordBytes);
+    this.stamp = (this.stamp + 2) | 0;
+    this.writeHeader(offset, this.stamp, recordBytes);
     this.tail += recordBytes;
     this.busy++;
     Atomics.store(this.ctl, BodyCtl.BUSY_RECORDS, this.busy);
@@ -130,10 +145,12 @@ export class BodyRing {
 
   /**
    * Give the record back. Safe to call twice and from any thread: the decoder calls it when its
-   * batch is handed on, the acceptor calls it again if the task failed before that.
+   * batch is handed on, the acceptor calls it again if the task failed before that. A late call,
+   * after the acceptor reclaimed the record and wrote another body there, changes nothing: the
+   * word no longer holds this record's stamp (compare-and-swap, not a plain store).
    */
   release(ref: BodyRef): void {
     const w = (ref.offset - BODY_CONTROL_BYTES - BODY_HEADER_BYTES) / I32;
-    Atomics.store(this.words, w + BodyHdr.STATE, RecordState.FREE);
+    Atomics.compareExchange(this.words, w + BodyHdr.STATE, ref.stamp, RecordState.FREE);
   }
 }

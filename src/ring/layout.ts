@@ -7,7 +7,8 @@
  * Body ring: one producer (the acceptor), many consumers, released out of order.
  *   The acceptor copies a request body into a record and hands its offset to a decode task.
  *   The decoder that got the task reads the body in place and, once the batch it made is in the
- *   batch ring (or the request failed), stores RECORD_FREE into the record's state word.
+ *   batch ring (or the request failed), swaps the record's state word from the record's busy
+ *   stamp to FREE (compare-and-swap, so a repeated release cannot free a newer record there).
  *   Only the acceptor moves the ring's head: before each allocation it walks from the head over
  *   records whose state is FREE. Nobody waits on this ring: when it is full the acceptor refuses
  *   the request at once (503 + Retry-After).
@@ -62,9 +63,11 @@ export const BodyHdr = {
 } as const;
 export const BODY_HEADER_BYTES = 2 * I32;
 
+/**
+ * Body record states. A busy record (written by the acceptor, owned by a decode task) holds an
+ * odd stamp, different for each record written, which its BodyRef carries.
+ */
 export const RecordState = {
-  /** Written by the acceptor, owned by a decode task. */
-  BUSY: 1,
   /** Released by its decoder (or by the acceptor when the task failed); reclaimable. */
   FREE: 2,
 } as const;
@@ -100,6 +103,8 @@ export const BatchHdr = {
   ROWS: 5,
   /** Payload bytes that follow the header. */
   PAYLOAD_BYTES: 6,
+  /** UTC day of every row in the payload (days since 1970-01-01): the partition it goes to. */
+  DAY: 7,
 } as const;
 export const BATCH_HEADER_BYTES = 8 * I32;
 /** A padding record needs only LENGTH and TYPE; every offset leaves at least this much to the end. */

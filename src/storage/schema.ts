@@ -6,6 +6,8 @@
  *   Parquet  the public columns users query, produced from WAL segments by one DuckDB
  *            `COPY (SELECT <projection> FROM read_json(<segment>, columns = <walColumns>))`.
  *
+ * Each WAL segment holds the rows of one UTC day (computed by the validate stage), and becomes one
+ * Parquet file in that day's partition directory.
  * 64-bit nanosecond times travel as two unsigned 32-bit halves (`sh`/`sl` = start high/low) so the
  * validate stage never needs BigInt; DuckDB rebuilds the exact value with `(hi << 32) + lo`.
  * The Parquet column list is the storage contract documented in the README: change both together.
@@ -17,10 +19,8 @@ export interface TableSchema {
   readonly name: TableName;
   /** read_json `columns` argument: WAL key → DuckDB type. */
   readonly walColumns: Readonly<Record<string, string>>;
-  /** SELECT list turning WAL keys into the public columns (without `day`). */
+  /** SELECT list turning WAL keys into the public columns (the `day` partition is the directory). */
   readonly projection: string;
-  /** Expression for the UTC day partition (a DATE). */
-  readonly day: string;
   /** Public columns and their types, in order: the contract the tests and README check. */
   readonly columns: ReadonlyArray<readonly [string, string]>;
 }
@@ -66,7 +66,6 @@ export const SPANS: TableSchema = {
     'de AS dropped_events_count',
     'dl AS dropped_links_count',
   ].join(',\n  '),
-  day: `${ts('sh', 'sl')}::DATE`,
   columns: [
     ['trace_id', 'VARCHAR'],
     ['span_id', 'VARCHAR'],
@@ -118,7 +117,6 @@ export const LOGS: TableSchema = {
     'svv AS scope_version',
     'da AS dropped_attributes_count',
   ].join(',\n  '),
-  day: `(CASE WHEN th = 0 AND tl = 0 THEN ${ts('oh', 'ol')} ELSE ${ts('th', 'tl')} END)::DATE`,
   columns: [
     ['time', 'TIMESTAMP_NS'],
     ['observed_time', 'TIMESTAMP_NS'],

@@ -1,32 +1,44 @@
 /**
- * Segmented write-ahead log of one table, owned by the writer thread.
+ * Write-ahead log of one table, owned by the writer thread.
  *
- * A segment is a file of WAL rows (one JSON object per line) named by the byte offset of its
- * first row in the table's log, zero-padded so names sort in log order:
+ * Rows arrive already split by UTC day (the validate stage computes each row's day), and each
+ * day has its own active segment, so a segment converts to exactly one Parquet file of one day
+ * partition without DuckDB having to partition (which costs as much again as the conversion).
+ * A segment is a file of WAL rows, one JSON object per line, named by a sequence number that
+ * only grows and by its day:
  *
- *   <data>/wal/spans/00000000000000000000.ndjson   sealed, waiting for Parquet
- *   <data>/wal/spans/00000000000071303168.ndjson   active, being appended to
+ *   <data>/wal/spans/00000000000000000041-2026-11-22.ndjson   sealed, waiting for Parquet
+ *   <data>/wal/spans/00000000000000000042-2026-11-22.ndjson   active, being appended to
  *
- * Rows are appended with write(2) and made durable with fdatasync(2), once per group of batches
+ * Rows are appended with write(2) and made durable with fdatasync(2) once per group of batches
  * (group commit); only then are their requests acknowledged. A sealed segment is deleted only
- * after its Parquet files are durable, and the next segment is created before the previous one
- * is sealed, so the newest file always tells where the log continues after a restart, and
- * Parquet file names (derived from segment offsets) never repeat.
+ * after its Parquet file is durable. Parquet files carry the segment's sequence number, so a
+ * segment converted twice (a crash between rename and delete) replaces its file instead of
+ * duplicating rows, and sequence numbers are never reused (the next one is above every number
+ * seen in the WAL and in Parquet file names at start).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
 export interface Segment {
   readonly path: string;
-  /** Offset of the segment's first byte in the table's log. */
-  readonly start: number;
+  readonly seq: number;
+  /** UTC day of every row, YYYY-MM-DD. */
+  readonly day: string;
   readonly bytes: number;
+  /** Rows, when known (segments left by a previous run count as unknown: -1). */
+  readonly rows: number;
 }
 
-const SEGMENT_RE = /^(\d{20})\.ndjson$/;
+const SEGMENT_RE = /^(\d{20})-(\d{4}-\d{2}-\d{2})\.ndjson$/;
 
-export function segmentName(start: number): string {
-  return `${String(start).padStart(20, '0')}.ndjson`;
+export function segmentName(seq: number, day: string): string {
+  return `${String(seq).padStart(20, '0')}-${day}.ndjson`;
+}
+
+/** Days since 1970-01-01 → YYYY-MM-DD. */
+export function dayString(day: number): string {
+  return new Date(day * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** fsync a directory, so a file created or renamed in it survives a power cut. */
@@ -55,113 +67,139 @@ export function repairSegment(file: string): number {
   return end;
 }
 
+class ActiveSegment {
+  readonly fd: number;
+  bytes = 0;
+  rows = 0;
+  dirty = false;
+  /** performance.now() of the first append. */
+  readonly openedAt = performance.now();
+
+  constructor(
+    readonly path: string,
+    readonly seq: number,
+    readonly day: string,
+  ) {
+    this.fd = fs.openSync(path, 'a');
+  }
+
+  sealed(): Segment {
+    return { path: this.path, seq: this.seq, day: this.day, bytes: this.bytes, rows: this.rows };
+  }
+}
+
+/** Sizes of the active segments at one moment, to undo a failed group of appends. */
+export type WalMark = ReadonlyMap<ActiveSegment, { bytes: number; rows: number }>;
+
 export class Wal {
-  private fd = -1;
-  private activeStart = 0;
-  private activeBytes = 0;
-  private dirty = false;
-  /** performance.now() of the first append to the active segment, or -1 while it is empty. */
-  private firstAppendAt = -1;
-  /** Rows appended to the active segment. */
-  activeRows = 0;
+  private readonly active = new Map<number, ActiveSegment>();
+  private nextSeq = 0;
 
   constructor(readonly dir: string) {}
 
   /**
    * Open the log: repair and return the segments a previous run left (oldest first; they still
-   * need converting), and start a new active segment after them.
+   * need converting). `minSeq` is one above the highest sequence number in Parquet file names.
    */
-  open(minStart = 0): Segment[] {
+  open(minSeq: number): Segment[] {
     fs.mkdirSync(this.dir, { recursive: true });
     const left: Segment[] = [];
     for (const name of fs.readdirSync(this.dir).sort()) {
       const m = SEGMENT_RE.exec(name);
       if (!m) continue;
       const file = path.join(this.dir, name);
-      left.push({ path: file, start: Number(m[1]), bytes: repairSegment(file) });
+      left.push({ path: file, seq: Number(m[1]), day: m[2]!, bytes: repairSegment(file), rows: -1 });
     }
-    // Continue after the last segment (an empty last segment simply becomes the active one
-    // again). `minStart` guards the case of a log directory removed by hand: offsets, and so
-    // Parquet file names, must never repeat.
-    const last = left.at(-1);
-    this.openActive(Math.max(minStart, last ? last.start + last.bytes : 0));
-    return left.filter((s) => s.start !== this.activeStart);
+    this.nextSeq = Math.max(minSeq, (left.at(-1)?.seq ?? -1) + 1);
+    return left;
   }
 
-  private openActive(start: number): void {
-    this.activeStart = start;
-    this.activeBytes = 0;
-    this.activeRows = 0;
-    this.firstAppendAt = -1;
-    this.fd = fs.openSync(path.join(this.dir, segmentName(start)), 'a');
-    syncDir(this.dir);
-  }
-
-  /** Append rows (whole lines) to the active segment. Not durable until sync(). */
-  append(rows: Uint8Array, rowCount: number): void {
+  /** Append rows (whole lines) of one UTC day (days since epoch). Not durable until sync(). */
+  append(day: number, rows: Uint8Array, rowCount: number): void {
+    let seg = this.active.get(day);
+    if (!seg) {
+      const name = segmentName(this.nextSeq, dayString(day));
+      seg = new ActiveSegment(path.join(this.dir, name), this.nextSeq++, dayString(day));
+      this.active.set(day, seg);
+      syncDir(this.dir);
+    }
     let written = 0;
     while (written < rows.byteLength) {
-      written += fs.writeSync(this.fd, rows, written, rows.byteLength - written);
+      written += fs.writeSync(seg.fd, rows, written, rows.byteLength - written);
     }
-    if (this.firstAppendAt < 0) this.firstAppendAt = performance.now();
-    this.activeBytes += rows.byteLength;
-    this.activeRows += rowCount;
-    this.dirty = true;
+    seg.bytes += rows.byteLength;
+    seg.rows += rowCount;
+    seg.dirty = true;
+  }
+
+  mark(): WalMark {
+    return new Map([...this.active.values()].map((s) => [s, { bytes: s.bytes, rows: s.rows }]));
+  }
+
+  /** Undo appends since `mark` after a failed write: no partial row may stay in the log. */
+  rollback(mark: WalMark): void {
+    for (const [day, seg] of this.active) {
+      const before = mark.get(seg);
+      if (before) {
+        fs.ftruncateSync(seg.fd, before.bytes);
+        seg.bytes = before.bytes;
+        seg.rows = before.rows;
+      } else {
+        fs.closeSync(seg.fd);
+        fs.rmSync(seg.path, { force: true });
+        this.active.delete(day);
+      }
+    }
+  }
+
+  /** Make appended rows durable. Returns the number of files synced. */
+  sync(): number {
+    let n = 0;
+    for (const seg of this.active.values()) {
+      if (!seg.dirty) continue;
+      fs.fdatasyncSync(seg.fd);
+      seg.dirty = false;
+      n++;
+    }
+    return n;
+  }
+
+  /** Rows and bytes appended and not yet sealed. */
+  activeTotals(): { rows: number; bytes: number } {
+    let rows = 0;
+    let bytes = 0;
+    for (const s of this.active.values()) {
+      rows += s.rows;
+      bytes += s.bytes;
+    }
+    return { rows, bytes };
+  }
+
+  /** Milliseconds since the oldest active segment got its first row (0 when none). */
+  oldestAgeMs(now: number): number {
+    let oldest = now;
+    for (const s of this.active.values()) oldest = Math.min(oldest, s.openedAt);
+    return now - oldest;
   }
 
   /**
-   * Undo appends since `bytes` (after a failed write: a partial row must not stay in the log).
+   * Seal (sync and close) the active segments that are `maxAgeMs` old or `maxBytes` big, or all
+   * of them; sealed segments are what the converter takes.
    */
-  truncateActive(bytes: number): void {
-    fs.ftruncateSync(this.fd, bytes);
-    this.activeBytes = bytes;
-  }
-
-  get activeSize(): number {
-    return this.activeBytes;
-  }
-
-  /** Make appended rows durable. Returns true when there was something to sync. */
-  sync(): boolean {
-    if (!this.dirty) return false;
-    fs.fdatasyncSync(this.fd);
-    this.dirty = false;
-    return true;
-  }
-
-  /** Milliseconds since the oldest unsealed row was appended (0 when the active segment is empty). */
-  activeAgeMs(now: number): number {
-    return this.firstAppendAt < 0 ? 0 : now - this.firstAppendAt;
-  }
-
-  /**
-   * Seal the active segment (durable, closed) and start the next one. Returns the sealed
-   * segment, or null when it was empty (it stays active).
-   */
-  seal(): Segment | null {
-    if (this.activeBytes === 0) return null;
-    this.sync();
-    const sealed: Segment = {
-      path: path.join(this.dir, segmentName(this.activeStart)),
-      start: this.activeStart,
-      bytes: this.activeBytes,
-    };
-    const fd = this.fd;
-    this.openActive(this.activeStart + this.activeBytes);
-    fs.closeSync(fd);
+  seal(now: number, maxAgeMs: number, maxBytes: number, all = false): Segment[] {
+    const sealed: Segment[] = [];
+    for (const [day, seg] of this.active) {
+      if (!all && now - seg.openedAt < maxAgeMs && seg.bytes < maxBytes) continue;
+      if (seg.dirty) fs.fdatasyncSync(seg.fd);
+      fs.closeSync(seg.fd);
+      this.active.delete(day);
+      sealed.push(seg.sealed());
+    }
     return sealed;
   }
 
   /** Delete a segment whose rows are durable in Parquet. */
   remove(segment: Segment): void {
     fs.rmSync(segment.path, { force: true });
-  }
-
-  close(): void {
-    if (this.fd >= 0) {
-      this.sync();
-      fs.closeSync(this.fd);
-      this.fd = -1;
-    }
   }
 }

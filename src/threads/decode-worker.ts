@@ -27,40 +27,58 @@ const batchRing = new BatchRing(data.batchRing);
 const chunkChars = Math.floor(batchRing.maxPayloadBytes / 3);
 const maxRowBytes = Math.floor(batchRing.maxPayloadBytes / 2);
 
-/** Collects rows and publishes them to the batch ring in chunks; the last chunk is flagged. */
+/** Rows of one day waiting to be published. */
+interface DayChunk {
+  parts: string[];
+  chars: number;
+  rows: number;
+}
+
+/**
+ * Collects rows per UTC day and publishes them to the batch ring in chunks, one day per batch
+ * (the writer keeps one WAL segment per day). The last batch of the request carries LAST.
+ */
 class BatchSink implements RowSink {
   batches = 0;
-  private parts: string[] = [];
-  private chars = 0;
-  private rows = 0;
+  private readonly days = new Map<number, DayChunk>();
 
   constructor(
     private readonly requestId: number,
     private readonly signal: number,
   ) {}
 
-  push(line: string): void {
-    if (this.rows > 0 && this.chars + line.length > chunkChars) this.publish(0);
-    this.parts.push(line);
-    this.chars += line.length;
-    this.rows++;
+  push(line: string, day: number): void {
+    let chunk = this.days.get(day);
+    if (!chunk) {
+      chunk = { parts: [], chars: 0, rows: 0 };
+      this.days.set(day, chunk);
+    }
+    if (chunk.rows > 0 && chunk.chars + line.length > chunkChars) this.publish(day, chunk, 0);
+    chunk.parts.push(line);
+    chunk.chars += line.length;
+    chunk.rows++;
   }
 
-  /** Publish what is left with the LAST flag, if anything was ever pushed. */
+  /** Publish what is left; the very last batch is flagged LAST. Nothing at all: no batch. */
   finish(): void {
-    if (this.batches > 0 || this.rows > 0) this.publish(BatchFlags.LAST);
+    const left = [...this.days].filter(([, c]) => c.rows > 0);
+    if (left.length === 0 && this.batches > 0) {
+      // Every row already went out in full chunks: an empty batch still has to say LAST.
+      this.publish(0, { parts: [], chars: 0, rows: 0 }, BatchFlags.LAST);
+    }
+    left.forEach(([day, chunk], i) => this.publish(day, chunk, i === left.length - 1 ? BatchFlags.LAST : 0));
   }
 
-  private publish(flags: number): void {
-    const payload = Buffer.from(this.parts.join(''));
-    const meta = { requestId: this.requestId, signal: this.signal, flags, rows: this.rows };
+  private publish(day: number, chunk: DayChunk, flags: number): void {
+    const payload = Buffer.from(chunk.parts.join(''));
+    const meta = { requestId: this.requestId, signal: this.signal, flags, rows: chunk.rows, day };
     if (!batchRing.publish(meta, payload, data.writerWaitMs)) {
       throw new GlustError('GLUST_ERR_OVERLOAD_WRITER_BEHIND', `writer had no room for ${payload.length} bytes within ${data.writerWaitMs} ms, retry later`);
     }
     this.batches++;
-    this.parts = [];
-    this.chars = 0;
-    this.rows = 0;
+    chunk.parts = [];
+    chunk.chars = 0;
+    chunk.rows = 0;
   }
 }
 
@@ -82,6 +100,7 @@ export default function decode(task: DecodeTask): DecodeResult {
       rejections,
       adjustments: { truncatedValues: 0, droppedAttributes: 0 },
       maxRowBytes,
+      rowDay: 0,
     };
     const { accepted } = walkRequest(request, signal.nesting, ctx, (record, shared) => signal.rowOf(record, shared, ctx));
     sink.finish();

@@ -76,7 +76,7 @@ export type WriterCommand =
 
 export interface WriterStats {
   /** Per table: rows appended to the WAL, rows and bytes and files written to Parquet. */
-  readonly tables: Record<string, { walRows: number; walBytes: number; parquetRows: number; parquetFiles: number; parquetBytes: number; pendingSegments: number; lagRows: number }>;
+  readonly tables: Record<string, { walRows: number; walBytes: number; parquetRows: number; parquetFiles: number; parquetBytes: number; pendingSegments: number; /** Rows acknowledged and not yet in Parquet. */ lagRows: number }>;
   readonly fsyncs: number;
   readonly lastConvertMs: number;
 }

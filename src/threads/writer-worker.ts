@@ -1,18 +1,18 @@
 /**
  * The writer thread: the only thread that writes storage.
  *
- *   batch ring ──poll──▶ WAL append ──release ring──▶ fdatasync ──▶ "acked" to the acceptor
+ *   batch ring ──poll──▶ WAL append (per table, per day) ──release ring──▶ fdatasync ──▶ "acked"
  *                                      │
- *                          seal every flushMs/2 or segmentBytes
+ *                        seal every flushMs/2 or segmentBytes
  *                                      ▼
- *                 DuckDB COPY segment → day-partitioned ZSTD Parquet → delete segment
+ *              DuckDB COPY segment → one ZSTD Parquet file in its day partition → delete segment
  *
- * One loop does it all: poll whatever batches are published, append them to the table's active
- * segment, give the ring space back, fsync once for the whole group (group commit), acknowledge
- * the requests whose last batch was in the group. Sealed segments are converted one at a time by
- * DuckDB on its own threads while the loop goes on. When more than maxPendingSegments wait for
- * conversion the loop stops taking batches: the ring fills, decoders time out, and the acceptor
- * refuses with 503 — the writer being behind is visible to clients, not hidden in memory.
+ * One loop does it all: poll whatever batches are published, append them to their table's
+ * active segment for their day, give the ring space back, fsync once for the whole group (group
+ * commit), acknowledge the requests whose last batch was in the group. Sealed segments are
+ * converted one at a time by DuckDB while the loop goes on. When more than maxPendingSegments
+ * wait for conversion the loop stops taking batches: the ring fills, decoders time out, and the
+ * acceptor refuses with 503 — the writer being behind is visible to clients, not hidden in memory.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
@@ -21,9 +21,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SIGNALS } from '../otlp/signals.js';
 import { BatchRing } from '../ring/batch-ring.js';
 import { BatchFlags } from '../ring/layout.js';
-import { ParquetConverter, highestParquetOffset } from '../storage/parquet.js';
+import { ParquetConverter, highestParquetSeq } from '../storage/parquet.js';
 import type { TableSchema } from '../storage/schema.js';
-import { type Segment, Wal } from '../storage/wal.js';
+import { type Segment, Wal, type WalMark } from '../storage/wal.js';
 import type { WriterCommand, WriterEvent, WriterStats, WriterWorkerData } from './protocol.js';
 
 const data = workerData as WriterWorkerData;
@@ -42,10 +42,8 @@ interface TableState {
   parquetRows: number;
   parquetFiles: number;
   parquetBytes: number;
-  /** Rows acknowledged (in the WAL) and not yet in Parquet. */
-  lagRows: number;
-  /** Rows of each pending sealed segment, by segment start. */
-  readonly segmentRows: Map<number, number>;
+  /** Rows in sealed segments not yet converted. */
+  pendingRows: number;
 }
 
 interface Pending {
@@ -68,8 +66,7 @@ const tables: TableState[] = SIGNALS.map((signal) => ({
   parquetRows: 0,
   parquetFiles: 0,
   parquetBytes: 0,
-  lagRows: 0,
-  segmentRows: new Map(),
+  pendingRows: 0,
 }));
 
 const pending: Pending[] = [];
@@ -80,25 +77,32 @@ const failures: { wal: string | null; convert: string | null } = { wal: null, co
 let fsyncs = 0;
 let lastConvertMs = 0;
 
-async function convertOne(item: Pending): Promise<void> {
-  const started = performance.now();
-  const result = await converter.convert(item.table.schema, item.segment);
-  item.table.wal.remove(item.segment);
-  const t = item.table;
-  t.parquetRows += result.rows;
-  t.parquetFiles += result.files;
-  t.parquetBytes += result.bytes;
-  t.lagRows -= t.segmentRows.get(item.segment.start) ?? 0;
-  t.segmentRows.delete(item.segment.start);
-  lastConvertMs = performance.now() - started;
+function setFailure(stage: keyof typeof failures, message: string | null): void {
+  if (failures[stage] === message) return;
+  const wasFailing = failures.wal !== null || failures.convert !== null;
+  failures[stage] = message;
+  if (message !== null) send({ type: 'failing', message });
+  else if (wasFailing && failures.wal === null && failures.convert === null) send({ type: 'recovered' });
+}
+
+async function convert(table: TableState, segment: Segment): Promise<number> {
+  const result = await converter.convert(table.schema, segment);
+  table.wal.remove(segment);
+  table.parquetRows += result.rows;
+  table.parquetFiles += result.bytes > 0 ? 1 : 0;
+  table.parquetBytes += result.bytes;
+  return result.rows;
 }
 
 /** Start converting the next pending segment unless a conversion is running. */
 function kickConverter(): void {
   if (converting || pending.length === 0) return;
   const item = pending[0]!;
-  converting = convertOne(item).then(
+  const started = performance.now();
+  converting = convert(item.table, item.segment).then(
     () => {
+      lastConvertMs = performance.now() - started;
+      item.table.pendingRows -= item.segment.rows;
       pending.shift();
       converting = null;
       setFailure('convert', null);
@@ -113,46 +117,42 @@ function kickConverter(): void {
   );
 }
 
-function setFailure(stage: keyof typeof failures, message: string | null): void {
-  const wasFailing = failures.wal !== null || failures.convert !== null;
-  if (failures[stage] === message) return;
-  failures[stage] = message;
-  if (message !== null) send({ type: 'failing', message });
-  else if (wasFailing && failures.wal === null && failures.convert === null) send({ type: 'recovered' });
-}
-
-function seal(table: TableState): void {
-  const rows = table.wal.activeRows;
-  const segment = table.wal.seal();
-  if (!segment) return;
-  table.segmentRows.set(segment.start, rows);
-  pending.push({ table, segment });
+function seal(now: number, all: boolean): void {
+  for (const t of tables) {
+    for (const segment of t.wal.seal(now, sealAfterMs, data.segmentBytes, all)) {
+      t.pendingRows += segment.rows;
+      pending.push({ table: t, segment });
+    }
+  }
 }
 
 /**
- * Take every published batch into the WAL, fsync, acknowledge. Returns the number of ring bytes
- * consumed (0 when there was nothing, or storage failed and the batches stay in the ring).
+ * Take every published batch into the WAL, fsync, acknowledge. Returns the ring bytes consumed:
+ * 0 when there was nothing, -1 when storage failed (the batches stay in the ring for a retry).
  */
 function drainOnce(): number {
   const acks: number[] = [];
-  const sizesBefore = tables.map((t) => t.wal.activeSize);
-  const rowsBefore = tables.map((t) => t.wal.activeRows);
+  const marks: WalMark[] = tables.map((t) => t.wal.mark());
+  const rowsAdded = tables.map(() => 0);
+  const bytesAdded = tables.map(() => 0);
   let consumed: number;
   try {
     consumed = ring.poll((batch) => {
-      const table = tables[batch.signal]!;
-      if (batch.rows > 0) table.wal.append(batch.payload, batch.rows);
+      if (batch.rows > 0) {
+        tables[batch.signal]!.wal.append(batch.day, batch.payload, batch.rows);
+        rowsAdded[batch.signal]! += batch.rows;
+        bytesAdded[batch.signal]! += batch.payload.byteLength;
+      }
       if (batch.flags & BatchFlags.LAST) acks.push(batch.requestId);
     });
     if (consumed === 0) return 0;
-    for (const t of tables) if (t.wal.sync()) fsyncs++;
+    for (const t of tables) fsyncs += t.wal.sync();
   } catch (err) {
     // A failed write or fsync (disk full, I/O error): undo partial rows, keep the batches in
     // the ring, acknowledge nothing, and let the loop retry after a pause.
     tables.forEach((t, i) => {
       try {
-        t.wal.truncateActive(sizesBefore[i]!);
-        t.wal.activeRows = rowsBefore[i]!;
+        t.wal.rollback(marks[i]!);
       } catch {
         // The retry will fail the same way and be reported again.
       }
@@ -162,10 +162,8 @@ function drainOnce(): number {
   }
   ring.release(consumed);
   tables.forEach((t, i) => {
-    const rows = t.wal.activeRows - rowsBefore[i]!;
-    t.walRows += rows;
-    t.lagRows += rows;
-    t.walBytes += t.wal.activeSize - sizesBefore[i]!;
+    t.walRows += rowsAdded[i]!;
+    t.walBytes += bytesAdded[i]!;
   });
   if (acks.length > 0) send({ type: 'acked', requestIds: acks });
   setFailure('wal', null);
@@ -175,28 +173,28 @@ function drainOnce(): number {
 function stats(): WriterStats {
   const out: WriterStats['tables'] = {};
   for (const t of tables) {
+    const active = t.wal.activeTotals();
     out[t.schema.name] = {
       walRows: t.walRows,
       walBytes: t.walBytes,
       parquetRows: t.parquetRows,
       parquetFiles: t.parquetFiles,
       parquetBytes: t.parquetBytes,
-      pendingSegments: t.segmentRows.size,
-      lagRows: t.lagRows,
+      pendingSegments: pending.filter((p) => p.table === t).length,
+      lagRows: active.rows + t.pendingRows,
     };
   }
   return { tables: out, fsyncs, lastConvertMs };
 }
 
 const sealAfterMs = Math.max(1, Math.floor(data.flushMs / 2));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function run(): Promise<void> {
   let lastStats = 0;
   for (;;) {
     const now = performance.now();
-    for (const t of tables) {
-      if (t.wal.activeSize >= data.segmentBytes || t.wal.activeAgeMs(now) >= sealAfterMs) seal(t);
-    }
+    seal(now, false);
     kickConverter();
     if (now - lastStats >= 1000) {
       send({ type: 'stats', stats: stats() });
@@ -211,24 +209,23 @@ async function run(): Promise<void> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       continue;
     }
-    if (closing && consumed === 0 && !behind) break;
     if (consumed < 0 || behind) {
-      await new Promise<void>((resolve) => setTimeout(resolve, consumed < 0 ? 200 : 5));
+      await sleep(consumed < 0 ? 200 : 5);
       continue;
     }
+    if (closing) break;
     // Sleep until a producer publishes, the oldest row is due for sealing, or a stats tick.
-    const oldest = Math.max(...tables.map((t) => t.wal.activeAgeMs(now)));
+    const oldest = Math.max(...tables.map((t) => t.wal.oldestAgeMs(now)));
     const dueIn = oldest > 0 ? sealAfterMs - oldest : 1000;
     await ring.waitForCommit(seq, Math.max(1, Math.min(dueIn, 1000)));
   }
-  // Closing: every producer has finished. Seal and convert everything, then stop.
-  for (const t of tables) seal(t);
+  // Closing: every producer has finished and the ring is empty. Seal and convert everything.
+  seal(performance.now(), true);
   while (pending.length > 0) {
     kickConverter();
     if (converting) await converting;
-    else await new Promise<void>((resolve) => setTimeout(resolve, 100));
+    else await sleep(100);
   }
-  for (const t of tables) t.wal.close();
   send({ type: 'stats', stats: stats() });
   conn.closeSync();
   instance.closeSync();
@@ -244,15 +241,9 @@ let recoveredRows = 0;
 let recoveredSegments = 0;
 for (const t of tables) {
   fs.mkdirSync(converter.tableDir(t.schema), { recursive: true });
-  const left = t.wal.open(highestParquetOffset(converter.tableDir(t.schema)) + 1);
-  for (const segment of left) {
-    const result = await converter.convert(t.schema, segment);
-    t.wal.remove(segment);
-    recoveredRows += result.rows;
+  for (const segment of t.wal.open(highestParquetSeq(converter.tableDir(t.schema)) + 1)) {
+    recoveredRows += await convert(t, segment);
     recoveredSegments++;
-    t.parquetRows += result.rows;
-    t.parquetFiles += result.files;
-    t.parquetBytes += result.bytes;
   }
 }
 fs.rmSync(path.join(data.dataDir, '.staging'), { recursive: true, force: true });
