@@ -310,7 +310,7 @@ export function anyValueText(v: AnyValueIn | null | undefined): string | null {
 export function anyValueJson(v: AnyValueIn | null | undefined, depth: number): string {
   if (depth > MAX_DEPTH) throw new RecordRejected('GLUST_REJECT_NESTING');
   if (v == null || typeof v !== 'object') return 'null';
-  if (v.stringValue != null) return JSON.stringify(wellFormed(String(v.stringValue)));
+  if (v.stringValue != null) return JSON.stringify(str(v.stringValue, 'stringValue'));
   if (v.intValue != null) return int64Text(v.intValue);
   if (v.boolValue != null) return boolText(v.boolValue);
   if (v.doubleValue != null) {
@@ -333,7 +333,7 @@ export function anyValueJson(v: AnyValueIn | null | undefined, depth: number): s
     for (let i = 0; i < values.length; i++) {
       const kv = values[i];
       if (i > 0) s += ',';
-      s += JSON.stringify(wellFormed(String(kv?.key ?? ''))) + ':' + anyValueJson(kv?.value, depth + 1);
+      s += JSON.stringify(str(kv?.key, 'kvlistValue key')) + ':' + anyValueJson(kv?.value, depth + 1);
     }
     return s + '}';
   }
@@ -365,13 +365,14 @@ function seenBefore(key: string, kept: number): boolean {
 /** An attribute value as a JSON string literal ("text"), or null for an empty value. */
 function valueLiteral(v: AnyValueIn | null | undefined, limits: Limits, adj: Adjustments): string {
   // Scalars that need no escaping skip JSON.stringify: ints, booleans and doubles are the bulk
-  // of attribute values after strings.
-  if (v != null && typeof v === 'object') {
+  // of attribute values after strings. (Their text is at most 26 characters, so only a value
+  // limit below that needs the general path, which truncates.)
+  if (v != null && typeof v === 'object' && limits.maxValueLength >= 26) {
     if (typeof v.stringValue === 'string') return JSON.stringify(truncate(wellFormed(v.stringValue), limits, adj));
     if (v.stringValue == null) {
       if (v.intValue != null) return '"' + int64Text(v.intValue) + '"';
       if (typeof v.boolValue === 'boolean') return v.boolValue ? '"true"' : '"false"';
-      if (typeof v.doubleValue === 'number') return '"' + String(v.doubleValue) + '"';
+      if (typeof v.doubleValue === 'number') return '"' + doubleText(v.doubleValue) + '"';
     }
   }
   const text = anyValueText(v);
@@ -397,13 +398,15 @@ export function attributesJson(
   let kept = 0;
   for (let i = 0; i < kvs.length; i++) {
     const kv = kvs[i];
-    const key = kv?.key;
-    if (typeof key !== 'string') throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'attribute key is not a string');
+    const rawKey = kv?.key;
+    if (typeof rawKey !== 'string') throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'attribute key is not a string');
+    // Compare keys as they are written: distinct lone surrogates all become U+FFFD.
+    const key = wellFormed(rawKey);
     if (kept >= limits.maxAttributes || seenBefore(key, kept)) {
       dropped.n++;
       continue;
     }
-    s += (kept > 0 ? ',' : '') + JSON.stringify(wellFormed(key)) + ':' + valueLiteral(kv!.value, limits, adj);
+    s += (kept > 0 ? ',' : '') + JSON.stringify(key) + ':' + valueLiteral(kv!.value, limits, adj);
     kept++;
   }
   adj.droppedAttributes += dropped.n;

@@ -149,18 +149,20 @@ export class BatchRing {
   }
 
   /**
-   * Visit published batches in order, at most `maxBytes` of records. Returns the number of bytes
+   * Visit published batches in order, at most `maxBytes` of records (but always the first one).
+   * Returns the number of bytes
    * consumed; pass it to release() once the batches are safely elsewhere (the views stay valid
    * until then).
    */
   poll(visit: (batch: BatchView) => void, maxBytes: number = this.capacity): number {
     const head = Atomics.load(this.ctl, BatchCtl.HEAD);
     let consumed = 0;
-    while (consumed < maxBytes) {
+    for (;;) {
       const offset = (head + consumed) & this.mask;
       const w = offset / I32;
       const recordBytes = Atomics.load(this.words, w + BatchHdr.LENGTH);
       if (recordBytes === 0) break; // claimed but not yet published, or nothing more
+      if (consumed > 0 && consumed + recordBytes > maxBytes) break; // the first record always goes
       if (this.words[w + BatchHdr.TYPE] === RecordType.BATCH) {
         const payloadBytes = this.words[w + BatchHdr.PAYLOAD_BYTES]!;
         const start = offset + BATCH_HEADER_BYTES;

@@ -26,8 +26,16 @@ export interface Server {
   kill(): Promise<void>;
 }
 
+const madeDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh data directory, removed when the test process exits. */
 export function tempDataDir(prefix = 'glust-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** Start `glust serve` on 127.0.0.1 port 0 with extra flags; resolves once it listens. */
