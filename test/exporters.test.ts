@@ -4,7 +4,8 @@
  * field by field with what the SDK sent.
  */
 import t from 'tap';
-import { type Span, SpanKind, SpanStatusCode, context, trace, SeverityNumber } from '@opentelemetry/api';
+import { type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, StackContextManager } from '@opentelemetry/sdk-trace';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
