@@ -11,7 +11,16 @@ import { DuckDBInstance, DuckDBListType, DuckDBMapType, DuckDBStructType, type D
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MAIN = path.join(ROOT, 'dist', 'main.js');
-export const EXAMPLES = path.resolve(ROOT, '..', 'shared', 'otlp-examples');
+/**
+ * The OTLP project's own example requests (conformance fixtures), kept beside the checkout:
+ * GLUST_OTLP_EXAMPLES, else ../shared/otlp-examples next to the repository, else
+ * /work/shared/otlp-examples. A test that needs them fails when none exists; it does not skip.
+ */
+export const EXAMPLES = [
+  process.env.GLUST_OTLP_EXAMPLES,
+  path.resolve(ROOT, '..', 'shared', 'otlp-examples'),
+  '/work/shared/otlp-examples',
+].find((dir) => dir && fs.existsSync(path.join(dir, 'trace.json'))) ?? path.resolve(ROOT, '..', 'shared', 'otlp-examples');
 
 export interface Server {
   readonly url: string;
