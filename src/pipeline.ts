@@ -39,6 +39,8 @@ export interface PipelineObserver {
   onDecoded?(signal: Signal, result: DecodeResult): void;
   onWriterStats?(stats: WriterStats): void;
   onWriterState?(failing: string | null): void;
+  /** Acknowledged rows for live tail (WAL row JSON), only while setTail(true). */
+  onTail?(table: string, rows: readonly string[], skipped: number): void;
 }
 
 /** Decode tasks allowed in flight at once; past it requests are refused (503), never queued. */
@@ -109,6 +111,9 @@ export class Pipeline {
           case 'stats':
             this.observer.onWriterStats?.(event.stats);
             break;
+          case 'tail':
+            this.observer.onTail?.(event.table, event.rows, event.skipped);
+            break;
           case 'closed':
             markClosed();
             break;
@@ -144,6 +149,11 @@ export class Pipeline {
       maxQueue: MAX_IN_FLIGHT,
       workerData,
     });
+  }
+
+  /** Ask the writer to forward acknowledged rows (onTail) while someone watches the live tail. */
+  setTail(on: boolean): void {
+    this.writer.postMessage({ type: 'tail', on });
   }
 
   /** Requests whose answer is not yet known. */

@@ -8,6 +8,7 @@ import { Acceptor } from '../acceptor/server.js';
 import { loadUws } from '../acceptor/uws.js';
 import { type ServeConfig, parseServeConfig } from '../config.js';
 import { GlustError } from '../errors.js';
+import { type Feature, fanOut } from '../feature.js';
 import { Pipeline } from '../pipeline.js';
 import { VERSION } from '../version.js';
 
@@ -18,6 +19,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The features `glust serve` runs beside ingest, in start order. */
+function createFeatures(_config: ServeConfig): Feature[] {
+  return [];
+}
+
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   try {
     fs.mkdirSync(config.dataDir, { recursive: true });
@@ -26,29 +32,32 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     throw new GlustError('GLUST_ERR_DATA_DIR', `data directory ${config.dataDir} is not writable: ${(err as Error).message}`);
   }
   const loaded = loadUws();
-  const pipeline = await Pipeline.start(config);
+  const features = createFeatures(config);
+  const pipeline = await Pipeline.start(config, fanOut(features.map((f) => f.pipelineObserver)));
   const app = loaded.uws.App();
   const acceptor = new Acceptor(loaded, app, pipeline, {
     host: config.host,
     port: config.port,
     maxBodyBytes: config.maxBodyBytes,
     receiveBudgetBytes: config.receiveBudgetBytes,
-  });
-  acceptor.finishRoutes();
-  try {
-    await acceptor.listen();
-  } catch (err) {
-    await pipeline.close();
-    throw err;
-  }
+  }, fanOut(features.map((f) => f.acceptorObserver)));
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       acceptor.close();
+      for (const f of [...features].reverse()) await f.close?.();
       await pipeline.close();
     })();
     return stopping;
   };
+  try {
+    for (const f of features) await f.attach?.({ config, pipeline, app });
+    acceptor.finishRoutes();
+    await acceptor.listen();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   const recovered = pipeline.recovered.rows > 0 ? `; recovered ${pipeline.recovered.rows} rows from ${pipeline.recovered.segments} WAL segments` : '';
   console.log(
     `glust ${VERSION} listening on ${acceptor.addresses.map((a) => `http://${a}`).join(', ')} ` +

@@ -72,7 +72,12 @@ export interface WriterWorkerData {
 
 export type WriterCommand =
   /** Drain the ring (no producer is left), seal and convert every segment, then exit. */
-  { readonly type: 'close' };
+  | { readonly type: 'close' }
+  /** Start or stop forwarding acknowledged rows for live tail (someone is watching, or not). */
+  | { readonly type: 'tail'; readonly on: boolean };
+
+/** Rows forwarded per table per second at most for live tail: a sample under heavy load. */
+export const TAIL_ROWS_PER_SECOND = 1000;
 
 export interface WriterStats {
   /** Per table: rows appended to the WAL, rows and bytes and files written to Parquet. */
@@ -89,4 +94,6 @@ export type WriterEvent =
   | { readonly type: 'failing'; readonly message: string }
   | { readonly type: 'recovered' }
   | { readonly type: 'stats'; readonly stats: WriterStats }
+  /** Acknowledged rows (WAL row JSON, see src/storage/schema.ts) for live tail, when it is on. */
+  | { readonly type: 'tail'; readonly table: string; readonly rows: string[]; readonly skipped: number }
   | { readonly type: 'closed' };

@@ -24,7 +24,7 @@ import { BatchFlags } from '../ring/layout.js';
 import { ParquetConverter, highestParquetSeq } from '../storage/parquet.js';
 import type { TableSchema } from '../storage/schema.js';
 import { type Segment, Wal, type WalMark } from '../storage/wal.js';
-import type { WriterCommand, WriterEvent, WriterStats, WriterWorkerData } from './protocol.js';
+import { TAIL_ROWS_PER_SECOND, type WriterCommand, type WriterEvent, type WriterStats, type WriterWorkerData } from './protocol.js';
 
 const data = workerData as WriterWorkerData;
 const port = parentPort!;
@@ -76,6 +76,53 @@ let closing = false;
 const failures: { wal: string | null; convert: string | null } = { wal: null, convert: null };
 let fsyncs = 0;
 let lastConvertMs = 0;
+
+/**
+ * Live tail: when the acceptor says someone watches, the rows of each acknowledged group are
+ * forwarded, at most TAIL_ROWS_PER_SECOND per table (the rest are counted as skipped), so a
+ * tail never costs more than a bounded amount whatever the ingest rate.
+ */
+const tail = {
+  on: false,
+  windowStart: 0,
+  sent: tables.map(() => 0),
+  rows: tables.map((): string[] => []),
+  skipped: tables.map(() => 0),
+};
+
+function collectTail(signal: number, payload: Uint8Array, rows: number): void {
+  const budget = TAIL_ROWS_PER_SECOND - tail.sent[signal]!;
+  if (budget <= 0) {
+    tail.skipped[signal]! += rows;
+    return;
+  }
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  let start = 0;
+  let taken = 0;
+  while (taken < budget) {
+    const nl = text.indexOf(0x0a, start);
+    if (nl < 0) break;
+    tail.rows[signal]!.push(text.toString('utf8', start, nl));
+    start = nl + 1;
+    taken++;
+  }
+  tail.sent[signal]! += taken;
+  tail.skipped[signal]! += rows - taken;
+}
+
+function flushTail(now: number): void {
+  tables.forEach((t, i) => {
+    if (tail.rows[i]!.length > 0 || tail.skipped[i]! > 0) {
+      send({ type: 'tail', table: t.schema.name, rows: tail.rows[i]!, skipped: tail.skipped[i]! });
+      tail.rows[i] = [];
+      tail.skipped[i] = 0;
+    }
+  });
+  if (now - tail.windowStart >= 1000) {
+    tail.windowStart = now;
+    tail.sent.fill(0);
+  }
+}
 
 function setFailure(stage: keyof typeof failures, message: string | null): void {
   if (failures[stage] === message) return;
@@ -140,6 +187,7 @@ function drainOnce(): number {
     consumed = ring.poll((batch) => {
       if (batch.rows > 0) {
         tables[batch.signal]!.wal.append(batch.day, batch.payload, batch.rows);
+        if (tail.on) collectTail(batch.signal, batch.payload, batch.rows);
         rowsAdded[batch.signal]! += batch.rows;
         bytesAdded[batch.signal]! += batch.payload.byteLength;
       }
@@ -150,6 +198,7 @@ function drainOnce(): number {
   } catch (err) {
     // A failed write or fsync (disk full, I/O error): undo partial rows, keep the batches in
     // the ring, acknowledge nothing, and let the loop retry after a pause.
+    tail.rows.forEach((rows) => (rows.length = 0));
     tables.forEach((t, i) => {
       try {
         t.wal.rollback(marks[i]!);
@@ -166,6 +215,7 @@ function drainOnce(): number {
     t.walBytes += bytesAdded[i]!;
   });
   if (acks.length > 0) send({ type: 'acked', requestIds: acks });
+  if (tail.on) flushTail(performance.now());
   setFailure('wal', null);
   return consumed;
 }
@@ -234,6 +284,7 @@ async function run(): Promise<void> {
 
 port.on('message', (command: WriterCommand) => {
   if (command.type === 'close') closing = true;
+  else if (command.type === 'tail') tail.on = command.on;
 });
 
 // Recovery: convert whatever a previous run left in the WAL before taking new data.
