@@ -29,6 +29,8 @@ export type Outcome =
   | { readonly ok: false; readonly error: GlustError };
 
 interface InFlight {
+  readonly signal: Signal;
+  readonly started: number;
   readonly resolve: (outcome: Outcome) => void;
   result: DecodeResult | null;
   acked: boolean;
@@ -37,6 +39,8 @@ interface InFlight {
 /** Things the pipeline reports as they happen (metrics, logs). */
 export interface PipelineObserver {
   onDecoded?(signal: Signal, result: DecodeResult): void;
+  /** A request got its answer: `seconds` from entering the ring to the answer (the ack latency). */
+  onSettled?(signal: Signal, ok: boolean, seconds: number): void;
   onWriterStats?(stats: WriterStats): void;
   onWriterState?(failing: string | null): void;
   /** Acknowledged rows for live tail (WAL row JSON), only while setTail(true). */
@@ -181,7 +185,7 @@ export class Pipeline {
     this.nextRequestId = (this.nextRequestId % 0x7fffffff) + 1;
     const task: DecodeTask = { requestId, signal: sub.signal.index, format: sub.format, encoding: sub.encoding, body };
     return new Promise<Outcome>((resolve) => {
-      this.inFlight.set(requestId, { resolve, result: null, acked: false });
+      this.inFlight.set(requestId, { signal: sub.signal, started: performance.now(), resolve, result: null, acked: false });
       this.pool.run(task).then(
         (result) => {
           this.bodyRing.noteReleased();
@@ -217,6 +221,7 @@ export class Pipeline {
   private settle(requestId: number, req: InFlight): void {
     this.inFlight.delete(requestId);
     const r = req.result!;
+    this.observer.onSettled?.(req.signal, r.ok, (performance.now() - req.started) / 1000);
     req.resolve(r.ok
       ? { ok: true, accepted: r.accepted, rejected: r.rejected, message: r.message }
       : { ok: false, error: new GlustError(r.code, r.message) });

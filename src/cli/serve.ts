@@ -9,6 +9,7 @@ import { loadUws } from '../acceptor/uws.js';
 import { type ServeConfig, parseServeConfig } from '../config.js';
 import { GlustError } from '../errors.js';
 import { type Feature, fanOut } from '../feature.js';
+import { metricsFeature } from '../metrics/feature.js';
 import { Pipeline } from '../pipeline.js';
 import { VERSION } from '../version.js';
 
@@ -21,7 +22,7 @@ export interface RunningServer {
 
 /** The features `glust serve` runs beside ingest, in start order. */
 function createFeatures(_config: ServeConfig): Feature[] {
-  return [];
+  return [metricsFeature()];
 }
 
 export async function startServer(config: ServeConfig): Promise<RunningServer> {

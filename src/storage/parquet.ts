@@ -34,18 +34,21 @@ export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-/** Highest segment sequence number that already produced a Parquet file of a table, or -1. */
-export function highestParquetSeq(tableDir: string): number {
-  let max = -1;
-  if (!fs.existsSync(tableDir)) return max;
+/** What a table directory holds: Parquet files, their bytes, and the highest segment seq among them (-1). */
+export function scanParquet(tableDir: string): { files: number; bytes: number; maxSeq: number } {
+  const out = { files: 0, bytes: 0, maxSeq: -1 };
+  if (!fs.existsSync(tableDir)) return out;
   for (const day of fs.readdirSync(tableDir, { withFileTypes: true })) {
     if (!day.isDirectory() || !day.name.startsWith('day=')) continue;
     for (const name of fs.readdirSync(path.join(tableDir, day.name))) {
       const m = PARQUET_RE.exec(name);
-      if (m) max = Math.max(max, Number(m[1]));
+      if (!m) continue;
+      out.files++;
+      out.bytes += fs.statSync(path.join(tableDir, day.name, name)).size;
+      out.maxSeq = Math.max(out.maxSeq, Number(m[1]));
     }
   }
-  return max;
+  return out;
 }
 
 export class ParquetConverter {

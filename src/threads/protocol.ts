@@ -79,11 +79,28 @@ export type WriterCommand =
 /** Rows forwarded per table per second at most for live tail: a sample under heavy load. */
 export const TAIL_ROWS_PER_SECOND = 1000;
 
+export interface TableStats {
+  /** Rows and bytes appended to the WAL since start. */
+  readonly walRows: number;
+  readonly walBytes: number;
+  /** Bytes of WAL segments on disk now (active and sealed, not yet converted). */
+  readonly walBytesOnDisk: number;
+  /** Rows and bytes written to Parquet since start. */
+  readonly parquetRows: number;
+  readonly parquetBytesWritten: number;
+  /** Parquet files and bytes on disk now (what earlier runs left included). */
+  readonly parquetFiles: number;
+  readonly parquetBytes: number;
+  readonly pendingSegments: number;
+  /** Rows acknowledged and not yet in Parquet. */
+  readonly lagRows: number;
+}
+
 export interface WriterStats {
-  /** Per table: rows appended to the WAL, rows and bytes and files written to Parquet. */
-  readonly tables: Record<string, { walRows: number; walBytes: number; parquetRows: number; parquetFiles: number; parquetBytes: number; pendingSegments: number; /** Rows acknowledged and not yet in Parquet. */ lagRows: number }>;
+  readonly tables: Record<string, TableStats>;
   readonly fsyncs: number;
-  readonly lastConvertMs: number;
+  /** Segment conversions finished since the previous stats message. */
+  readonly conversions: ReadonlyArray<{ readonly table: string; readonly seconds: number; readonly rows: number; readonly bytes: number }>;
 }
 
 export type WriterEvent =

@@ -21,10 +21,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SIGNALS } from '../otlp/signals.js';
 import { BatchRing } from '../ring/batch-ring.js';
 import { BatchFlags } from '../ring/layout.js';
-import { ParquetConverter, highestParquetSeq } from '../storage/parquet.js';
+import { ParquetConverter, scanParquet } from '../storage/parquet.js';
 import type { TableSchema } from '../storage/schema.js';
 import { type Segment, Wal, type WalMark } from '../storage/wal.js';
-import { TAIL_ROWS_PER_SECOND, type WriterCommand, type WriterEvent, type WriterStats, type WriterWorkerData } from './protocol.js';
+import { TAIL_ROWS_PER_SECOND, type TableStats, type WriterCommand, type WriterEvent, type WriterStats, type WriterWorkerData } from './protocol.js';
 
 const data = workerData as WriterWorkerData;
 const port = parentPort!;
@@ -40,10 +40,13 @@ interface TableState {
   walRows: number;
   walBytes: number;
   parquetRows: number;
+  parquetBytesWritten: number;
+  /** Parquet files and bytes on disk, from a scan at start plus what this run wrote. */
   parquetFiles: number;
   parquetBytes: number;
-  /** Rows in sealed segments not yet converted. */
+  /** Rows and bytes in sealed segments not yet converted. */
   pendingRows: number;
+  pendingBytes: number;
 }
 
 interface Pending {
@@ -64,9 +67,11 @@ const tables: TableState[] = SIGNALS.map((signal) => ({
   walRows: 0,
   walBytes: 0,
   parquetRows: 0,
+  parquetBytesWritten: 0,
   parquetFiles: 0,
   parquetBytes: 0,
   pendingRows: 0,
+  pendingBytes: 0,
 }));
 
 const pending: Pending[] = [];
@@ -75,7 +80,7 @@ let closing = false;
 /** Why storage is failing, per stage; the acceptor hears when the first appears and the last clears. */
 const failures: { wal: string | null; convert: string | null } = { wal: null, convert: null };
 let fsyncs = 0;
-let lastConvertMs = 0;
+let conversions: Array<WriterStats['conversions'][number]> = [];
 
 /**
  * Live tail: when the acceptor says someone watches, the rows of each acknowledged group are
@@ -138,6 +143,7 @@ async function convert(table: TableState, segment: Segment): Promise<number> {
   table.parquetRows += result.rows;
   table.parquetFiles += result.bytes > 0 ? 1 : 0;
   table.parquetBytes += result.bytes;
+  table.parquetBytesWritten += result.bytes;
   return result.rows;
 }
 
@@ -147,9 +153,11 @@ function kickConverter(): void {
   const item = pending[0]!;
   const started = performance.now();
   converting = convert(item.table, item.segment).then(
-    () => {
-      lastConvertMs = performance.now() - started;
+    (rows) => {
+      const seconds = (performance.now() - started) / 1000;
+      conversions.push({ table: item.table.schema.name, seconds, rows, bytes: item.segment.bytes });
       item.table.pendingRows -= item.segment.rows;
+      item.table.pendingBytes -= item.segment.bytes;
       pending.shift();
       converting = null;
       setFailure('convert', null);
@@ -168,6 +176,7 @@ function seal(now: number, all: boolean): void {
   for (const t of tables) {
     for (const segment of t.wal.seal(now, sealAfterMs, data.segmentBytes, all)) {
       t.pendingRows += segment.rows;
+      t.pendingBytes += segment.bytes;
       pending.push({ table: t, segment });
     }
   }
@@ -221,20 +230,24 @@ function drainOnce(): number {
 }
 
 function stats(): WriterStats {
-  const out: WriterStats['tables'] = {};
+  const out: Record<string, TableStats> = {};
   for (const t of tables) {
     const active = t.wal.activeTotals();
     out[t.schema.name] = {
       walRows: t.walRows,
       walBytes: t.walBytes,
+      walBytesOnDisk: active.bytes + t.pendingBytes,
       parquetRows: t.parquetRows,
+      parquetBytesWritten: t.parquetBytesWritten,
       parquetFiles: t.parquetFiles,
       parquetBytes: t.parquetBytes,
       pendingSegments: pending.filter((p) => p.table === t).length,
       lagRows: active.rows + t.pendingRows,
     };
   }
-  return { tables: out, fsyncs, lastConvertMs };
+  const sent = conversions;
+  conversions = [];
+  return { tables: out, fsyncs, conversions: sent };
 }
 
 const sealAfterMs = Math.max(1, Math.floor(data.flushMs / 2));
@@ -292,7 +305,10 @@ let recoveredRows = 0;
 let recoveredSegments = 0;
 for (const t of tables) {
   fs.mkdirSync(converter.tableDir(t.schema), { recursive: true });
-  for (const segment of t.wal.open(highestParquetSeq(converter.tableDir(t.schema)) + 1)) {
+  const onDisk = scanParquet(converter.tableDir(t.schema));
+  t.parquetFiles = onDisk.files;
+  t.parquetBytes = onDisk.bytes;
+  for (const segment of t.wal.open(onDisk.maxSeq + 1)) {
     recoveredRows += await convert(t, segment);
     recoveredSegments++;
   }
