@@ -47,6 +47,12 @@ export const ERRORS = {
   GLUST_ERR_UWS_NATIVE: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'uWebSockets.js native binary did not load' },
   GLUST_ERR_LISTEN_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'could not listen' },
   GLUST_ERR_DATA_DIR: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'data directory unusable' },
+  GLUST_ERR_API_PARAM: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'invalid query parameter' },
+  GLUST_ERR_API_NOT_FOUND: { status: 404, retryable: false, grpc: GrpcCode.NOT_FOUND, message: 'not found' },
+  GLUST_ERR_API_OVERLOAD: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'too many queries waiting, retry later' },
+  GLUST_ERR_API_TIMEOUT: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'query took too long, retry with a narrower search' },
+  GLUST_ERR_API_QUERY_FAILED: { status: 500, retryable: false, grpc: GrpcCode.INTERNAL, message: 'query failed' },
+  GLUST_ERR_CLI_CONNECT: { status: 0, retryable: false, grpc: GrpcCode.UNAVAILABLE, message: 'could not reach the server' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

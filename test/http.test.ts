@@ -29,7 +29,7 @@ const traces = `${server.url}/v1/traces`;
 const logs = `${server.url}/v1/logs`;
 
 t.test('404 for unknown paths, with a JSON Status body', async (t) => {
-  for (const [method, p] of [['POST', '/v1/metrics'], ['GET', '/'], ['POST', '/v1/traces/extra']] as const) {
+  for (const [method, p] of [['POST', '/v1/metrics'], ['GET', '/no-such-page'], ['POST', '/v1/traces/extra']] as const) {
     const res = await fetch(server.url + p, { method, body: method === 'POST' ? '{}' : undefined, headers: JSON_CT });
     t.equal(res.status, 404, `${method} ${p}`);
     const body = await res.json();

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { Acceptor } from '../acceptor/server.js';
 import { loadUws } from '../acceptor/uws.js';
+import { createReadFeature } from '../api/feature.js';
 import { type ServeConfig, parseServeConfig } from '../config.js';
 import { GlustError } from '../errors.js';
 import { type Feature, fanOut } from '../feature.js';
@@ -21,8 +22,8 @@ export interface RunningServer {
 }
 
 /** The features `glust serve` runs beside ingest, in start order. */
-function createFeatures(_config: ServeConfig): Feature[] {
-  return [metricsFeature()];
+function createFeatures(config: ServeConfig): Feature[] {
+  return [metricsFeature(), createReadFeature(config)];
 }
 
 export async function startServer(config: ServeConfig): Promise<RunningServer> {

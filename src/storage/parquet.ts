@@ -11,10 +11,12 @@
  * between step 2 and 3) replaces the file with an identical one instead of duplicating rows.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type TableSchema, walColumnsSql } from './schema.js';
-import { type Segment, syncDir } from './wal.js';
+import { writeTraceIndex } from './trace-index.js';
+import type { Segment } from './wal.js';
 
 export interface ConvertResult {
   readonly rows: number;
@@ -29,6 +31,17 @@ export interface ConvertResult {
  */
 const PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
 const PARQUET_RE = /^(\d{20})\.parquet$/;
+
+/** fsync a file or directory without blocking the calling thread; returns its size. */
+export async function fsyncFile(file: string): Promise<number> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    await handle.sync();
+    return (await handle.stat()).size;
+  } finally {
+    await handle.close();
+  }
+}
 
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
@@ -86,19 +99,17 @@ export class ParquetConverter {
       fs.rmSync(staging, { force: true });
       return { rows, bytes: 0, quarantined };
     }
-    const fd = fs.openSync(staging, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    const bytes = fs.statSync(staging).size;
+    // The fsyncs run on libuv's pool (fs/promises), not on the writer thread: fsyncing a file of
+    // several MB takes tens of ms, during which the writer must keep acknowledging WAL groups.
+    const bytes = await fsyncFile(staging);
     const dayDir = path.join(this.tableDir(table), `day=${segment.day}`);
     const created = !fs.existsSync(dayDir);
-    fs.mkdirSync(dayDir, { recursive: true });
-    fs.renameSync(staging, path.join(dayDir, name));
-    syncDir(dayDir);
-    if (created) syncDir(this.tableDir(table));
+    await fsp.mkdir(dayDir, { recursive: true });
+    await fsp.rename(staging, path.join(dayDir, name));
+    await fsyncFile(dayDir);
+    if (created) await fsyncFile(this.tableDir(table));
+    // Spans also get their trace index (src/storage/trace-index.ts), after the span file is in place.
+    if (table.name === 'spans') await writeTraceIndex(this.conn, this.dataDir, segment.day, name, path.join(dayDir, name));
     return { rows, bytes, quarantined };
   }
 

@@ -1,0 +1,68 @@
+/**
+ * Flags of the read commands turned into the read API's query parameters, so that the CLI, the
+ * HTTP API and the web UI share one set of rules (src/query/params.ts). Each command names its
+ * flags and the parameter each fills; `--since 1h` becomes `start` = now − 1 h.
+ */
+import path from 'node:path';
+import { GlustError } from '../errors.js';
+import { nowNs, parseDuration } from '../query/time.js';
+
+export interface ReadArgs {
+  readonly params: URLSearchParams;
+  readonly positional: readonly string[];
+  readonly dataDir: string;
+  /** Base URL of a running server, or null to read the data directory. */
+  readonly server: string | null;
+  readonly json: boolean;
+}
+
+function invalid(message: string): never {
+  throw new GlustError('GLUST_ERR_CONFIG_INVALID', message);
+}
+
+/** `flags`: CLI flag (without --) → API parameter. `attr` may repeat. */
+export function parseReadArgs(argv: readonly string[], flags: Readonly<Record<string, string>>, usage: string): ReadArgs {
+  const params = new URLSearchParams();
+  const positional: string[] = [];
+  let dataDir = process.env.GLUST_DATA ?? './glust-data';
+  let server: string | null = null;
+  let json = false;
+  let since: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (name === 'json') {
+      json = true;
+      continue;
+    }
+    if (name === 'help') {
+      process.stdout.write(usage);
+      process.exit(0);
+    }
+    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) invalid(`--${name} needs a value\n\n${usage}`);
+    if (name === 'data') dataDir = value;
+    else if (name === 'server') server = value;
+    else if (name === 'since') since = value;
+    else if (flags[name]) {
+      if (params.has(flags[name]!) && name !== 'attr') invalid(`--${name} given twice`);
+      params.append(flags[name]!, value);
+    } else invalid(`unknown flag --${name}\n\n${usage}`);
+  }
+  if (since !== null) {
+    if (params.has('start')) invalid('give --since or --start, not both');
+    const ns = parseDuration(since);
+    if (ns === null) invalid(`--since: '${since}' is not a duration such as 90s, 15m, 1h or 3d`);
+    params.set('start', String(nowNs() - ns));
+  }
+  if (server !== null && !/^https?:\/\//.test(server)) server = `http://${server}`;
+  return { params, positional, dataDir: path.resolve(dataDir), server, json };
+}
+
+/** Flags shared by every read command, for usage texts. */
+export const SOURCE_FLAGS = '[--data DIR | --server URL] [--json]';

@@ -1,0 +1,117 @@
+/**
+ * `glust tail --signal logs|spans [--service S] [--severity L]`: print records as they are
+ * acknowledged, until interrupted.
+ *
+ * With `--server URL` it reads the server's live tail (GET /api/tail, Server-Sent Events). With a
+ * data directory it follows the write-ahead log itself, like `tail -f`: every 250 ms it reads
+ * what was appended to each segment since (segments that exist at start from their end, new ones
+ * from their beginning). That needs no server, and sees what any server writing there appends.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { GlustError } from '../errors.js';
+import { formatDuration, formatTime } from '../query/display.js';
+import { type TailFilter, matchesTail, parseTailFilter } from '../query/params.js';
+import type { LogRecord, SpanRecord, TailBatch } from '../query/records.js';
+import { logFromWal, spanFromWal } from '../query/wal-rows.js';
+import { SOURCE_FLAGS, parseReadArgs } from './read-args.js';
+import { fetchApi } from './read-source.js';
+import { logLine } from './read.js';
+
+const USAGE = `usage: glust tail [--signal logs|spans] [--service S] [--severity LEVEL|1-24] ${SOURCE_FLAGS}
+  print records as they are acknowledged, until interrupted
+`;
+const POLL_MS = 250;
+const SEGMENT_RE = /^\d{20}-\d{4}-\d{2}-\d{2}\.ndjson$/;
+
+function spanLine(s: SpanRecord): string {
+  return `${formatTime(s.start_time)}  ${s.status_code.padEnd(5)}  ${s.service_name}  ${s.name}  ${formatDuration(s.duration_ns)}  trace=${s.trace_id}`;
+}
+
+export async function tail(argv: readonly string[]): Promise<void> {
+  const args = parseReadArgs(argv, { signal: 'signal', service: 'service', severity: 'severity' }, USAGE);
+  if (args.positional.length > 0) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `unexpected argument '${args.positional[0]}'\n\n${USAGE}`);
+  const filter = parseTailFilter(args.params);
+  const print = (record: SpanRecord | LogRecord) => {
+    const line = args.json ? JSON.stringify(record) : filter.signal === 'spans' ? spanLine(record as SpanRecord) : logLine(record as LogRecord);
+    process.stdout.write(line + '\n');
+  };
+  if (args.server) await tailServer(args.server, args.params, print);
+  else await followWal(args.dataDir, filter, print);
+}
+
+async function tailServer(server: string, params: URLSearchParams, print: (r: SpanRecord | LogRecord) => void): Promise<void> {
+  const res = await fetchApi(server, `/api/tail?${params}`);
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+      const lines = buffered.slice(0, end).split('\n');
+      buffered = buffered.slice(end + 2);
+      const name = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+      const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      if (name === 'message') {
+        const batch = JSON.parse(data) as TailBatch;
+        batch.records.forEach(print);
+        if (batch.skipped > 0) process.stderr.write(`glust tail: ${batch.skipped} records skipped (rate limit of the live tail)\n`);
+      } else if (name === 'dropped' || name === 'closing') {
+        throw new GlustError('GLUST_ERR_CLI_CONNECT', `the server ended the tail: ${(JSON.parse(data) as { reason: string }).reason}`);
+      }
+    }
+  }
+  throw new GlustError('GLUST_ERR_CLI_CONNECT', `the server closed the tail connection`);
+}
+
+/** Bytes of `file` from `offset` to its end, or null when it vanished (converted and deleted). */
+function readFrom(file: string, offset: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.max(0, size - offset));
+    if (buf.length > 0) fs.readSync(fd, buf, 0, buf.length, offset);
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function followWal(dataDir: string, filter: TailFilter, print: (r: SpanRecord | LogRecord) => void): Promise<never> {
+  const dir = path.join(dataDir, 'wal', filter.signal);
+  const toRecord: (row: string) => SpanRecord | LogRecord = filter.signal === 'spans' ? spanFromWal : logFromWal;
+  const list = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => SEGMENT_RE.test(n)).sort() : []);
+  const offsets = new Map<string, number>();
+  for (const name of list()) {
+    try {
+      offsets.set(name, fs.statSync(path.join(dir, name)).size);
+    } catch {
+      // converted and deleted meanwhile
+    }
+  }
+  for (;;) {
+    const names = list();
+    for (const name of names) {
+      const offset = offsets.get(name) ?? 0;
+      const data = readFrom(path.join(dir, name), offset);
+      if (data === null) continue;
+      const complete = data.lastIndexOf(0x0a) + 1; // a row still being written waits
+      if (complete === 0) {
+        offsets.set(name, offset);
+        continue;
+      }
+      for (const row of data.toString('utf8', 0, complete).split('\n')) {
+        if (!row) continue;
+        const record = toRecord(row);
+        if (matchesTail(filter, record)) print(record);
+      }
+      offsets.set(name, offset + complete);
+    }
+    for (const name of offsets.keys()) if (!names.includes(name)) offsets.delete(name);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Parameters of the read API, parsed from a URL query string into typed, bounded values before
+ * any query runs. Every refusal is a GLUST_ERR_API_PARAM (400) whose message names the
+ * parameter. The CLI builds the same query strings from its flags, so both share these rules.
+ * Values are bound into prepared statements later, never spliced into SQL.
+ */
+import { GlustError } from '../errors.js';
+import { nowNs, parseTime } from './time.js';
+
+export interface TimeRange {
+  /** Inclusive start and exclusive end, unix ns. */
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+}
+
+export type StatusCode = 'UNSET' | 'OK' | 'ERROR';
+
+export interface TraceSearch extends TimeRange {
+  readonly service: string | null;
+  readonly name: string | null;
+  readonly status: StatusCode | null;
+  readonly minDurationNs: bigint | null;
+  readonly maxDurationNs: bigint | null;
+  /** Span or resource attribute key → value, all must match on one span. */
+  readonly attrs: ReadonlyArray<readonly [string, string]>;
+  readonly limit: number;
+}
+
+export interface LogSearch extends TimeRange {
+  readonly service: string | null;
+  /** Lowest severity_number shown. */
+  readonly minSeverity: number | null;
+  /** Case-insensitive substring of the body. */
+  readonly q: string | null;
+  readonly traceId: string | null;
+  readonly limit: number;
+}
+
+export interface TailFilter {
+  readonly signal: 'spans' | 'logs';
+  readonly service: string | null;
+  readonly minSeverity: number | null;
+}
+
+export type ServicesQuery = TimeRange;
+
+/** Without start and end, a search covers the last hour. */
+export const DEFAULT_WINDOW_NS = 3_600_000_000_000n;
+export const TRACE_LIMIT = { default: 20, max: 1000 } as const;
+export const LOG_LIMIT = { default: 100, max: 1000 } as const;
+/** Longest text parameter; longer ones are refused rather than searched for. */
+const MAX_TEXT = 1024;
+const MAX_ATTRS = 16;
+
+/** First severity_number of each OpenTelemetry severity range (TRACE 1–4 … FATAL 21–24). */
+export const SEVERITY_LEVELS: Readonly<Record<string, number>> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 };
+
+function invalid(name: string, message: string): never {
+  throw new GlustError('GLUST_ERR_API_PARAM', `parameter '${name}': ${message}`);
+}
+
+/** The parameters of one request, each read at most once; unknown ones are refused. */
+class Params {
+  private readonly params: URLSearchParams;
+  private readonly allowed: ReadonlySet<string>;
+
+  constructor(query: string | URLSearchParams, allowed: readonly string[]) {
+    this.params = typeof query === 'string' ? new URLSearchParams(query) : query;
+    this.allowed = new Set(allowed);
+    for (const key of new Set(this.params.keys())) {
+      if (!this.allowed.has(key)) invalid(key, `unknown parameter (this endpoint takes ${allowed.join(', ')})`);
+      if (key !== 'attr' && this.params.getAll(key).length > 1) invalid(key, 'given more than once');
+    }
+  }
+
+  text(name: string): string | null {
+    const v = this.params.get(name);
+    if (v === null || v === '') return null;
+    if (v.length > MAX_TEXT) invalid(name, `longer than ${MAX_TEXT} characters`);
+    return v;
+  }
+
+  all(name: string): string[] {
+    return this.params.getAll(name).filter((v) => v !== '');
+  }
+
+  time(name: string): bigint | null {
+    const v = this.text(name);
+    if (v === null) return null;
+    const ns = parseTime(v);
+    if (ns === null) invalid(name, `'${v}' is not an RFC 3339 time (2026-11-22T10:00:00Z) or unix nanoseconds`);
+    return ns;
+  }
+
+  range(): TimeRange {
+    const end = this.time('end') ?? nowNs();
+    const start = this.time('start') ?? (end > DEFAULT_WINDOW_NS ? end - DEFAULT_WINDOW_NS : 0n);
+    if (start >= end) invalid('start', 'must be before end');
+    return { startNs: start, endNs: end };
+  }
+
+  limit(bounds: { default: number; max: number }): number {
+    const v = this.text('limit');
+    if (v === null) return bounds.default;
+    if (!/^\d{1,9}$/.test(v) || Number(v) < 1) invalid('limit', `'${v}' is not a positive integer`);
+    return Math.min(Number(v), bounds.max); // capped, not refused
+  }
+
+  durationMs(name: string): bigint | null {
+    const v = this.text(name);
+    if (v === null) return null;
+    if (!/^\d{1,12}(\.\d{1,6})?$/.test(v)) invalid(name, `'${v}' is not a number of milliseconds`);
+    return BigInt(Math.round(Number(v) * 1e6));
+  }
+
+  severity(): number | null {
+    const v = this.text('severity');
+    if (v === null) return null;
+    if (/^\d{1,2}$/.test(v) && Number(v) >= 1 && Number(v) <= 24) return Number(v);
+    const level = SEVERITY_LEVELS[v.toUpperCase()];
+    if (level === undefined) invalid('severity', `'${v}' is not 1–24 or one of ${Object.keys(SEVERITY_LEVELS).join(', ')}`);
+    return level;
+  }
+
+  traceId(name: string): string | null {
+    const v = this.text(name);
+    if (v === null) return null;
+    return checkTraceId(v, name);
+  }
+}
+
+/** A trace id as stored: 32 hex digits, lowercase. */
+export function checkTraceId(text: string, name = 'traceId'): string {
+  if (!/^[0-9a-fA-F]{32}$/.test(text)) invalid(name, `'${text.slice(0, 64)}' is not a trace id (32 hex digits)`);
+  return text.toLowerCase();
+}
+
+export function parseServicesQuery(query: string | URLSearchParams): ServicesQuery {
+  return new Params(query, ['start', 'end']).range();
+}
+
+export function parseTraceSearch(query: string | URLSearchParams): TraceSearch {
+  const p = new Params(query, ['service', 'name', 'status', 'minDurationMs', 'maxDurationMs', 'attr', 'start', 'end', 'limit']);
+  const status = p.text('status')?.toUpperCase() ?? null;
+  if (status !== null && status !== 'UNSET' && status !== 'OK' && status !== 'ERROR') invalid('status', `'${status.toLowerCase()}' is not unset, ok or error`);
+  const attrs = p.all('attr').map((a) => {
+    const colon = a.indexOf(':');
+    if (colon <= 0) invalid('attr', `'${a.slice(0, 64)}' is not key:value`);
+    return [a.slice(0, colon), a.slice(colon + 1)] as const;
+  });
+  if (attrs.length > MAX_ATTRS) invalid('attr', `at most ${MAX_ATTRS} are allowed`);
+  const minDurationNs = p.durationMs('minDurationMs');
+  const maxDurationNs = p.durationMs('maxDurationMs');
+  if (minDurationNs !== null && maxDurationNs !== null && minDurationNs > maxDurationNs) invalid('minDurationMs', 'is above maxDurationMs');
+  return { ...p.range(), service: p.text('service'), name: p.text('name'), status, minDurationNs, maxDurationNs, attrs, limit: p.limit(TRACE_LIMIT) };
+}
+
+export function parseLogSearch(query: string | URLSearchParams): LogSearch {
+  const p = new Params(query, ['service', 'severity', 'q', 'traceId', 'start', 'end', 'limit']);
+  return { ...p.range(), service: p.text('service'), minSeverity: p.severity(), q: p.text('q'), traceId: p.traceId('traceId'), limit: p.limit(LOG_LIMIT) };
+}
+
+export function parseTailFilter(query: string | URLSearchParams): TailFilter {
+  const p = new Params(query, ['signal', 'service', 'severity']);
+  const signal = p.text('signal') ?? 'logs';
+  if (signal !== 'logs' && signal !== 'spans') invalid('signal', `'${signal}' is not logs or spans`);
+  const minSeverity = p.severity();
+  if (signal === 'spans' && minSeverity !== null) invalid('severity', 'applies to signal=logs only');
+  return { signal, service: p.text('service'), minSeverity };
+}
+
+/** GET /api/traces/:traceId takes no query parameters. */
+export function parseTraceLookup(traceId: string, query: string | URLSearchParams): { traceId: string } {
+  new Params(query, []);
+  return { traceId: checkTraceId(traceId) };
+}
+
+/** Does a tailed record pass a client's filter? (The signal was matched already.) */
+export function matchesTail(filter: TailFilter, record: { service_name: string; severity_number?: number }): boolean {
+  if (filter.service !== null && record.service_name !== filter.service) return false;
+  if (filter.minSeverity !== null && (record.severity_number ?? 0) < filter.minSeverity) return false;
+  return true;
+}

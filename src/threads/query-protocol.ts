@@ -1,0 +1,34 @@
+/**
+ * Messages between the main thread and the query worker (src/threads/query-worker.ts).
+ *
+ *   main ──QueryCommand──▶ query worker     one query at a time, in order; cancel drops a queued one
+ *   main ◀──QueryReply──── query worker     the answer as JSON text, or an error code
+ *
+ * Parameters are parsed and checked on the main thread (src/query/params.ts) before they are
+ * sent, so a bad request is answered 400 without waiting behind other queries.
+ */
+import type { ErrorCode } from '../errors.js';
+import type { LogSearch, ServicesQuery, TraceSearch } from '../query/params.js';
+
+export interface QueryWorkerData {
+  readonly dataDir: string;
+  readonly threads: number;
+  readonly memoryLimit: string;
+}
+
+export type QueryCall =
+  | { readonly kind: 'services'; readonly params: ServicesQuery }
+  | { readonly kind: 'traces'; readonly params: TraceSearch }
+  | { readonly kind: 'trace'; readonly params: { readonly traceId: string } }
+  | { readonly kind: 'logs'; readonly params: LogSearch };
+
+export type QueryCommand =
+  | { readonly type: 'query'; readonly id: number; readonly call: QueryCall; readonly timeoutMs: number }
+  /** The client went away: skip this query if it has not started. */
+  | { readonly type: 'cancel'; readonly id: number }
+  /** Finish the running query, close DuckDB, exit. */
+  | { readonly type: 'close' };
+
+export type QueryReply =
+  | { readonly id: number; readonly ok: true; readonly body: string }
+  | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string };

@@ -1,0 +1,94 @@
+/**
+ * The query worker: runs the read API's queries on its own thread with its own DuckDB instance,
+ * reading the files the writer produces, so no query runs on the acceptor thread.
+ *
+ *   main ──query──▶ queue ──▶ QueryEngine (DuckDB, `threads` threads) ──▶ JSON text ──▶ main
+ *
+ * One query runs at a time (the main thread bounds how many wait). Each has a deadline: when it
+ * passes, DuckDB is interrupted and the answer is GLUST_ERR_API_TIMEOUT.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { GlustError } from '../errors.js';
+import { QueryEngine } from '../query/engine.js';
+import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './query-protocol.js';
+
+const data = workerData as QueryWorkerData;
+const port = parentPort!;
+
+const instance = await DuckDBInstance.create(':memory:', {
+  threads: String(data.threads),
+  memory_limit: data.memoryLimit,
+});
+const conn = await instance.connect();
+// Footers of files already read stay cached: a trace lookup touches every index file's footer.
+// (A setting of the parquet extension, so it can be set only once the extension is loaded.)
+await conn.run('LOAD parquet');
+await conn.run('SET parquet_metadata_cache = true');
+const engine = new QueryEngine(conn, data.dataDir);
+
+const queue: Array<Extract<QueryCommand, { type: 'query' }>> = [];
+let running = false;
+let closing = false;
+
+async function answer(call: QueryCall): Promise<string> {
+  switch (call.kind) {
+    case 'services':
+      return JSON.stringify(await engine.services(call.params));
+    case 'traces':
+      return JSON.stringify(await engine.traces(call.params));
+    case 'logs':
+      return JSON.stringify(await engine.logs(call.params));
+    case 'trace': {
+      const trace = await engine.trace(call.params.traceId);
+      if (!trace) throw new GlustError('GLUST_ERR_API_NOT_FOUND', `trace ${call.params.traceId} not found`);
+      return JSON.stringify(trace);
+    }
+  }
+}
+
+async function runQueue(): Promise<void> {
+  if (running) return;
+  running = true;
+  while (queue.length > 0) {
+    const { id, call, timeoutMs } = queue.shift()!;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn.interrupt();
+    }, timeoutMs);
+    let reply: QueryReply;
+    try {
+      reply = { id, ok: true, body: await answer(call) };
+    } catch (err) {
+      if (err instanceof GlustError) reply = { id, ok: false, code: err.code, message: err.message };
+      else if (timedOut) reply = { id, ok: false, code: 'GLUST_ERR_API_TIMEOUT', message: `query took longer than ${timeoutMs} ms and was stopped` };
+      else reply = { id, ok: false, code: 'GLUST_ERR_API_QUERY_FAILED', message: `query failed: ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+    port.postMessage(reply);
+  }
+  running = false;
+  if (closing) shutdown();
+}
+
+function shutdown(): void {
+  conn.closeSync();
+  instance.closeSync();
+  port.close();
+}
+
+port.on('message', (command: QueryCommand) => {
+  if (command.type === 'query') {
+    queue.push(command);
+    void runQueue();
+  } else if (command.type === 'cancel') {
+    const i = queue.findIndex((q) => q.id === command.id);
+    if (i >= 0) queue.splice(i, 1);
+  } else {
+    closing = true;
+    queue.length = 0;
+    if (!running) shutdown();
+  }
+});

@@ -1,0 +1,34 @@
+/**
+ * The UI's calls to the read API. Errors arrive as google.rpc.Status JSON whose message starts
+ * with the error code; the UI shows that message as it is.
+ */
+import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../query/records.js';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+async function getJson<T>(path: string, params: URLSearchParams = new URLSearchParams()): Promise<T> {
+  const query = params.toString();
+  const res = await fetch(query ? `${path}?${query}` : path, { headers: { Accept: 'application/json' } });
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { message: string }).message;
+    } catch {
+      // not JSON: show the text
+    }
+    throw new ApiError(res.status, message || `HTTP ${res.status}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+export const api = {
+  services: (params: URLSearchParams) => getJson<ServicesResponse>('/api/services', params),
+  traces: (params: URLSearchParams) => getJson<TracesResponse>('/api/traces', params),
+  trace: (traceId: string) => getJson<TraceResponse>(`/api/traces/${encodeURIComponent(traceId)}`),
+  logs: (params: URLSearchParams) => getJson<LogsResponse>('/api/logs', params),
+};

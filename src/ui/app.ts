@@ -1,0 +1,60 @@
+/**
+ * The web UI's entry: a hash router (#/traces, #/trace/<id>, #/logs) so every view has a URL and
+ * the back button works, and the service list beside the views. No framework: the views are
+ * plain functions that render into <main>.
+ */
+import { api } from './api.js';
+import { h, show } from './dom.js';
+import { knownServices } from './form.js';
+import { renderLogs, stopTail } from './logs.js';
+import { renderTraceSearch } from './traces.js';
+import { renderTrace } from './waterfall.js';
+
+const main = document.getElementById('main')!;
+const serviceList = document.getElementById('service-list')!;
+
+function navigate(hash: string): void {
+  if (location.hash === hash) void route();
+  else location.hash = hash;
+}
+
+function currentView(): { name: string; arg: string; params: URLSearchParams } {
+  const hash = location.hash.slice(1) || '/traces';
+  const [pathPart = '', query = ''] = hash.split('?', 2);
+  const [, name = 'traces', arg = ''] = pathPart.split('/');
+  return { name, arg: decodeURIComponent(arg), params: new URLSearchParams(query) };
+}
+
+async function route(): Promise<void> {
+  const { name, arg, params } = currentView();
+  if (name !== 'logs') stopTail();
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a[data-view]')) {
+    const current = link.dataset.view === name || (link.dataset.view === 'traces' && name === 'trace');
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (name === 'trace') await renderTrace(main, arg);
+  else if (name === 'logs') await renderLogs(main, params, navigate);
+  else await renderTraceSearch(main, params, navigate);
+}
+
+/** Services seen in the last 24 hours, each linking to its traces and logs. */
+async function loadServices(): Promise<void> {
+  try {
+    const { services } = await api.services(new URLSearchParams({ start: new Date(Date.now() - 86_400_000).toISOString() }));
+    knownServices.splice(0, knownServices.length, ...services.map((s) => s.service_name));
+    if (services.length === 0) return show(serviceList, h('li', { class: 'muted' }, 'No data in the last 24 hours.'));
+    show(serviceList, ...services.map((s) => h('li', {},
+      h('span', { class: 'svc-name' }, s.service_name),
+      h('span', { class: 'svc-links' },
+        h('a', { href: `#/traces?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.spans} spans` }, `${s.spans} span${s.spans === 1 ? '' : 's'}`),
+        h('a', { href: `#/logs?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.logs} logs` }, `${s.logs} log${s.logs === 1 ? '' : 's'}`)),
+    )));
+  } catch (err) {
+    show(serviceList, h('li', { class: 'error' }, (err as Error).message));
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+document.getElementById('refresh-services')?.addEventListener('click', () => void loadServices());
+void loadServices().then(() => route());

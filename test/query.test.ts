@@ -1,0 +1,58 @@
+/**
+ * The read side's own rules, below the HTTP API: parameter parsing (times, durations, limits,
+ * severities), the WAL-row mapping used by live tail, and the query worker's deadline.
+ */
+import t from 'tap';
+import { GlustError } from '../src/errors.js';
+// From dist/: the client starts its worker from the compiled file beside it.
+import { QueryClient } from '../dist/query/client.js';
+import { parseLogSearch, parseTraceSearch } from '../src/query/params.js';
+import { parseDuration, parseTime } from '../src/query/time.js';
+import { logFromWal } from '../src/query/wal-rows.js';
+import { bulkLogsDir } from './helpers/bulk.js';
+
+t.test('times: RFC 3339 with fraction and offset, or unix nanoseconds', async (t) => {
+  t.equal(parseTime('1970-01-01T00:00:00Z'), 0n);
+  t.equal(parseTime('2026-11-22T10:00:00.123456789Z'), 1_795_341_600_123_456_789n);
+  t.equal(parseTime('2026-11-22T12:00:00.5+02:00'), 1_795_341_600_500_000_000n);
+  t.equal(parseTime('2026-11-22 10:00:00z'), 1_795_341_600_000_000_000n, 'space and lowercase z, as RFC 3339 allows');
+  t.equal(parseTime('1795341600000000000'), 1_795_341_600_000_000_000n);
+  for (const bad of ['2026-02-30T00:00:00Z', '2026-11-22T24:00:00Z', '2026-11-22', 'now', '-1', '9223372036854775808', '2026-11-22T10:00:00+25:00', '1.5']) {
+    t.equal(parseTime(bad), null, `${bad} refused`);
+  }
+  t.equal(parseDuration('90s'), 90_000_000_000n);
+  t.equal(parseDuration('1.5h'), 5_400_000_000_000n);
+  t.equal(parseDuration('1w'), null);
+});
+
+t.test('search parameters: defaults, caps and refusals', async (t) => {
+  const q = parseTraceSearch('');
+  t.equal(q.endNs - q.startNs, 3_600_000_000_000n, 'the last hour by default');
+  t.equal(q.limit, 20);
+  t.equal(parseTraceSearch('limit=5000').limit, 1000);
+  t.same(parseTraceSearch('attr=http.route:/a:b&attr=k:').attrs, [['http.route', '/a:b'], ['k', '']], 'the value may contain colons or be empty');
+  t.equal(parseTraceSearch('minDurationMs=0.25').minDurationNs, 250_000n);
+  t.equal(parseTraceSearch('status=Error').status, 'ERROR');
+  t.equal(parseLogSearch('severity=WARN').minSeverity, 13);
+  t.equal(parseLogSearch(`traceId=${'AB'.repeat(16)}`).traceId, 'ab'.repeat(16));
+  t.throws(() => parseLogSearch('q=a&q=b'), new GlustError('GLUST_ERR_API_PARAM', "parameter 'q': given more than once"));
+  t.throws(() => parseTraceSearch(`attr=${'a:b&attr='.repeat(17)}x:y`), { code: 'GLUST_ERR_API_PARAM', message: /parameter 'attr': at most 16/ });
+});
+
+t.test('a log WAL row maps to the public record, absent times as null', async (t) => {
+  const row = JSON.stringify({ th: 0, tl: 0, oh: 1, ol: 5, ti: null, si: null, fl: 1, lv: 9, lt: 'INFO', b: 'hi', en: '', a: { k: 'v' }, da: 0, sv: 's', r: {}, sn: '', svv: '' });
+  t.same(logFromWal(row), {
+    time: null, observed_time: String((1n << 32n) + 5n), trace_id: null, span_id: null, flags: 1, severity_number: 9, severity_text: 'INFO',
+    body: 'hi', event_name: '', service_name: 's', attributes: { k: 'v' }, resource_attributes: {}, scope_name: '', scope_version: '', dropped_attributes_count: 0,
+  });
+});
+
+t.test('a query past its deadline is stopped and answered GLUST_ERR_API_TIMEOUT; the worker goes on', async (t) => {
+  const { dir, start, end } = await bulkLogsDir(3_000_000);
+  const client = new QueryClient({ dataDir: dir, threads: 1, memoryLimit: '256MB', maxQueued: 4, timeoutMs: 20 });
+  t.teardown(() => client.close());
+  const params = parseLogSearch(`q=nothing-matches&start=${start}&end=${end}`);
+  await t.rejects(client.run({ kind: 'logs', params }).result, { code: 'GLUST_ERR_API_TIMEOUT', message: /longer than 20 ms/ });
+  const services = JSON.parse(await client.run({ kind: 'services', params: { startNs: 0n, endNs: 1n } }).result);
+  t.same(services, { services: [] }, 'the next query runs');
+});
