@@ -23,6 +23,7 @@ export interface ServeConfig {
   readonly batchRingBytes: number;
   readonly receiveBudgetBytes: number;
   readonly writerWaitMs: number;
+  readonly maxQueuedRequests: number;
   readonly segmentBytes: number;
   readonly maxPendingSegments: number;
   readonly duckdbThreads: number;
@@ -46,14 +47,15 @@ const MiB = 1024 * 1024;
 export const SETTINGS: readonly Setting[] = [
   { flag: 'listen', env: 'GLUST_LISTEN', kind: 'listen', def: () => 'localhost:4318', help: 'HOST:PORT to serve OTLP/HTTP on (port 0 picks a free one)' },
   { flag: 'data', env: 'GLUST_DATA', kind: 'string', def: () => './glust-data', help: 'data directory (Parquet, WAL)' },
-  { flag: 'workers', env: 'GLUST_WORKERS', kind: 'int', def: (c) => String(Math.max(1, c - 1)), help: 'decode/validate worker threads' },
+  { flag: 'workers', env: 'GLUST_WORKERS', kind: 'int', def: (c) => String(c), help: 'decode/validate worker threads' },
   { flag: 'flush-ms', env: 'GLUST_FLUSH_MS', kind: 'int', def: () => '2000', help: 'acknowledged data is in Parquet within this many ms' },
   { flag: 'max-body-bytes', env: 'GLUST_MAX_BODY_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'largest request body, compressed and decompressed (413 past it)' },
   { flag: 'ack', env: 'GLUST_ACK', kind: 'ack', def: () => 'durable', help: "'durable': answer 200 after fsync; 'received': after validation (faster, loses the last moments on a crash)" },
   { flag: 'body-ring-bytes', env: 'GLUST_BODY_RING_BYTES', kind: 'bytes', def: () => String(128 * MiB), help: 'acceptor → decoder ring size (power of two, > max-body-bytes)' },
   { flag: 'batch-ring-bytes', env: 'GLUST_BATCH_RING_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'decoder → writer ring size (power of two)' },
   { flag: 'receive-budget-bytes', env: 'GLUST_RECEIVE_BUDGET_BYTES', kind: 'bytes', def: () => String(256 * MiB), help: 'bytes of bodies being received at once before refusing with 503' },
-  { flag: 'writer-wait-ms', env: 'GLUST_WRITER_WAIT_MS', kind: 'int', def: () => '1000', help: 'how long a decoder waits for the writer before answering 503' },
+  { flag: 'writer-wait-ms', env: 'GLUST_WRITER_WAIT_MS', kind: 'int', def: () => '200', help: 'how long a decoder waits for the writer before answering 503' },
+  { flag: 'max-queued-requests', env: 'GLUST_MAX_QUEUED_REQUESTS', kind: 'int', def: () => '32', help: 'requests waiting for a decode worker before new ones get 503 (bounds queueing delay)' },
   { flag: 'segment-bytes', env: 'GLUST_SEGMENT_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'WAL segment size before it is sealed and converted' },
   { flag: 'max-pending-segments', env: 'GLUST_MAX_PENDING_SEGMENTS', kind: 'int', def: () => '8', help: 'sealed segments waiting for Parquet before ingest is refused' },
   { flag: 'duckdb-threads', env: 'GLUST_DUCKDB_THREADS', kind: 'int', def: () => '1', help: 'DuckDB threads of the writer (one converts with the least CPU per row)' },
@@ -126,6 +128,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     batchRingBytes: bytes('batch-ring-bytes'),
     receiveBudgetBytes: bytes('receive-budget-bytes'),
     writerWaitMs: int('writer-wait-ms'),
+    maxQueuedRequests: int('max-queued-requests'),
     segmentBytes: bytes('segment-bytes'),
     maxPendingSegments: int('max-pending-segments'),
     duckdbThreads: int('duckdb-threads'),

@@ -177,7 +177,11 @@ export class Pipeline {
   submit(sub: Submission): Outcome | Promise<Outcome> {
     if (this.closing) return refuse('GLUST_ERR_SHUTTING_DOWN');
     if (this.writerFailing) return refuse('GLUST_ERR_WRITER_FAILED', `storage failing, retry later: ${this.writerFailing}`);
-    if (this.inFlight.size >= MAX_IN_FLIGHT) return refuse('GLUST_ERR_OVERLOAD_DECODE_QUEUE');
+    // A deep queue in front of the decoders would only turn overload into latency: past
+    // maxQueuedRequests waiting tasks, refuse now and let the client retry after Retry-After.
+    if (this.inFlight.size >= MAX_IN_FLIGHT || this.pool.queueSize >= this.config.maxQueuedRequests) {
+      return refuse('GLUST_ERR_OVERLOAD_DECODE_QUEUE');
+    }
     const body = this.bodyRing.write(sub.chunks, sub.length);
     if (!body) return refuse('GLUST_ERR_OVERLOAD_RING_FULL');
 

@@ -346,20 +346,39 @@ export function anyValueJson(v: AnyValueIn | null | undefined, depth: number): s
 const seenKeys: string[] = [];
 const seenSet = new Set<string>();
 
-/** Was `key` already written? Linear for short lists (the usual case), a Set beyond. */
+/**
+ * Was `key` already written? A linear scan for lists of up to LINEAR_KEYS (the usual case: keys
+ * of different lengths compare in one step), a Set beyond.
+ */
+const LINEAR_KEYS = 48;
 function seenBefore(key: string, kept: number): boolean {
-  if (kept <= 16) {
+  if (kept <= LINEAR_KEYS) {
     for (let j = 0; j < kept; j++) if (seenKeys[j] === key) return true;
     seenKeys[kept] = key;
-    if (kept === 16) {
+    if (kept === LINEAR_KEYS) {
       seenSet.clear();
-      for (let j = 0; j <= 16; j++) seenSet.add(seenKeys[j]!);
+      for (let j = 0; j <= LINEAR_KEYS; j++) seenSet.add(seenKeys[j]!);
     }
     return false;
   }
   if (seenSet.has(key)) return true;
   seenSet.add(key);
   return false;
+}
+
+/**
+ * Attribute keys repeat across records (semantic-convention names), so their JSON literals are
+ * cached; the cache is bounded and simply emptied when full.
+ */
+const keyLiterals = new Map<string, string>();
+function keyLiteral(key: string): string {
+  let literal = keyLiterals.get(key);
+  if (literal === undefined) {
+    if (keyLiterals.size >= 4096) keyLiterals.clear();
+    literal = JSON.stringify(key);
+    keyLiterals.set(key, literal);
+  }
+  return literal;
 }
 
 /** An attribute value as a JSON string literal ("text"), or null for an empty value. */
@@ -406,7 +425,7 @@ export function attributesJson(
       dropped.n++;
       continue;
     }
-    s += (kept > 0 ? ',' : '') + JSON.stringify(key) + ':' + valueLiteral(kv!.value, limits, adj);
+    s += (kept > 0 ? ',' : '') + keyLiteral(key) + ':' + valueLiteral(kv!.value, limits, adj);
     kept++;
   }
   adj.droppedAttributes += dropped.n;

@@ -156,6 +156,7 @@ function kickConverter(): void {
     (rows) => {
       const seconds = (performance.now() - started) / 1000;
       conversions.push({ table: item.table.schema.name, seconds, rows, bytes: item.segment.bytes });
+      noteConversion(seconds * 1000);
       item.table.pendingRows -= item.segment.rows;
       item.table.pendingBytes -= item.segment.bytes;
       pending.shift();
@@ -250,7 +251,19 @@ function stats(): WriterStats {
   return { tables: out, fsyncs, conversions: sent };
 }
 
-const sealAfterMs = Math.max(1, Math.floor(data.flushMs / 2));
+/**
+ * When to seal a segment so its rows are in Parquet within flushMs of their acknowledgement:
+ * late enough that conversions (each with a fixed cost) are few, early enough to leave room for
+ * the conversion itself. The room is three times the slowest recent conversion, at least 500 ms,
+ * and never less than half of flushMs. Recomputed after every conversion.
+ */
+let sealAfterMs = Math.max(1, Math.floor(data.flushMs / 2));
+let recentConvertMs = 0;
+function noteConversion(ms: number): void {
+  recentConvertMs = Math.max(ms, recentConvertMs * 0.9);
+  const room = Math.max(500, 3 * recentConvertMs);
+  sealAfterMs = Math.max(Math.floor(data.flushMs / 2), Math.floor(data.flushMs - room));
+}
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function run(): Promise<void> {
