@@ -1,0 +1,49 @@
+// What the kernel says about a process: CPU seconds (all threads), resident memory, open files.
+import fs from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+/** User + system CPU seconds of a process, all its threads together. */
+export function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+function statusKb(pid, key) {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export const rssBytes = (pid) => statusKb(pid, 'VmRSS');
+export const peakRssBytes = (pid) => statusKb(pid, 'VmHWM');
+export const openFiles = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+
+/** Sample a process once a second until stop() is called: RSS, fds and CPU over time. */
+export function sampler(pid) {
+  const samples = [];
+  const t0 = Date.now();
+  let lastCpu = cpuSeconds(pid);
+  const timer = setInterval(() => {
+    try {
+      const cpu = cpuSeconds(pid);
+      samples.push({ t: Math.round((Date.now() - t0) / 1000), rssMB: rssBytes(pid) / 1048576, fds: openFiles(pid), cpuPercent: (cpu - lastCpu) * 100 });
+      lastCpu = cpu;
+    } catch {
+      // the process ended
+    }
+  }, 1000);
+  return {
+    samples,
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+export function cpuModel() {
+  const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  return m ? m[1].trim() : 'unknown';
+}

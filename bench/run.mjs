@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// The OTLP load benchmark: `npm run bench` (or `node bench/run.mjs [suite]`).
+//
+// Suites:
+//   full   (default) stage limits, saturation ladders (traces testbed/realistic/gzip, logs),
+//          half-saturation latency, 10k spans/s CPU, bytes on disk, naive baseline side by side,
+//          5x overload for 60 s. About 20 minutes on 2 cores.
+//   quick  the same scenarios, shorter and coarser: a smoke run of the machinery (~4 minutes).
+//
+// Every run checks that the records read back from Parquet equal the records acknowledged (a
+// benchmark that loses data reports failure), then writes bench/results/<suite>-<date>.json, a
+// self-contained HTML dashboard and PNG snapshots of its charts, and bench/results/latest.md.
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { cpuModel, cpuSeconds, peakRssBytes, sampler } from './lib/proc.mjs';
+import { ROOT, runJson, startBaseline, startDrain, startGlust, tempDir } from './lib/servers.mjs';
+import { summarizeProfiles } from './lib/profile.mjs';
+import { writeReport } from './lib/report.mjs';
+
+const suite = process.argv[2] ?? 'full';
+const QUICK = suite === 'quick';
+if (!['full', 'quick'].includes(suite)) {
+  console.error(`unknown suite '${suite}' (full | quick)`);
+  process.exit(2);
+}
+const STEP_S = QUICK ? 5 : 10;
+const WARMUP_S = QUICK ? 2 : 4;
+const loadgen = path.join(ROOT, 'bench', 'lib', 'loadgen.mjs');
+const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a);
+
+const results = {
+  suite,
+  date: new Date().toISOString(),
+  commit: execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim() + (execSync('git status --porcelain', { cwd: ROOT }).toString().trim() ? '+dirty' : ''),
+  node: process.version,
+  cpu: cpuModel(),
+  cores: (await import('node:os')).availableParallelism(),
+  command: `node bench/run.mjs ${suite}`,
+  stages: {},
+  ladders: {},
+  fixed: {},
+  disk: {},
+  overload: null,
+  checks: [],
+};
+
+/** One load-generator run against a server; adds server CPU and memory for the measured part. */
+async function load(server, options) {
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = Date.now();
+  const r = await runJson(loadgen, [JSON.stringify({ port: server.port, warmupS: WARMUP_S, durationS: STEP_S, connections: 64, ...options })]);
+  const elapsed = (Date.now() - t0) / 1000;
+  r.serverCpuSeconds = cpuSeconds(server.pid) - cpu0;
+  // Warm-up time counts in the CPU window too, so the share is over the whole run.
+  r.serverCpuPercentOfOneCore = (r.serverCpuSeconds / elapsed) * 100;
+  r.serverPeakRssMB = peakRssBytes(server.pid) / 1048576;
+  return r;
+}
+
+function summary(r) {
+  return `${Math.round(r.ackedRecordsPerSecond)} rec/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, refused ${(r.refusedFraction * 100).toFixed(2)}%, cpu ${r.serverCpuPercentOfOneCore.toFixed(0)}%`;
+}
+
+/** Rows stored by a server run, read back from its Parquet files. */
+async function storedRows(dataDir, table) {
+  const files = path.join(dataDir, table, '**', '*.parquet');
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    const rows = (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${files}')`)).getRows();
+    return Number(rows[0][0]);
+  } catch {
+    return 0;
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+function parquetBytes(dataDir, table) {
+  let bytes = 0;
+  const walk = (dir) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.parquet') && !e.name.includes('.traces.')) bytes += fs.statSync(p).size;
+    }
+  };
+  walk(path.join(dataDir, table));
+  return bytes;
+}
+
+/** Stop a server and check that every acknowledged record is in its Parquet files. */
+async function verify(server, table, ackedRecords, label) {
+  const code = await server.stop();
+  const stored = await storedRows(server.dataDir, table);
+  const ok = stored >= ackedRecords;
+  results.checks.push({ label, server: server.name, table, ackedRecords, storedRecords: stored, exitCode: code, ok });
+  log(`${label}: acknowledged ${ackedRecords}, stored ${stored} ${ok ? 'OK' : 'LOST DATA'}`);
+  fs.rmSync(server.dataDir, { recursive: true, force: true });
+  return { stored, ok };
+}
+
+/**
+ * Saturation: open-loop steps of rising rate until more than 1% is refused, the p99 passes
+ * P99_BOUND_MS (latency no longer bounded: requests queue) or the server acknowledges under 97% of
+ * what was offered; the highest passing step is the result.
+ */
+const P99_BOUND_MS = 250;
+async function ladder(name, start, options, table) {
+  const server = name.startsWith('baseline') ? await startBaseline() : await startGlust(options.serverArgs ?? []);
+  const steps = [];
+  let best = null;
+  const recordsPerRequest = options.recordsPerRequest;
+  for (let rate = start; ; rate = Math.round(rate * (QUICK ? 1.5 : 1.2))) {
+    const r = await load(server, { ...options.load, rate: Math.max(1, Math.round(rate / recordsPerRequest)) });
+    steps.push(r);
+    const pass = r.refusedFraction <= 0.01 && r.latencyMs.p99 !== null && r.latencyMs.p99 <= P99_BOUND_MS && r.ackedRecordsPerSecond >= 0.97 * r.offeredRecordsPerSecond && r.backlogDropped === 0;
+    log(`${name} @ ${Math.round(r.offeredRecordsPerSecond)}/s: ${summary(r)} ${pass ? '' : '(past saturation)'}`);
+    if (!pass) break;
+    best = r;
+    if (steps.length >= 14) break;
+  }
+  // The generator counts acknowledgements in its warm-up too; everything it sent was acknowledged
+  // or refused, so compare stored rows with all acknowledgements of all steps.
+  const allAcked = steps.reduce((s, r) => s + r.totalAckedRecordsIncludingWarmup, 0);
+  const check = await verify(server, table, allAcked, `ladder ${name}`);
+  results.ladders[name] = {
+    saturationRecordsPerSecond: best ? best.ackedRecordsPerSecond : 0,
+    best,
+    steps: steps.map(({ timeline, ...rest }) => rest),
+    stored: check.stored,
+    acknowledged: allAcked,
+  };
+  return results.ladders[name];
+}
+
+async function fixed(name, serverKind, options, table, serverArgs = []) {
+  const server = serverKind === 'baseline' ? await startBaseline() : await startGlust(serverArgs);
+  const sample = sampler(server.pid);
+  const r = await load(server, options);
+  r.samples = sample.stop();
+  await verify(server, table, r.totalAckedRecordsIncludingWarmup, `fixed ${name}`);
+  log(`${name}: ${summary(r)}`);
+  results.fixed[name] = r;
+  return r;
+}
+
+async function main() {
+  log(`suite ${suite} on ${results.cpu} × ${results.cores}, node ${results.node}, commit ${results.commit}`);
+
+  // ---------------------------------------------------------------- stage limits
+  for (const [shape, signal] of [['testbed', 'traces'], ['realistic', 'traces'], ['realistic', 'logs']]) {
+    const key = `${shape} ${signal}`;
+    results.stages[key] = {
+      decode: await runJson(path.join(ROOT, 'bench/stages/decode.mjs'), [JSON.stringify({ shape, signal, seconds: QUICK ? 2 : 5 })]),
+      duckdb: await runJson(path.join(ROOT, 'bench/stages/duckdb-write.mjs'), [JSON.stringify({ shape, signal, records: QUICK ? 50_000 : 300_000 })]),
+    };
+    log(`stage ${key}: decode ${Math.round(results.stages[key].decode.recordsPerSecond)}/s, duckdb ${Math.round(results.stages[key].duckdb.recordsPerSecond)}/s`);
+  }
+  const drain = await startDrain();
+  results.stages['testbed traces'].uwsDrain = await load(drain, { rate: 0, shape: 'testbed', signal: 'traces' });
+  await drain.stop();
+  log(`stage uWS drain-only: ${Math.round(results.stages['testbed traces'].uwsDrain.ackedRecordsPerSecond)} spans/s`);
+
+  // ---------------------------------------------------------------- saturation ladders
+  const traces = await ladder('glust traces testbed', QUICK ? 60_000 : 60_000, { recordsPerRequest: 100, load: { shape: 'testbed', signal: 'traces' } }, 'spans');
+  await ladder('glust logs realistic', 40_000, { recordsPerRequest: 100, load: { shape: 'realistic', signal: 'logs' } }, 'logs');
+  await ladder('glust traces testbed gzip', 40_000, { recordsPerRequest: 100, load: { shape: 'testbed', signal: 'traces', gzip: true } }, 'spans');
+  await ladder('glust traces realistic', 10_000, { recordsPerRequest: 50, load: { shape: 'realistic', signal: 'traces' } }, 'spans');
+  const baseline = await ladder('baseline traces testbed', 10_000, { recordsPerRequest: 100, load: { shape: 'testbed', signal: 'traces' } }, 'spans');
+
+  // ---------------------------------------------------------------- fixed rates
+  const half = Math.max(1, Math.round(traces.saturationRecordsPerSecond / 2 / 100));
+  const longer = { durationS: QUICK ? 10 : 30 };
+  await fixed('glust half saturation', 'glust', { ...longer, rate: half, shape: 'testbed', signal: 'traces' }, 'spans');
+  await fixed('baseline at glust half saturation', 'baseline', { ...longer, rate: half, shape: 'testbed', signal: 'traces' }, 'spans');
+  await fixed('glust 10k spans/s', 'glust', { ...longer, rate: 100, shape: 'testbed', signal: 'traces', connections: 8 }, 'spans');
+
+  // ---------------------------------------------------------------- bytes on disk
+  for (const [shape, signal, table, rate] of [['testbed', 'traces', 'spans', 300], ['realistic', 'traces', 'spans', 200], ['realistic', 'logs', 'logs', 200]]) {
+    const server = await startGlust();
+    const r = await load(server, { rate, durationS: QUICK ? 5 : 15, shape, signal });
+    const acked = r.totalAckedRecordsIncludingWarmup;
+    const { stored } = await verifyKeep(server, table, acked, `disk ${shape} ${signal}`);
+    const bytes = parquetBytes(server.dataDir, table);
+    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    results.disk[`${shape} ${signal}`] = {
+      records: stored,
+      parquetBytes: bytes,
+      bytesPerRecord: bytes / stored,
+      rawOtlpBytesPerRecord: r.rawBytesPerRequest / r.recordsPerRequest,
+      fractionOfRawOtlp: bytes / stored / (r.rawBytesPerRequest / r.recordsPerRequest),
+    };
+    log(`disk ${shape} ${signal}: ${(bytes / stored).toFixed(1)} bytes/record, ${(100 * results.disk[`${shape} ${signal}`].fractionOfRawOtlp).toFixed(1)}% of raw OTLP`);
+  }
+
+  // ---------------------------------------------------------------- overload
+  {
+    const server = await startGlust();
+    const sample = sampler(server.pid);
+    const offered = Math.round((traces.saturationRecordsPerSecond * 5) / 100);
+    const over = await load(server, { rate: offered, durationS: QUICK ? 15 : 60, warmupS: 0, shape: 'testbed', signal: 'traces', connections: 256 });
+    const after = await load(server, { rate: half, durationS: 10, warmupS: 0, shape: 'testbed', signal: 'traces' });
+    const samples = sample.stop();
+    const { stored, ok } = await verifyKeep(server, 'spans', over.totalAckedRecordsIncludingWarmup + after.totalAckedRecordsIncludingWarmup, 'overload 5x');
+    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    const rss = samples.map((s) => s.rssMB);
+    const thirds = [rss.slice(0, Math.floor(rss.length / 3)), rss.slice(Math.floor((2 * rss.length) / 3))];
+    results.overload = {
+      offeredRecordsPerSecond: over.offeredRecordsPerSecond,
+      during: over,
+      after,
+      samples,
+      stored,
+      ok,
+      exitedCleanly: true,
+      rssFirstThirdMaxMB: Math.max(...thirds[0]),
+      rssLastThirdMaxMB: Math.max(...thirds[1]),
+      refusalsWithoutRetryAfter: over.refusalsWithoutRetryAfter,
+    };
+    log(`overload 5x: ${summary(over)}; after: ${summary(after)}; RSS ${results.overload.rssFirstThirdMaxMB.toFixed(0)} → ${results.overload.rssLastThirdMaxMB.toFixed(0)} MB`);
+  }
+
+  // ---------------------------------------------------------------- where the time goes
+  {
+    const dir = tempDir('glust-prof-');
+    const server = await startGlust(['--flush-ms', '2000'], undefined, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const rate = Math.round((traces.saturationRecordsPerSecond * 0.9) / 100);
+    const r = await load(server, { rate, durationS: QUICK ? 5 : 10, shape: 'testbed', signal: 'traces' });
+    await verify(server, 'spans', r.totalAckedRecordsIncludingWarmup, 'profiled run');
+    results.profile = { offeredRecordsPerSecond: r.offeredRecordsPerSecond, threads: summarizeProfiles(dir) };
+    fs.rmSync(dir, { recursive: true, force: true });
+    log(`profile at ${Math.round(r.offeredRecordsPerSecond)}/s: ${results.profile.threads.map((t) => `${t.busyPercent.toFixed(0)}% busy`).join(', ')}`);
+  }
+
+  results.ratios = {
+    glustOverBaselineSaturation: traces.saturationRecordsPerSecond / Math.max(1, baseline.saturationRecordsPerSecond),
+    pipelineOverSlowestStage: traces.saturationRecordsPerSecond / Math.min(
+      results.stages['testbed traces'].decode.recordsPerSecond * results.cores,
+      results.stages['testbed traces'].duckdb.recordsPerSecond,
+      results.stages['testbed traces'].uwsDrain.ackedRecordsPerSecond,
+    ),
+  };
+  const failed = results.checks.filter((c) => !c.ok);
+  results.ok = failed.length === 0;
+  const out = writeReport(results, path.join(ROOT, 'bench', 'results'));
+  log(`results: ${out.join(', ')}`);
+  if (!results.ok) {
+    log(`FAILED: ${failed.map((c) => c.label).join(', ')} lost acknowledged records`);
+    process.exit(1);
+  }
+}
+
+/** verify() without deleting the data directory, for scenarios that still read it. */
+async function verifyKeep(server, table, acked, label) {
+  const code = await server.stop();
+  const stored = await storedRows(server.dataDir, table);
+  const ok = stored >= acked;
+  results.checks.push({ label, server: server.name, table, ackedRecords: acked, storedRecords: stored, exitCode: code, ok });
+  log(`${label}: acknowledged ${acked}, stored ${stored} ${ok ? 'OK' : 'LOST DATA'}`);
+  return { stored, ok };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Stage limit: DuckDB writing pre-decoded rows to Parquet, as the writer does it: one WAL
+// segment (rows made by the validate stage from the same bodies) converted to one ZSTD Parquet
+// file by ParquetConverter. Prints {recordsPerSecond, usPerRecord (CPU), parquetBytesPerRecord}.
+//   node bench/stages/duckdb-write.mjs '{"shape":"testbed","signal":"traces","records":300000}'
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { LOGS_SIGNAL, TRACES } from '../../dist/otlp/signals.js';
+import { walkRequest } from '../../dist/otlp/validate.js';
+import { Rejections } from '../../dist/otlp/reject.js';
+import { DEFAULT_LIMITS } from '../../dist/otlp/values.js';
+import { ParquetConverter } from '../../dist/storage/parquet.js';
+import { buildBodies, patchBody } from '../lib/payloads.mjs';
+
+const opts = { shape: 'testbed', signal: 'traces', records: 300_000, ...JSON.parse(process.argv[2] ?? '{}') };
+const signal = opts.signal === 'traces' ? TRACES : LOGS_SIGNAL;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-stage-'));
+const segmentPath = path.join(dir, 'segment.ndjson');
+const fd = fs.openSync(segmentPath, 'w');
+let rows = 0;
+let day = 0;
+const bodies = buildBodies(opts.shape, opts.signal, 16);
+const sink = { push(line, d) { fs.writeSync(fd, line); rows++; day = d; } };
+while (rows < opts.records) {
+  const body = bodies[rows % bodies.length];
+  patchBody(body, BigInt(Date.now()) * 1_000_000n);
+  const ctx = { limits: DEFAULT_LIMITS, sink, rejections: new Rejections(), adjustments: { truncatedValues: 0, droppedAttributes: 0 }, maxRowBytes: 2 << 20, rowDay: 0 };
+  walkRequest(signal.decodeProto(body.bytes), signal.nesting, ctx, (r, s) => signal.rowOf(r, s, ctx));
+}
+fs.closeSync(fd);
+const segmentBytes = fs.statSync(segmentPath).size;
+
+const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+const conn = await instance.connect();
+const converter = new ParquetConverter(conn, dir);
+const dayString = new Date(day * 86_400_000).toISOString().slice(0, 10);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const result = await converter.convert(signal.table, { path: segmentPath, seq: 1, day: dayString, bytes: segmentBytes, rows });
+const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+conn.closeSync();
+instance.closeSync();
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({
+  stage: 'DuckDB write (WAL rows to Parquet)',
+  ...opts,
+  records: result.rows,
+  seconds,
+  recordsPerSecond: result.rows / seconds,
+  usPerRecord: (cpu.user + cpu.system) / result.rows,
+  walBytesPerRecord: segmentBytes / rows,
+  parquetBytesPerRecord: result.bytes / result.rows,
+}));
