@@ -6,6 +6,9 @@
 //          half-saturation latency, 10k spans/s CPU, bytes on disk, naive baseline side by side,
 //          5x overload for 60 s. About 20 minutes on 2 cores.
 //   quick  the same scenarios, shorter and coarser: a smoke run of the machinery (~4 minutes).
+//   soak   10 minutes at half saturation with retries, duplicates and malformed requests; RSS,
+//          file descriptors, WAL size and p99 over time (bench/soak.mjs; not in CI).
+//          `npm run bench -- soak [minutes] [spans/s]`
 //
 // Every run checks that the records read back from Parquet equal the records acknowledged (a
 // benchmark that loses data reports failure), then writes bench/results/<suite>-<date>.json, a
@@ -21,8 +24,13 @@ import { writeReport } from './lib/report.mjs';
 
 const suite = process.argv[2] ?? 'full';
 const QUICK = suite === 'quick';
+if (suite === 'soak') {
+  const { main: soak } = await import('./soak.mjs');
+  await soak(process.argv.slice(3));
+  process.exit(0);
+}
 if (!['full', 'quick'].includes(suite)) {
-  console.error(`unknown suite '${suite}' (full | quick)`);
+  console.error(`unknown suite '${suite}' (full | quick | soak)`);
   process.exit(2);
 }
 const STEP_S = QUICK ? 5 : 10;
@@ -116,13 +124,19 @@ async function ladder(name, start, options, table) {
   let best = null;
   const recordsPerRequest = options.recordsPerRequest;
   for (let rate = start; ; rate = Math.round(rate * (QUICK ? 1.5 : 1.2))) {
-    const r = await load(server, { ...options.load, rate: Math.max(1, Math.round(rate / recordsPerRequest)) });
-    steps.push(r);
-    const pass = r.refusedFraction <= 0.01 && r.latencyMs.p99 !== null && r.latencyMs.p99 <= P99_BOUND_MS && r.ackedRecordsPerSecond >= 0.97 * r.offeredRecordsPerSecond && r.backlogDropped === 0;
-    log(`${name} @ ${Math.round(r.offeredRecordsPerSecond)}/s: ${summary(r)} ${pass ? '' : '(past saturation)'}`);
+    // A step that fails is run once more before it counts: on a 2-core machine one noisy
+    // moment (another process waking up) must not end the ladder below the real saturation.
+    let r;
+    let pass = false;
+    for (let attempt = 0; attempt < 2 && !pass; attempt++) {
+      r = await load(server, { ...options.load, rate: Math.max(1, Math.round(rate / recordsPerRequest)) });
+      steps.push(r);
+      pass = r.refusedFraction <= 0.01 && r.latencyMs.p99 !== null && r.latencyMs.p99 <= P99_BOUND_MS && r.ackedRecordsPerSecond >= 0.97 * r.offeredRecordsPerSecond && r.backlogDropped === 0;
+      log(`${name} @ ${Math.round(r.offeredRecordsPerSecond)}/s: ${summary(r)} ${pass ? '' : attempt === 0 ? '(failed; once more)' : '(past saturation)'}`);
+    }
     if (!pass) break;
     best = r;
-    if (steps.length >= 14) break;
+    if (new Set(steps.map((s) => s.offeredRecordsPerSecond)).size >= 16) break;
   }
   // The generator counts acknowledgements in its warm-up too; everything it sent was acknowledged
   // or refused, so compare stored rows with all acknowledgements of all steps.

@@ -24,6 +24,7 @@ export interface ServeConfig {
   readonly receiveBudgetBytes: number;
   readonly writerWaitMs: number;
   readonly maxQueuedRequests: number;
+  readonly maxQueueMs: number;
   readonly segmentBytes: number;
   readonly maxPendingSegments: number;
   readonly duckdbThreads: number;
@@ -55,7 +56,8 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'batch-ring-bytes', env: 'GLUST_BATCH_RING_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'decoder → writer ring size (power of two)' },
   { flag: 'receive-budget-bytes', env: 'GLUST_RECEIVE_BUDGET_BYTES', kind: 'bytes', def: () => String(256 * MiB), help: 'bytes of bodies being received at once before refusing with 503' },
   { flag: 'writer-wait-ms', env: 'GLUST_WRITER_WAIT_MS', kind: 'int', def: () => '200', help: 'how long a decoder waits for the writer before answering 503' },
-  { flag: 'max-queued-requests', env: 'GLUST_MAX_QUEUED_REQUESTS', kind: 'int', def: () => '32', help: 'requests waiting for a decode worker before new ones get 503 (bounds queueing delay)' },
+  { flag: 'max-queued-requests', env: 'GLUST_MAX_QUEUED_REQUESTS', kind: 'int', def: () => '32', help: 'requests always allowed to wait for a decode worker (the floor of the queue bound)' },
+  { flag: 'max-queue-ms', env: 'GLUST_MAX_QUEUE_MS', kind: 'int', def: () => '100', help: 'beyond the floor, requests may wait for a decode worker only as many as the workers finish in this many ms; past it 503' },
   { flag: 'segment-bytes', env: 'GLUST_SEGMENT_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'WAL segment size before it is sealed and converted' },
   { flag: 'max-pending-segments', env: 'GLUST_MAX_PENDING_SEGMENTS', kind: 'int', def: () => '8', help: 'sealed segments waiting for Parquet before ingest is refused' },
   { flag: 'duckdb-threads', env: 'GLUST_DUCKDB_THREADS', kind: 'int', def: () => '1', help: 'DuckDB threads of the writer (one converts with the least CPU per row)' },
@@ -129,6 +131,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     receiveBudgetBytes: bytes('receive-budget-bytes'),
     writerWaitMs: int('writer-wait-ms'),
     maxQueuedRequests: int('max-queued-requests'),
+    maxQueueMs: int('max-queue-ms'),
     segmentBytes: bytes('segment-bytes'),
     maxPendingSegments: int('max-pending-segments'),
     duckdbThreads: int('duckdb-threads'),

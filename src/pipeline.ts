@@ -13,6 +13,7 @@ import { GlustError } from './errors.js';
 import type { BodyEncoding } from './otlp/decode.js';
 import type { BodyFormat, Signal } from './otlp/signals.js';
 import { BatchRing } from './ring/batch-ring.js';
+import { QueueBound } from './queue-bound.js';
 import { BodyRing } from './ring/body-ring.js';
 import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterEvent, WriterStats, WriterWorkerData } from './threads/protocol.js';
 
@@ -58,6 +59,7 @@ export class Pipeline {
   recovered = { rows: 0, segments: 0 };
   private readonly inFlight = new Map<number, InFlight>();
   private nextRequestId = 1;
+  private readonly queueBound: QueueBound;
   private closing = false;
   private closed: Promise<void> | null = null;
   private pool!: Piscina<DecodeTask, DecodeResult>;
@@ -70,6 +72,7 @@ export class Pipeline {
   ) {
     this.bodyRing = new BodyRing(config.bodyRingBytes);
     this.batchRing = new BatchRing(config.batchRingBytes);
+    this.queueBound = new QueueBound(config.maxQueuedRequests, config.maxQueueMs);
   }
 
   static async start(config: ServeConfig, observer: PipelineObserver = {}): Promise<Pipeline> {
@@ -177,9 +180,9 @@ export class Pipeline {
   submit(sub: Submission): Outcome | Promise<Outcome> {
     if (this.closing) return refuse('GLUST_ERR_SHUTTING_DOWN');
     if (this.writerFailing) return refuse('GLUST_ERR_WRITER_FAILED', `storage failing, retry later: ${this.writerFailing}`);
-    // A deep queue in front of the decoders would only turn overload into latency: past
-    // maxQueuedRequests waiting tasks, refuse now and let the client retry after Retry-After.
-    if (this.inFlight.size >= MAX_IN_FLIGHT || this.pool.queueSize >= this.config.maxQueuedRequests) {
+    // A deep queue in front of the decoders would only turn overload into latency: past about
+    // maxQueueMs of waiting work (src/queue-bound.ts), refuse now and let the client retry.
+    if (this.inFlight.size >= MAX_IN_FLIGHT || this.pool.queueSize >= this.queueBound.limit()) {
       return refuse('GLUST_ERR_OVERLOAD_DECODE_QUEUE');
     }
     const body = this.bodyRing.write(sub.chunks, sub.length);
@@ -192,6 +195,7 @@ export class Pipeline {
       this.inFlight.set(requestId, { signal: sub.signal, started: performance.now(), resolve, result: null, acked: false });
       this.pool.run(task).then(
         (result) => {
+          this.queueBound.noteCompleted();
           this.bodyRing.noteReleased();
           this.observer.onDecoded?.(sub.signal, result);
           this.onResult(requestId, result);

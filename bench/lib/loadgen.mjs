@@ -12,6 +12,14 @@
 //              counted, which bounds the generator's memory.
 //   rate = 0   closed loop: each connection sends its next request as soon as the previous one
 //              is answered (maximum throughput; latency from the send time).
+//
+// Client behaviour for the soak (all off by default):
+//   retryRefused      a 429/503 is sent again after its Retry-After (capped at 5 s), as OTLP
+//                     exporters do; the retry's latency counts from the original schedule.
+//   duplicateFraction that share of acknowledged requests is sent once more, byte for byte, as an
+//                     exporter does when its timeout fired before the answer came (a duplicate).
+//   malformedEvery    every Nth request is a broken body (truncated protobuf, or garbage); it
+//                     must be answered 400 and is counted apart from the load.
 import net from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import { buildBodies, gzipBody, patchBody } from './payloads.mjs';
@@ -27,6 +35,9 @@ const opts = {
   durationS: 10,
   warmupS: 0,
   bodies: 256,
+  retryRefused: false,
+  duplicateFraction: 0,
+  malformedEvery: 0,
   ...JSON.parse(process.argv[2] ?? '{}'),
 };
 
@@ -52,6 +63,18 @@ const requests = bodies.map((b) => ({
   ),
 }));
 let nextRequest = 0;
+const headFor = (bytes, gzipped) => Buffer.from(
+  `POST ${path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nContent-Type: application/x-protobuf\r\n` +
+    (gzipped ? 'Content-Encoding: gzip\r\n' : '') +
+    `Content-Length: ${bytes.length}\r\n\r\n`,
+);
+// Broken bodies for malformedEvery: a real body cut in the middle of a field, and bytes that are
+// no protobuf at all (field 0 is invalid on the wire).
+const malformed = [
+  (() => { const b = bodies[0].bytes.subarray(0, Math.floor(bodies[0].bytes.length / 2) + 3); return { bytes: b, head: headFor(b, false) }; })(),
+  (() => { const b = Buffer.alloc(512, 0x00); b[1] = 0xff; return { bytes: b, head: headFor(b, false) }; })(),
+];
+const client = { retried: 0, duplicates: 0, duplicateRecordsAcked: 0, malformedSent: 0, malformedByStatus: {}, retryQueue: [], resendQueue: [], sinceMalformed: 0 };
 const rawBytesPerRequest = bodies.reduce((s, b) => s + (b.gzipped ? 0 : b.bytes.length), 0) / bodies.length;
 
 // ---------------------------------------------------------------- results
@@ -105,19 +128,56 @@ function connect() {
 }
 
 function send(conn, scheduled) {
+  // Due retries and duplicates go first, then (every malformedEvery) a broken body.
+  const special = takeSpecial();
+  if (special) return sendBytes(conn, scheduled, special);
+  if (opts.malformedEvery > 0 && ++client.sinceMalformed >= opts.malformedEvery) {
+    client.sinceMalformed = 0;
+    client.malformedSent++;
+    const m = malformed[client.malformedSent % malformed.length];
+    return sendBytes(conn, scheduled, { head: m.head, bytes: m.bytes, records: 0, kind: 'malformed' });
+  }
   const req = requests[nextRequest];
   nextRequest = (nextRequest + 1) % requests.length;
   if (!req.body.gzipped) patchBody(req.body, BigInt(Date.now()) * 1_000_000n);
-  conn.scheduled = scheduled;
-  conn.records = req.body.records;
+  sendBytes(conn, scheduled, { head: req.head, bytes: req.body.bytes, records: req.body.records, kind: 'load' });
+}
+
+function takeSpecial() {
+  const now = performance.now();
+  if (client.retryQueue.length > 0 && client.retryQueue[0].due <= now) return client.retryQueue.shift();
+  if (client.resendQueue.length > 0) return client.resendQueue.shift();
+  return null;
+}
+
+function sendBytes(conn, scheduled, req) {
+  conn.scheduled = req.scheduled ?? scheduled;
+  conn.records = req.records;
+  conn.req = req;
   conn.busy = true;
   inFlight++;
-  second.sent++;
-  if (measuring) total.sent++;
+  if (req.kind === 'load') {
+    second.sent++;
+    if (measuring) total.sent++;
+  }
   conn.socket.cork();
   conn.socket.write(req.head);
-  conn.socket.write(req.body.bytes);
+  conn.socket.write(req.bytes);
   conn.socket.uncork();
+}
+
+/** What the client does after an answer: retry a refusal, resend some acknowledged requests. */
+function afterAnswer(req, status, head) {
+  if ((status === 503 || status === 429) && opts.retryRefused && req.kind !== 'malformed') {
+    const m = /\r\nretry-after:\s*(\d+)/i.exec(head);
+    const waitMs = Math.min(5, m ? Number(m[1]) : 1) * 1000;
+    // Keep a copy: the body buffer is patched with fresh ids for later requests.
+    client.retryQueue.push({ ...req, bytes: Buffer.from(req.bytes), kind: 'retry', due: performance.now() + waitMs, scheduled: req.scheduled });
+    client.retried++;
+  } else if (status === 200 && req.kind === 'load' && opts.duplicateFraction > 0 && Math.random() < opts.duplicateFraction) {
+    client.resendQueue.push({ ...req, bytes: Buffer.from(req.bytes), kind: 'duplicate', scheduled: undefined });
+    client.duplicates++;
+  }
 }
 
 /** Parse one response (status line, Content-Length, body) per request; no pipelining. */
@@ -142,7 +202,12 @@ function onData(conn, chunk) {
     const now = performance.now();
     conn.busy = false;
     inFlight--;
-    record(status, (now - conn.scheduled) * 1000, conn.records);
+    const req = conn.req;
+    if (req.kind === 'malformed') client.malformedByStatus[status] = (client.malformedByStatus[status] ?? 0) + 1;
+    else if (req.kind === 'duplicate') {
+      if (status === 200) client.duplicateRecordsAcked += req.records;
+    } else record(status, (now - conn.scheduled) * 1000, conn.records);
+    afterAnswer({ ...req, scheduled: req.kind === 'retry' ? req.scheduled : conn.scheduled }, status, head);
     if (opts.rate > 0) {
       if (backlog.length > 0) send(conn, backlog.shift());
       else idle.push(conn);
@@ -239,6 +304,7 @@ async function main() {
     rawBytesPerRequest,
     recordsPerRequest: bodies.reduce((s, b) => s + b.records, 0) / bodies.length,
     generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    client: { retried: client.retried, retriesPending: client.retryQueue.length, duplicates: client.duplicates, duplicateRecordsAcked: client.duplicateRecordsAcked, malformedSent: client.malformedSent, malformedByStatus: client.malformedByStatus },
     timeline,
   };
   process.stdout.write(JSON.stringify(result) + '\n');

@@ -3,6 +3,7 @@
 // headline table against the targets.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
@@ -17,7 +18,7 @@ function niceMax(v) {
 
 /** A line chart as SVG. series: [{ name, points: [[x, y], ...] }]; log: log-scaled y. */
 export function lineChart({ title, xLabel, yLabel, series, log = false, width = 860, height = 420 }) {
-  const m = { l: 70, r: 20, t: 40, b: 70 };
+  const m = { l: 70, r: 20, t: 40, b: 80 };
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
@@ -44,8 +45,9 @@ export function lineChart({ title, xLabel, yLabel, series, log = false, width = 
     const color = COLORS[i % COLORS.length];
     svg += `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`;
     for (const p of pts.length < 40 ? pts : []) svg += `<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="3" fill="${color}"/>`;
+    // Legend: three entries per row, rows stacked under the x-axis label.
     const lx = m.l + (i % 3) * 260;
-    const ly = height - 14 - Math.floor(i / 3) * 0;
+    const ly = height - 20 + Math.floor(i / 3) * 15;
     svg += `<rect x="${lx}" y="${ly - 9}" width="12" height="4" fill="${color}"/><text x="${lx + 18}" y="${ly - 4}">${esc(s.name)}</text>`;
   });
   return svg + '</svg>';
@@ -179,7 +181,8 @@ function markdown(r, rows, pngs) {
   return `${head}${table}${stages}\n\n## Saturation ladders\n\n| run | saturation | p50 / p99 at saturation | server CPU |\n|---|---|---|---|\n${others}${prof}\n\n${charts}\n`;
 }
 
-export function writeReport(r, dir) {
+export function writeReport(r, outDir) {
+  const dir = path.resolve(outDir); // chromium needs absolute file:// and --screenshot paths
   fs.mkdirSync(dir, { recursive: true });
   const base = `${r.suite}-${r.date.slice(0, 10)}`;
   const jsonFile = path.join(dir, `${base}.json`);
@@ -199,20 +202,23 @@ ${table}${list.map((c) => `<figure id="${c.id}">${c.svg}</figure>`).join('\n')}<
 }
 
 /** PNG of each chart, rendered by headless Chromium (skipped, and said so, when it is missing). */
-function snapshot(list, dir, base) {
+export function snapshot(list, dir, base) {
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
   if (!chromium) {
     console.error('report: chromium not found, no PNG snapshots (apt-get install -y chromium)');
     return [];
   }
   const out = [];
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-report-chromium-'));
   for (const c of list) {
     const page = path.join(dir, `.${c.id}.html`);
     const [, w, h] = /viewBox="0 0 (\d+) (\d+)"/.exec(c.svg);
     fs.writeFileSync(page, `<!doctype html><html><body style="margin:0">${c.svg}</body></html>`);
     const file = `${base}-${c.id}.png`;
     try {
-      execFileSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars',
+      // A profile of its own: with the default one, a chromium already running (a UI test, say)
+      // takes the request over and this one exits without a screenshot.
+      execFileSync(chromium, ['--headless', '--no-sandbox', `--user-data-dir=${profile}`, '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars',
         `--screenshot=${path.join(dir, file)}`, `--window-size=${w},${h}`, `file://${page}`], { stdio: 'ignore', timeout: 60_000 });
       out.push({ id: c.id, file });
     } catch (err) {
@@ -221,5 +227,6 @@ function snapshot(list, dir, base) {
       fs.rmSync(page, { force: true });
     }
   }
+  fs.rmSync(profile, { recursive: true, force: true });
   return out;
 }
