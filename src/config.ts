@@ -25,6 +25,9 @@ export interface ServeConfig {
   readonly writerWaitMs: number;
   readonly maxQueuedRequests: number;
   readonly maxQueueMs: number;
+  readonly minBodyBytesPerSecond: number;
+  readonly bodyTimeoutS: number;
+  readonly maxConnections: number;
   readonly segmentBytes: number;
   readonly maxPendingSegments: number;
   readonly duckdbThreads: number;
@@ -58,6 +61,9 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'writer-wait-ms', env: 'GLUST_WRITER_WAIT_MS', kind: 'int', def: () => '200', help: 'how long a decoder waits for the writer before answering 503' },
   { flag: 'max-queued-requests', env: 'GLUST_MAX_QUEUED_REQUESTS', kind: 'int', def: () => '32', help: 'requests always allowed to wait for a decode worker (the floor of the queue bound)' },
   { flag: 'max-queue-ms', env: 'GLUST_MAX_QUEUE_MS', kind: 'int', def: () => '100', help: 'beyond the floor, requests may wait for a decode worker only as many as the workers finish in this many ms; past it 503' },
+  { flag: 'min-body-bytes-per-second', env: 'GLUST_MIN_BODY_BYTES_PER_SECOND', kind: 'bytes', def: () => '4096', help: 'slowest average rate a request body may arrive at after --body-timeout-s (408 and disconnect below it; 0: no limit)' },
+  { flag: 'body-timeout-s', env: 'GLUST_BODY_TIMEOUT_S', kind: 'int', def: () => '10', help: 'seconds a request body may take before --min-body-bytes-per-second applies' },
+  { flag: 'max-connections', env: 'GLUST_MAX_CONNECTIONS', kind: 'int', def: () => '4096', help: 'open connections at which new ones are refused until some close (0: no limit; Linux)' },
   { flag: 'segment-bytes', env: 'GLUST_SEGMENT_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'WAL segment size before it is sealed and converted' },
   { flag: 'max-pending-segments', env: 'GLUST_MAX_PENDING_SEGMENTS', kind: 'int', def: () => '8', help: 'sealed segments waiting for Parquet before ingest is refused' },
   { flag: 'duckdb-threads', env: 'GLUST_DUCKDB_THREADS', kind: 'int', def: () => '1', help: 'DuckDB threads of the writer (one converts with the least CPU per row)' },
@@ -132,6 +138,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     writerWaitMs: int('writer-wait-ms'),
     maxQueuedRequests: int('max-queued-requests'),
     maxQueueMs: int('max-queue-ms'),
+    minBodyBytesPerSecond: bytes('min-body-bytes-per-second'),
+    bodyTimeoutS: int('body-timeout-s'),
+    maxConnections: int('max-connections'),
     segmentBytes: bytes('segment-bytes'),
     maxPendingSegments: int('max-pending-segments'),
     duckdbThreads: int('duckdb-threads'),

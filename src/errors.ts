@@ -11,6 +11,7 @@
 /** google.rpc.Code values used in Status bodies. */
 export const GrpcCode = {
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
@@ -33,6 +34,7 @@ export const ERRORS = {
   GLUST_ERR_HTTP_CONTENT_TYPE: { status: 415, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'unsupported Content-Type' },
   GLUST_ERR_HTTP_CONTENT_ENCODING: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'unsupported Content-Encoding' },
   GLUST_ERR_HTTP_BODY_TOO_LARGE: { status: 413, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'request body too large' },
+  GLUST_ERR_HTTP_BODY_TOO_SLOW: { status: 408, retryable: false, grpc: GrpcCode.DEADLINE_EXCEEDED, message: 'request body arrived too slowly' },
   GLUST_ERR_DECODE_COMPRESSION: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'body could not be decompressed' },
   GLUST_ERR_DECODE_PROTOBUF: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'body is not a valid OTLP protobuf message' },
   GLUST_ERR_DECODE_JSON: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'body is not a valid OTLP/JSON message' },

@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { bulkLogsDir } from './helpers/bulk.js';
+import { rawGet } from './helpers/raw-http.js';
 import { PROTO, logsRequest } from './helpers/otlp.js';
 import { type Server, eventually, post, startServer, tempDataDir } from './helpers/server.js';
 import { type SentTrace, getJson, sendCheckout } from './helpers/telemetry.js';
@@ -225,17 +226,6 @@ t.test('the web UI is served, with content types, and no path leaves its folder'
   t.equal(none.status, 404);
   t.match(none.body.message, /^GLUST_ERR_HTTP_NOT_FOUND/);
 });
-
-function rawGet(port: number, requestPath: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${requestPath} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
-    let out = '';
-    socket.on('data', (d) => (out += d));
-    socket.on('end', () => resolve(out));
-    socket.on('error', reject);
-    socket.setTimeout(5000, () => socket.destroy(new Error('timeout')));
-  });
-}
 
 /** Read Server-Sent Events from the tail; `events` fills as they arrive. */
 function openTail(url: string) {

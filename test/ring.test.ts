@@ -9,6 +9,7 @@ import t, { type Test } from 'tap';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BodyRing, type BodyRef } from '../src/ring/body-ring.js';
+import { mulberry32 } from './helpers/prng.js';
 import { BatchRing, maxBatchPayload, type BatchMeta, type BatchView } from '../src/ring/batch-ring.js';
 import {
   BATCH_CONTROL_BYTES,
@@ -23,18 +24,6 @@ import {
 } from '../src/ring/layout.js';
 
 // ---------------------------------------------------------------- helpers
-
-/** Small seeded PRNG: every size and byte below is reproducible from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return (x ^ (x >>> 14)) >>> 0;
-  };
-}
 
 function pattern(seed: number, length: number): Uint8Array {
   const rnd = mulberry32(seed);

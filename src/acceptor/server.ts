@@ -12,6 +12,8 @@ import { GlustError } from '../errors.js';
 import type { BodyEncoding } from '../otlp/decode.js';
 import { type BodyFormat, SIGNALS, type Signal } from '../otlp/signals.js';
 import type { Outcome, Pipeline } from '../pipeline.js';
+import { BodyWatchdog } from './body-watchdog.js';
+import { ConnectionLimit } from './connection-limit.js';
 import { CONTENT_TYPE, parseContentEncoding, parseContentType } from './content.js';
 import { type Reply, errorReply, statusLine } from './respond.js';
 import { type HttpRequest, type HttpResponse, type LoadedUws, type TemplatedApp, type us_listen_socket, listenExclusive } from './uws.js';
@@ -21,6 +23,11 @@ export interface AcceptorOptions {
   readonly port: number;
   readonly maxBodyBytes: number;
   readonly receiveBudgetBytes: number;
+  /** Slowest average body rate accepted after the grace time (0: no limit); see body-watchdog.ts. */
+  readonly minBodyBytesPerSecond?: number;
+  readonly bodyTimeoutMs?: number;
+  /** Open connections at which new ones are refused (0: no limit); see connection-limit.ts. */
+  readonly maxConnections?: number;
 }
 
 /** Per-request observations, for metrics. */
@@ -50,6 +57,10 @@ export function send(res: HttpResponse, state: RequestState, reply: Reply, close
 export class Acceptor {
   private readonly listenSockets: us_listen_socket[] = [];
   private receivingBytes = 0;
+  private readonly watchdog: BodyWatchdog;
+  private readonly connectionLimit: ConnectionLimit;
+  private listenHosts: string[] = [];
+  private closed = false;
   /** Bound addresses, "host:port". */
   readonly addresses: string[] = [];
   port = 0;
@@ -61,6 +72,11 @@ export class Acceptor {
     private readonly options: AcceptorOptions,
     private readonly observer: AcceptorObserver = {},
   ) {
+    this.watchdog = new BodyWatchdog({ minBytesPerSecond: options.minBodyBytesPerSecond ?? 0, graceMs: options.bodyTimeoutMs ?? 10_000 });
+    this.connectionLimit = new ConnectionLimit(options.maxConnections ?? 0, () => this.port, {
+      pause: () => this.stopListening(),
+      resume: () => this.resumeListening(),
+    });
     for (const signal of SIGNALS) {
       app.post(signal.path, (res, req) => this.handleExport(signal, res, req));
       app.any(signal.path, (res) => {
@@ -133,9 +149,21 @@ export class Acceptor {
       this.receivingBytes -= reserved;
       reserved = 0;
     };
-    state.onAbort = unreserve;
+    // A body that trickles in is cut with 408 (the connection is closed, the budget freed).
+    const reception = this.watchdog.watch((received, elapsedMs) => {
+      unreserve();
+      fail(new GlustError('GLUST_ERR_HTTP_BODY_TOO_SLOW',
+        `request body arrived too slowly: ${received} bytes in ${(elapsedMs / 1000).toFixed(1)} s ` +
+          `(at least ${this.options.minBodyBytesPerSecond} bytes per second are needed after the first ${(this.options.bodyTimeoutMs ?? 0) / 1000} s)`));
+    });
+    const finished = () => this.watchdog.stop(reception);
+    state.onAbort = () => {
+      finished();
+      unreserve();
+    };
     res.onData((ab, isLast) => {
       if (state.aborted) return;
+      if (isLast) finished();
       if (isLast && length === 0) {
         // The whole body in one chunk (the common case): no budget needed and no copy here,
         // because done() → submit() copies it into the ring before this callback returns,
@@ -144,7 +172,9 @@ export class Acceptor {
         return done([new Uint8Array(ab)], ab.byteLength);
       }
       length += ab.byteLength;
+      reception.received = length;
       if (length > max) {
+        finished();
         unreserve();
         return fail(tooLarge(length, max));
       }
@@ -153,6 +183,7 @@ export class Acceptor {
       const want = Math.max(length, declared) - reserved;
       if (want > 0) {
         if (this.receivingBytes + want > this.options.receiveBudgetBytes) {
+          finished();
           unreserve();
           return fail(new GlustError('GLUST_ERR_OVERLOAD_RECEIVE_BUDGET'));
         }
@@ -187,9 +218,9 @@ export class Acceptor {
 
   async listen(): Promise<void> {
     const { uws } = this.loaded;
-    const hosts = await resolveListenHosts(this.options.host);
+    this.listenHosts = await resolveListenHosts(this.options.host);
     let port = this.options.port;
-    for (const host of hosts) {
+    for (const host of this.listenHosts) {
       const socket = await listenExclusive(this.loaded, this.app, host, port);
       if (!socket) {
         this.close();
@@ -200,11 +231,36 @@ export class Acceptor {
       this.addresses.push(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
     }
     this.port = port;
+    this.connectionLimit.start();
+  }
+
+  private stopListening(): void {
+    for (const s of this.listenSockets.splice(0)) this.loaded.uws.us_listen_socket_close(s);
+  }
+
+  /** Listen again on the same port after the connection limit paused it. */
+  private async resumeListening(): Promise<boolean> {
+    for (const host of this.listenHosts) {
+      const socket = await listenExclusive(this.loaded, this.app, host, this.port);
+      if (this.closed) {
+        if (socket) this.loaded.uws.us_listen_socket_close(socket);
+        return false;
+      }
+      if (!socket) {
+        this.stopListening();
+        return false; // the port was taken meanwhile: the limiter tries again on its next check
+      }
+      this.listenSockets.push(socket);
+    }
+    return true;
   }
 
   /** Stop accepting connections (requests on open connections still get answers). */
   close(): void {
-    for (const s of this.listenSockets.splice(0)) this.loaded.uws.us_listen_socket_close(s);
+    this.closed = true;
+    this.connectionLimit.close();
+    this.watchdog.close();
+    this.stopListening();
   }
 }
 

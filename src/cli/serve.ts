@@ -42,6 +42,9 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     port: config.port,
     maxBodyBytes: config.maxBodyBytes,
     receiveBudgetBytes: config.receiveBudgetBytes,
+    minBodyBytesPerSecond: config.minBodyBytesPerSecond,
+    bodyTimeoutMs: config.bodyTimeoutS * 1000,
+    maxConnections: config.maxConnections,
   }, fanOut(features.map((f) => f.acceptorObserver)));
   let stopping: Promise<void> | null = null;
   const stop = () => {

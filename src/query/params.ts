@@ -55,8 +55,18 @@ const MAX_ATTRS = 16;
 /** First severity_number of each OpenTelemetry severity range (TRACE 1–4 … FATAL 21–24). */
 export const SEVERITY_LEVELS: Readonly<Record<string, number>> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 };
 
+/** Longest parameter name quoted in a message; an unknown name can be as long as the URL. */
+const MAX_NAME_SHOWN = 64;
+
 function invalid(name: string, message: string): never {
-  throw new GlustError('GLUST_ERR_API_PARAM', `parameter '${name}': ${message}`);
+  const shown = name.length > MAX_NAME_SHOWN ? `${name.slice(0, MAX_NAME_SHOWN)}…` : name;
+  throw new GlustError('GLUST_ERR_API_PARAM', `parameter '${shown}': ${message}`);
+}
+
+/** A text value as the queries may bind it (any characters, NUL included: bound, not spliced). */
+function checkText(name: string, v: string): string {
+  if (v.length > MAX_TEXT) invalid(name, `longer than ${MAX_TEXT} characters`);
+  return v;
 }
 
 /** The parameters of one request, each read at most once; unknown ones are refused. */
@@ -76,12 +86,11 @@ class Params {
   text(name: string): string | null {
     const v = this.params.get(name);
     if (v === null || v === '') return null;
-    if (v.length > MAX_TEXT) invalid(name, `longer than ${MAX_TEXT} characters`);
-    return v;
+    return checkText(name, v);
   }
 
   all(name: string): string[] {
-    return this.params.getAll(name).filter((v) => v !== '');
+    return this.params.getAll(name).filter((v) => v !== '').map((v) => checkText(name, v));
   }
 
   time(name: string): bigint | null {
