@@ -21,6 +21,8 @@ export interface AcceptorOptions {
   readonly port: number;
   readonly maxBodyBytes: number;
   readonly receiveBudgetBytes: number;
+  /** Listen on this unix socket instead of host:port (behind the mutual-TLS front end). */
+  readonly unixPath?: string;
 }
 
 /** Per-request observations, for metrics. */
@@ -187,6 +189,7 @@ export class Acceptor {
 
   async listen(): Promise<void> {
     const { uws } = this.loaded;
+    if (this.options.unixPath) return this.listenUnix(this.options.unixPath);
     const hosts = await resolveListenHosts(this.options.host);
     let port = this.options.port;
     for (const host of hosts) {
@@ -200,6 +203,13 @@ export class Acceptor {
       this.addresses.push(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
     }
     this.port = port;
+  }
+
+  private async listenUnix(file: string): Promise<void> {
+    const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen_unix(resolve, file));
+    if (!socket) throw new GlustError('GLUST_ERR_LISTEN_FAILED', `could not listen on unix socket ${file}`);
+    this.listenSockets.push(socket);
+    this.addresses.push(`unix:${file}`);
   }
 
   /** Stop accepting connections (requests on open connections still get answers). */
@@ -222,7 +232,7 @@ function outcomeReply(signal: Signal, format: BodyFormat, outcome: Outcome): Rep
 }
 
 /** "localhost" means every loopback address it resolves to; other names resolve once. */
-async function resolveListenHosts(host: string): Promise<string[]> {
+export async function resolveListenHosts(host: string): Promise<string[]> {
   if (host === '0.0.0.0' || host === '::' || /^[\d.]+$/.test(host) || host.includes(':')) return [host];
   const found = await dns.lookup(host, { all: true });
   return [...new Set(found.map((a) => a.address))];
