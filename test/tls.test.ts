@@ -56,6 +56,8 @@ t.test('mutual TLS: only clients with a valid certificate of the CA get through'
   t.equal(ok.status, 200, 'the right certificate is accepted');
   const api = await httpsRequest(`${server.url}/api/services`, { tls: { ca: pki.ca, ...pki.client } });
   t.equal(api.status, 200, 'the read API through the front end');
+  const metrics = await httpsRequest(`${server.url}/metrics`, { tls: { ca: pki.ca, ...pki.client } });
+  t.match(metrics.body.toString(), /^glust_tls_handshakes_refused_total 4$/m, 'the four refused handshakes are counted');
 
   // The official exporter, given the CA and a client certificate through its Node agent options.
   const exporter = new OTLPTraceExporter({ url, httpAgentOptions: { ca: pki.ca, cert: pki.client.cert, key: pki.client.key } });

@@ -40,6 +40,8 @@ export class MutualTlsFront {
   readonly backendPath: string;
   readonly addresses: string[] = [];
   port = 0;
+  /** Called for each refused handshake (counted in /metrics). */
+  onRefused: () => void = () => {};
 
   constructor(private readonly material: MutualTlsMaterial) {
     // mkdtemp creates the directory with mode 0700. os.tmpdir(), not the data directory: a unix
@@ -59,9 +61,12 @@ export class MutualTlsFront {
         rejectUnauthorized: true,
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       }, (socket) => this.relay(socket));
-      // Not logged: a scanner or a misconfigured sender would flood the log. The client sees
-      // the TLS alert that names the reason.
-      server.on('tlsClientError', (_err, socket) => socket.destroy());
+      // Counted, not logged: a scanner or a misconfigured sender would flood the log. The
+      // client sees the TLS alert that names the reason.
+      server.on('tlsClientError', (_err, socket) => {
+        this.onRefused();
+        socket.destroy();
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err) => reject(new GlustError('GLUST_ERR_LISTEN_FAILED', `could not listen on ${host}:${port}: ${err.message}`)));
         server.listen({ host, port, exclusive: true }, resolve);

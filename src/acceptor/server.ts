@@ -28,6 +28,8 @@ export interface AcceptorOptions {
 /** Per-request observations, for metrics. */
 export interface AcceptorObserver {
   onReply?(signal: Signal | null, status: number, seconds: number, code: string | null): void;
+  /** A client failed the mutual-TLS handshake (src/acceptor/mtls-front.ts). */
+  onTlsRefused?(): void;
 }
 
 /** Per-request state shared by the callbacks of one request. */

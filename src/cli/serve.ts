@@ -47,6 +47,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const observer = fanOut(features.map((f) => f.acceptorObserver));
   const app = tokens ? guardRoutes(transport.app, new BearerGuard({ tokens, protectMetrics: config.metricsAuth === 'token', observer })) : transport.app;
   const { front } = transport;
+  if (front) front.onRefused = () => observer.onTlsRefused?.();
   const acceptor = new Acceptor(loaded, app, pipeline, {
     host: config.host,
     port: config.port,
