@@ -3,7 +3,8 @@
  * HTTPS with --tls-cert/--tls-key; with --tls-client-ca a client with no certificate, one from a
  * foreign CA and an expired one are refused at the handshake and nothing they sent is stored,
  * while the right certificate — also from the official OpenTelemetry exporter configured with
- * the CA and a client certificate — is accepted; tokens and client certificates combine; bad
+ * the CA and a client certificate, in code or by OTEL_EXPORTER_OTLP_* variables — is accepted;
+ * tokens and client certificates combine; bad
  * TLS settings stop the server at start.
  */
 import fs from 'node:fs';
@@ -91,8 +92,38 @@ t.test('mutual TLS and a bearer token together', async (t) => {
   const both = await httpsRequest(url, { ...exportBody('cert-and-token'), headers: { ...PROTO, Authorization: 'Bearer both-needed-3e1f' }, tls });
   t.equal(both.status, 200);
   await t.rejects(httpsRequest(url, { ...exportBody('token-no-cert'), headers: { ...PROTO, Authorization: 'Bearer both-needed-3e1f' }, tls: { ca: pki.ca } }), 'a token alone is not enough');
+
+  // The official exporter configured only by the specification's environment variables, as the
+  // README shows (the exporter reads them when it is constructed).
+  const files = { ca: path.join(pki.dir, 'ca.crt'), cert: path.join(pki.dir, 'client.crt'), key: path.join(pki.dir, 'client.key') };
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: server.url,
+    OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20both-needed-3e1f',
+    OTEL_EXPORTER_OTLP_CERTIFICATE: files.ca,
+    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: files.cert,
+    OTEL_EXPORTER_OTLP_CLIENT_KEY: files.key,
+  };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  let exporter: OTLPTraceExporter;
+  try {
+    exporter = new OTLPTraceExporter();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'env-configured' }),
+    spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 20 })],
+  });
+  provider.getTracer('tls-test').startSpan('exported with OTEL_EXPORTER_OTLP_* settings').end();
+  await provider.forceFlush();
+  await provider.shutdown();
+
   t.equal(await server.stop(), 0);
-  t.same(await storedServices(server.dataDir), ['cert-and-token']);
+  t.same(await storedServices(server.dataDir), ['cert-and-token', 'env-configured']);
 });
 
 t.test('bad TLS settings stop the server at start', async (t) => {
