@@ -11,6 +11,13 @@ import { assertPowerOfTwo } from './ring/layout.js';
 
 export type AckMode = 'durable' | 'received';
 
+/** Server TLS: certificate and key; with a client CA, clients must present a certificate it signed. */
+export interface TlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  readonly clientCa: string | null;
+}
+
 export interface ServeConfig {
   readonly host: string;
   readonly port: number;
@@ -33,6 +40,10 @@ export interface ServeConfig {
   readonly duckdbThreads: number;
   readonly duckdbMemoryLimit: string;
   readonly limits: Limits;
+  /** Bearer tokens required on /v1/* and /api/* (and /metrics), or null: no token checks. */
+  readonly authTokenFile: string | null;
+  readonly metricsAuth: 'token' | 'none';
+  readonly tls: TlsConfig | null;
 }
 
 type Kind = 'int' | 'bytes' | 'string' | 'listen' | 'ack';
@@ -73,6 +84,11 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'max-body-length', env: 'GLUST_MAX_LOG_BODY_LENGTH', kind: 'int', def: () => String(DEFAULT_LIMITS.maxBodyLength), help: 'characters kept per log body' },
   { flag: 'max-events', env: 'GLUST_MAX_EVENTS', kind: 'int', def: () => String(DEFAULT_LIMITS.maxEvents), help: 'events kept per span' },
   { flag: 'max-links', env: 'GLUST_MAX_LINKS', kind: 'int', def: () => String(DEFAULT_LIMITS.maxLinks), help: 'links kept per span' },
+  { flag: 'auth-token-file', env: 'GLUST_AUTH_TOKEN_FILE', kind: 'string', def: () => '', help: 'file of bearer tokens, one per line, required on /v1/* and /api/* (re-read on SIGHUP); empty: no tokens' },
+  { flag: 'metrics-auth', env: 'GLUST_METRICS_AUTH', kind: 'string', def: () => 'token', help: "with a token file: 'token' requires a token on /metrics too, 'none' leaves it open" },
+  { flag: 'tls-cert', env: 'GLUST_TLS_CERT', kind: 'string', def: () => '', help: 'PEM certificate (chain) to serve HTTPS with; needs --tls-key' },
+  { flag: 'tls-key', env: 'GLUST_TLS_KEY', kind: 'string', def: () => '', help: 'PEM private key of --tls-cert' },
+  { flag: 'tls-client-ca', env: 'GLUST_TLS_CLIENT_CA', kind: 'string', def: () => '', help: 'PEM CA bundle: clients must present a valid certificate it signed (mutual TLS)' },
 ];
 
 function invalid(message: string): never {
@@ -123,6 +139,14 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const { host, port } = parseListen(get('listen'));
   const ack = get('ack');
+  const metricsAuth = get('metrics-auth');
+  if (metricsAuth !== 'token' && metricsAuth !== 'none') invalid(`metrics-auth: '${metricsAuth}' is not 'token' or 'none'`);
+  const optionalPath = (flag: string) => (get(flag).trim() === '' ? null : path.resolve(get(flag).trim()));
+  const tlsCert = optionalPath('tls-cert');
+  const tlsKey = optionalPath('tls-key');
+  const tlsClientCa = optionalPath('tls-client-ca');
+  if ((tlsCert === null) !== (tlsKey === null)) invalid('tls-cert and tls-key go together: give both or neither');
+  if (tlsClientCa !== null && tlsCert === null) invalid('tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first');
   if (ack !== 'durable' && ack !== 'received') invalid(`ack: '${ack}' is not 'durable' or 'received'`);
   const config: ServeConfig = {
     host,
@@ -152,6 +176,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       maxEvents: int('max-events'),
       maxLinks: int('max-links'),
     },
+    authTokenFile: optionalPath('auth-token-file'),
+    metricsAuth,
+    tls: tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey, clientCa: tlsClientCa } : null,
   };
   if (config.workers < 1) invalid('workers must be at least 1');
   if (config.flushMs < 10) invalid('flush-ms must be at least 10');
@@ -171,6 +198,6 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 export function serveHelp(): string {
-  const lines = SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.help}\n  ${' '.repeat(24)} env ${s.env}, default ${s.def(os.availableParallelism())}`);
+  const lines = SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.help}\n  ${' '.repeat(24)} env ${s.env}, default ${s.def(os.availableParallelism()) || 'none'}`);
   return `glust serve [flags]\n\n${lines.join('\n')}\n`;
 }

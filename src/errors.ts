@@ -17,6 +17,7 @@ export const GrpcCode = {
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 export interface ErrorSpec {
@@ -54,6 +55,10 @@ export const ERRORS = {
   GLUST_ERR_API_OVERLOAD: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'too many queries waiting, retry later' },
   GLUST_ERR_API_TIMEOUT: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'query took too long, retry with a narrower search' },
   GLUST_ERR_API_QUERY_FAILED: { status: 500, retryable: false, grpc: GrpcCode.INTERNAL, message: 'query failed' },
+  GLUST_ERR_AUTH_MISSING_TOKEN: { status: 401, retryable: false, grpc: GrpcCode.UNAUTHENTICATED, message: 'no bearer token: send Authorization: Bearer <token>' },
+  GLUST_ERR_AUTH_INVALID_TOKEN: { status: 401, retryable: false, grpc: GrpcCode.UNAUTHENTICATED, message: 'bearer token not accepted' },
+  GLUST_ERR_AUTH_TOKEN_FILE: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'auth token file unusable' },
+  GLUST_ERR_TLS_CONFIG: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'TLS certificate, key or client CA unusable' },
   GLUST_ERR_CLI_CONNECT: { status: 0, retryable: false, grpc: GrpcCode.UNAVAILABLE, message: 'could not reach the server' },
 } as const satisfies Record<string, ErrorSpec>;
 

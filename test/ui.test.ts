@@ -3,13 +3,15 @@
  * server holding spans and logs sent by the official exporters. Finds the trace, opens the
  * waterfall, checks bar order and nesting, collapses, jumps to the error, opens a span's
  * attributes, searches logs, follows a log's trace id, turns on the live tail, and saves
- * screenshots under test/screenshots/. A browser that cannot start fails the test.
+ * screenshots under test/screenshots/; with a token file, the Token field makes searches and the
+ * live tail work. A browser that cannot start fails the test.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { chromium } from 'playwright-core';
 import { PROTO, logsRequest } from './helpers/otlp.js';
-import { ROOT, post, startServer } from './helpers/server.js';
+import { ROOT, post, startServer, tempDataDir } from './helpers/server.js';
 import { sendCheckout } from './helpers/telemetry.js';
 
 const SHOTS = path.join(ROOT, 'test', 'screenshots');
@@ -125,4 +127,38 @@ t.test('live tail shows records as they arrive', async (t) => {
 
 t.test('no script errors in the page', async (t) => {
   t.same(pageErrors, []);
+});
+
+t.test('with --auth-token-file: the Token field, then searches and the live tail carry the token', async (t) => {
+  const tokenFile = path.join(tempDataDir('glust-ui-token-'), 'tokens');
+  fs.writeFileSync(tokenFile, 'ui-token-5d2c\n');
+  const guarded = await startServer({ args: ['--auth-token-file', tokenFile, '--flush-ms', '300'] });
+  t.teardown(() => guarded.kill());
+  const auth = { ...PROTO, Authorization: 'Bearer ui-token-5d2c' };
+  const now = () => BigInt(Date.now()) * 1_000_000n;
+  t.equal((await post(`${guarded.url}/v1/logs`, logsRequest([{ time: now(), body: 'guarded record', severity: 9 }], 'guarded-svc'), auth)).status, 200);
+
+  // A page of its own: the refused calls below are logged by the browser as console errors.
+  const p = await browser.newPage({ viewport: { width: 1400, height: 820 } });
+  t.teardown(() => p.close());
+  await p.goto(`${guarded.url}/#/logs?service=guarded-svc&range=15m`);
+  await p.locator('#service-list .error').getByText(/GLUST_ERR_AUTH_MISSING_TOKEN.*Token field/).waitFor();
+  await p.getByLabel('Token', { exact: true }).fill('ui-token-5d2c');
+  await p.getByRole('button', { name: 'Use' }).click();
+  await p.getByRole('link', { name: 'guarded-svc: 1 logs' }).waitFor();
+  await p.locator('#log-results').getByText('guarded record').waitFor();
+
+  await p.reload();
+  t.equal(await p.getByLabel('Token', { exact: true }).inputValue(), 'ui-token-5d2c', 'the token survives a reload (sessionStorage)');
+  await p.getByRole('link', { name: 'guarded-svc: 1 logs' }).waitFor();
+
+  await p.getByRole('checkbox', { name: 'Live tail' }).check();
+  await p.locator('.tail [role=status]').getByText('Live tail on').waitFor();
+  const live = p.locator('#tail-results tbody tr');
+  for (let i = 0; i < 50 && (await live.count()) === 0; i++) {
+    await post(`${guarded.url}/v1/logs`, logsRequest([{ time: now(), body: `guarded live ${i}`, severity: 13 }], 'guarded-svc'), auth);
+    await p.waitForTimeout(200);
+  }
+  t.match(await live.first().innerText(), /guarded-svc\s+guarded live \d+/, 'the live tail authenticated with the token');
+  await p.screenshot({ path: path.join(SHOTS, 'token-live-tail.png') });
 });

@@ -49,7 +49,7 @@ export function tempDir(prefix) {
 export async function startGlust(extraArgs = [], dataDir = tempDir('glust-bench-'), nodeArgs = []) {
   const server = await launch(
     [...nodeArgs, path.join(ROOT, 'dist', 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs],
-    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    /listening on https?:\/\/127\.0\.0\.1:(\d+)/,
   );
   return { ...server, dataDir, name: 'glust' };
 }

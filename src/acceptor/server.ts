@@ -28,11 +28,15 @@ export interface AcceptorOptions {
   readonly bodyTimeoutMs?: number;
   /** Open connections at which new ones are refused (0: no limit); see connection-limit.ts. */
   readonly maxConnections?: number;
+  /** Listen on this unix socket instead of host:port (behind the mutual-TLS front end). */
+  readonly unixPath?: string;
 }
 
 /** Per-request observations, for metrics. */
 export interface AcceptorObserver {
   onReply?(signal: Signal | null, status: number, seconds: number, code: string | null): void;
+  /** A client failed the mutual-TLS handshake (src/acceptor/mtls-front.ts). */
+  onTlsRefused?(): void;
 }
 
 /** Per-request state shared by the callbacks of one request. */
@@ -218,6 +222,8 @@ export class Acceptor {
 
   async listen(): Promise<void> {
     const { uws } = this.loaded;
+    // Behind the mutual-TLS front end: a private unix socket (the front end owns the TCP port).
+    if (this.options.unixPath) return this.listenUnix(this.options.unixPath);
     this.listenHosts = await resolveListenHosts(this.options.host);
     let port = this.options.port;
     for (const host of this.listenHosts) {
@@ -255,6 +261,13 @@ export class Acceptor {
     return true;
   }
 
+  private async listenUnix(file: string): Promise<void> {
+    const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen_unix(resolve, file));
+    if (!socket) throw new GlustError('GLUST_ERR_LISTEN_FAILED', `could not listen on unix socket ${file}`);
+    this.listenSockets.push(socket);
+    this.addresses.push(`unix:${file}`);
+  }
+
   /** Stop accepting connections (requests on open connections still get answers). */
   close(): void {
     this.closed = true;
@@ -278,7 +291,7 @@ function outcomeReply(signal: Signal, format: BodyFormat, outcome: Outcome): Rep
 }
 
 /** "localhost" means every loopback address it resolves to; other names resolve once. */
-async function resolveListenHosts(host: string): Promise<string[]> {
+export async function resolveListenHosts(host: string): Promise<string[]> {
   if (host === '0.0.0.0' || host === '::' || /^[\d.]+$/.test(host) || host.includes(':')) return [host];
   const found = await dns.lookup(host, { all: true });
   return [...new Set(found.map((a) => a.address))];

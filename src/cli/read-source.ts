@@ -39,12 +39,17 @@ export async function openDataDir(dataDir: string): Promise<ReadSource> {
   };
 }
 
-/** GET a path of a server's API; its error answers become the same GlustErrors. */
-export async function fetchApi(server: string, pathAndQuery: string): Promise<Response> {
+/**
+ * GET a path of a server's API; its error answers become the same GlustErrors. A server started
+ * with --auth-token-file wants a bearer token: the environment variable GLUST_TOKEN supplies it
+ * (an environment variable rather than a flag, so the token stays out of `ps` and shell history).
+ */
+export async function fetchApi(server: string, pathAndQuery: string, env: NodeJS.ProcessEnv = process.env): Promise<Response> {
   const url = new URL(pathAndQuery, server);
+  const token = env.GLUST_TOKEN?.trim();
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : undefined);
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
     throw new GlustError('GLUST_ERR_CLI_CONNECT', `could not reach ${url.origin}: ${cause}`);

@@ -4,9 +4,12 @@
  * exit 0.
  */
 import fs from 'node:fs';
-import { Acceptor } from '../acceptor/server.js';
+import { Acceptor, resolveListenHosts } from '../acceptor/server.js';
+import { createTransport } from '../acceptor/transport.js';
 import { loadUws } from '../acceptor/uws.js';
 import { createReadFeature } from '../api/feature.js';
+import { BearerGuard, guardRoutes } from '../auth/guard.js';
+import { TokenSet } from '../auth/tokens.js';
 import { type ServeConfig, parseServeConfig } from '../config.js';
 import { GlustError } from '../errors.js';
 import { type Feature, fanOut } from '../feature.js';
@@ -18,6 +21,8 @@ export interface RunningServer {
   readonly config: ServeConfig;
   readonly acceptor: Acceptor;
   readonly pipeline: Pipeline;
+  /** The bearer tokens in force, when --auth-token-file is set (reloaded on SIGHUP). */
+  readonly tokens: TokenSet | null;
   stop(): Promise<void>;
 }
 
@@ -34,9 +39,15 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     throw new GlustError('GLUST_ERR_DATA_DIR', `data directory ${config.dataDir} is not writable: ${(err as Error).message}`);
   }
   const loaded = loadUws();
+  // Token file and certificates are checked before anything starts: a typo stops the server now.
+  const tokens = config.authTokenFile === null ? null : TokenSet.load(config.authTokenFile);
+  const transport = createTransport(loaded, config.tls);
   const features = createFeatures(config);
   const pipeline = await Pipeline.start(config, fanOut(features.map((f) => f.pipelineObserver)));
-  const app = loaded.uws.App();
+  const observer = fanOut(features.map((f) => f.acceptorObserver));
+  const app = tokens ? guardRoutes(transport.app, new BearerGuard({ tokens, protectMetrics: config.metricsAuth === 'token', observer })) : transport.app;
+  const { front } = transport;
+  if (front) front.onRefused = () => observer.onTlsRefused?.();
   const acceptor = new Acceptor(loaded, app, pipeline, {
     host: config.host,
     port: config.port,
@@ -45,10 +56,12 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     minBodyBytesPerSecond: config.minBodyBytesPerSecond,
     bodyTimeoutMs: config.bodyTimeoutS * 1000,
     maxConnections: config.maxConnections,
-  }, fanOut(features.map((f) => f.acceptorObserver)));
+    unixPath: front?.backendPath,
+  }, observer);
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      front?.close();
       acceptor.close();
       for (const f of [...features].reverse()) await f.close?.();
       await pipeline.close();
@@ -59,17 +72,23 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     for (const f of features) await f.attach?.({ config, pipeline, app });
     acceptor.finishRoutes();
     await acceptor.listen();
+    await front?.listen(await resolveListenHosts(config.host), config.port);
   } catch (err) {
     await stop();
     throw err;
   }
   const recovered = pipeline.recovered.rows > 0 ? `; recovered ${pipeline.recovered.rows} rows from ${pipeline.recovered.segments} WAL segments` : '';
+  const addresses = front ? front.addresses : acceptor.addresses;
+  const security = [
+    transport.mode === 'mutual' ? 'TLS with client certificates' : transport.mode === 'tls' ? 'TLS' : '',
+    tokens ? `${tokens.size} bearer token${tokens.size === 1 ? '' : 's'}` : '',
+  ].filter(Boolean).join(', ');
   console.log(
-    `glust ${VERSION} listening on ${acceptor.addresses.map((a) => `http://${a}`).join(', ')} ` +
-      `(uWebSockets.js ${loaded.flavour}), writing ${config.dataDir}; ` +
+    `glust ${VERSION} listening on ${addresses.map((a) => `${transport.scheme}://${a}`).join(', ')} ` +
+      `(uWebSockets.js ${loaded.flavour}${security ? `; ${security}` : ''}), writing ${config.dataDir}; ` +
       `${config.workers} decode workers, ack ${config.ack}, flush ${config.flushMs} ms${recovered}`,
   );
-  return { config, acceptor, pipeline, stop };
+  return { config, acceptor, pipeline, tokens, stop };
 }
 
 export async function serve(argv: readonly string[]): Promise<void> {
@@ -93,5 +112,18 @@ export async function serve(argv: readonly string[]): Promise<void> {
     );
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const { tokens } = server;
+  if (tokens) {
+    // SIGHUP re-reads the token file; a file that fails to load leaves the old tokens in force.
+    process.on('SIGHUP', () => {
+      try {
+        const n = tokens.reload();
+        console.log(`glust: SIGHUP, reloaded ${n} bearer token${n === 1 ? '' : 's'} from ${tokens.file}`);
+      } catch (err) {
+        const e = err as GlustError;
+        console.error(`glust: SIGHUP: ${e.code}: ${e.message}; keeping the previous ${tokens.size} token${tokens.size === 1 ? '' : 's'}`);
+      }
+    });
+  }
   process.on('SIGINT', () => onSignal('SIGINT'));
 }

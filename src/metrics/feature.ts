@@ -101,6 +101,9 @@ export function metricsFeature(): Feature {
         if ((status === 503 || status === 429) && code) m.refused.inc({ signal: signal.name, code });
         health.onReply(status, code);
       },
+      onTlsRefused() {
+        m.tlsRefused.inc();
+      },
     },
     attach({ app, pipeline: p }: FeatureContext) {
       pipeline = p;

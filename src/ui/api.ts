@@ -2,6 +2,7 @@
  * The UI's calls to the read API. Errors arrive as google.rpc.Status JSON whose message starts
  * with the error code; the UI shows that message as it is.
  */
+import { TOKEN_HINT, authHeaders } from './token.js';
 import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../query/records.js';
 
 export class ApiError extends Error {
@@ -12,7 +13,7 @@ export class ApiError extends Error {
 
 async function getJson<T>(path: string, params: URLSearchParams = new URLSearchParams()): Promise<T> {
   const query = params.toString();
-  const res = await fetch(query ? `${path}?${query}` : path, { headers: { Accept: 'application/json' } });
+  const res = await fetch(query ? `${path}?${query}` : path, { headers: { Accept: 'application/json', ...authHeaders() } });
   const text = await res.text();
   if (!res.ok) {
     let message = text;
@@ -21,6 +22,7 @@ async function getJson<T>(path: string, params: URLSearchParams = new URLSearchP
     } catch {
       // not JSON: show the text
     }
+    if (res.status === 401) message = `${message} (${TOKEN_HINT})`;
     throw new ApiError(res.status, message || `HTTP ${res.status}`);
   }
   return JSON.parse(text) as T;

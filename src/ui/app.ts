@@ -8,6 +8,7 @@ import { h, show } from './dom.js';
 import { knownServices } from './form.js';
 import { renderLogs, stopTail } from './logs.js';
 import { renderTraceSearch } from './traces.js';
+import { getToken, setToken } from './token.js';
 import { renderTrace } from './waterfall.js';
 
 const main = document.getElementById('main')!;
@@ -53,6 +54,18 @@ async function loadServices(): Promise<void> {
   } catch (err) {
     show(serviceList, h('li', { class: 'error' }, (err as Error).message));
   }
+}
+
+// The token field: a new token applies at once to the service list and the current view.
+const tokenForm = document.getElementById('token-form') as HTMLFormElement | null;
+const tokenInput = document.getElementById('token') as HTMLInputElement | null;
+if (tokenForm && tokenInput) {
+  tokenInput.value = getToken();
+  tokenForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    setToken(tokenInput.value.trim());
+    void loadServices().then(() => route());
+  });
 }
 
 window.addEventListener('hashchange', () => void route());

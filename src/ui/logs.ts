@@ -1,12 +1,15 @@
 /**
  * The log view (#/logs?…): search (body text, service, severity, time range), results newest
  * first with each trace id linking to its trace, and a live tail toggle that streams new records
- * from GET /api/tail (Server-Sent Events) above the results.
+ * from GET /api/tail (Server-Sent Events, read with fetch so the token header goes along) above
+ * the results.
  */
 import type { LogRecord, TailBatch, TailDropped } from '../query/records.js';
 import { api } from './api.js';
 import { formatTime } from '../query/display.js';
 import { h, show } from './dom.js';
+import { openEventStream } from './sse.js';
+import { TOKEN_HINT } from './token.js';
 import { apiParams, field, formParams, select, serviceSelect, statusLine, textInput, timeRangeFields } from './form.js';
 
 const SEVERITIES: ReadonlyArray<readonly [string, string]> = [
@@ -55,25 +58,29 @@ function startTail(view: URLSearchParams, status: HTMLElement, body: HTMLElement
   const params = new URLSearchParams({ signal: 'logs' });
   for (const key of ['service', 'severity']) if (view.get(key)) params.set(key, view.get(key)!);
   const q = view.get('q')?.toLowerCase() ?? null;
-  const source = new EventSource(`/api/tail?${params}`);
   let received = 0;
-  source.addEventListener('ready', () => (status.textContent = 'Live tail on: new records appear above as they arrive.'));
-  source.addEventListener('message', (e) => {
-    const batch = JSON.parse((e as MessageEvent<string>).data) as TailBatch;
-    const logs = (batch.records as LogRecord[]).filter((l) => q === null || (l.body ?? '').toLowerCase().includes(q));
-    for (const log of logs) body.prepend(logRow(log));
-    while (body.children.length > MAX_TAIL_ROWS) body.lastElementChild!.remove();
-    received += logs.length;
-    status.textContent = `Live tail on: ${received} new record${received === 1 ? '' : 's'}${batch.skipped ? ` (${batch.skipped} skipped by the rate limit)` : ''}.`;
+  closeTail = openEventStream(`/api/tail?${params}`, {
+    onEvent(name, data) {
+      if (name === 'ready') {
+        status.textContent = 'Live tail on: new records appear above as they arrive.';
+      } else if (name === 'message') {
+        const batch = JSON.parse(data) as TailBatch;
+        const logs = (batch.records as LogRecord[]).filter((l) => q === null || (l.body ?? '').toLowerCase().includes(q));
+        for (const log of logs) body.prepend(logRow(log));
+        while (body.children.length > MAX_TAIL_ROWS) body.lastElementChild!.remove();
+        received += logs.length;
+        status.textContent = `Live tail on: ${received} new record${received === 1 ? '' : 's'}${batch.skipped ? ` (${batch.skipped} skipped by the rate limit)` : ''}.`;
+      } else if (name === 'dropped') {
+        status.textContent = `Live tail stopped: ${(JSON.parse(data) as TailDropped).reason}`;
+        stopTail();
+      }
+    },
+    onLost: () => (status.textContent = 'Live tail: connection lost, reconnecting…'),
+    onRefused: (code, message) => {
+      status.textContent = `Live tail refused: ${message}${code === 401 ? ` (${TOKEN_HINT})` : ''}`;
+      stopTail();
+    },
   });
-  source.addEventListener('dropped', (e) => {
-    status.textContent = `Live tail stopped: ${(JSON.parse((e as MessageEvent<string>).data) as TailDropped).reason}`;
-    stopTail();
-  });
-  source.addEventListener('error', () => {
-    if (source.readyState === EventSource.CONNECTING) status.textContent = 'Live tail: connection lost, reconnecting…';
-  });
-  closeTail = () => source.close();
 }
 
 export async function renderLogs(main: HTMLElement, view: URLSearchParams, navigate: (hash: string) => void): Promise<void> {

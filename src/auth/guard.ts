@@ -1,0 +1,91 @@
+/**
+ * Bearer-token checks in front of the routes that carry data.
+ *
+ * uWS has no middleware, and the routes are registered by several modules (the acceptor's OTLP
+ * paths, the read API, /metrics). Rather than teach each of them about tokens, `guardRoutes`
+ * hands them a view of the app whose route methods wrap every handler of a protected pattern:
+ *
+ *   /v1/*      OTLP ingest          401 with a google.rpc.Status in the request's encoding
+ *   /api/*     query API, live tail 401 with a JSON google.rpc.Status
+ *   /metrics   when --metrics-auth token (the default)
+ *
+ * /health, /health/live, /health/ready, the web UI's static files and the 404 catch-all stay
+ * open: they hold no data. The check runs before the body is read, so a refused sender's bytes
+ * never reach the body ring, let alone storage.
+ */
+import { GlustError } from '../errors.js';
+import { parseContentType } from '../acceptor/content.js';
+import { errorReply } from '../acceptor/respond.js';
+import { type AcceptorObserver, send } from '../acceptor/server.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../acceptor/uws.js';
+import { SIGNALS } from '../otlp/signals.js';
+import type { TokenSet } from './tokens.js';
+
+type Handler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
+
+/** TemplatedApp methods that register an HTTP route as (pattern, handler). */
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'del', 'patch', 'head', 'options', 'connect', 'trace', 'any']);
+
+/** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, the token. */
+const BEARER = /^Bearer +(\S+) *$/i;
+
+export interface GuardOptions {
+  readonly tokens: TokenSet;
+  /** Require a token on GET /metrics too. */
+  readonly protectMetrics: boolean;
+  /** Told about refused OTLP requests like the acceptor's own answers (so /metrics counts 401s). */
+  readonly observer?: AcceptorObserver;
+}
+
+export class BearerGuard {
+  constructor(private readonly options: GuardOptions) {}
+
+  protects(pattern: string): boolean {
+    return pattern.startsWith('/v1/') || pattern.startsWith('/api/') || (this.options.protectMetrics && pattern === '/metrics');
+  }
+
+  /** null when the request carries an accepted token, else the error to answer. */
+  check(authorization: string): GlustError | null {
+    if (authorization === '') return new GlustError('GLUST_ERR_AUTH_MISSING_TOKEN');
+    const m = BEARER.exec(authorization);
+    if (!m) return new GlustError('GLUST_ERR_AUTH_INVALID_TOKEN', 'the Authorization header is not "Bearer <token>"');
+    return this.options.tokens.accepts(m[1]!) ? null : new GlustError('GLUST_ERR_AUTH_INVALID_TOKEN');
+  }
+
+  wrap(pattern: string, handler: Handler): Handler {
+    const signal = SIGNALS.find((s) => s.path === pattern) ?? null;
+    return (res, req) => {
+      const started = performance.now();
+      const err = this.check(req.getHeader('authorization'));
+      if (!err) return handler(res, req);
+      // Ingest clients get the Status in their own encoding; everything else (and a request
+      // whose Content-Type is not OTLP) gets JSON, as the other early refusals do.
+      const format = (signal && parseContentType(req.getHeader('content-type'))) || 'json';
+      const challenge = err.code === 'GLUST_ERR_AUTH_MISSING_TOKEN' ? 'Bearer realm="glust"' : 'Bearer realm="glust", error="invalid_token"';
+      const method = req.getMethod();
+      // A refused upload's body is never read; closing the connection is cheaper than draining it.
+      const close = method !== 'get' && method !== 'head';
+      send(res, { aborted: false }, errorReply(err, format, [['WWW-Authenticate', challenge], ['Cache-Control', 'no-store']]), close);
+      this.options.observer?.onReply?.(signal, 401, (performance.now() - started) / 1000, err.code);
+    };
+  }
+}
+
+/** A view of `app` whose route methods put `guard` in front of the protected patterns. */
+export function guardRoutes(app: TemplatedApp, guard: BearerGuard): TemplatedApp {
+  const guarded: TemplatedApp = new Proxy(app, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (typeof prop === 'string' && ROUTE_METHODS.has(prop)) {
+        return (pattern: string, handler: Handler) => {
+          (value as (p: string, h: Handler) => unknown).call(target, pattern, guard.protects(pattern) ? guard.wrap(pattern, handler) : handler);
+          return guarded;
+        };
+      }
+      // Native methods need the real app as `this`.
+      return (value as (...args: unknown[]) => unknown).bind(target);
+    },
+  });
+  return guarded;
+}
