@@ -140,7 +140,10 @@ function send(conn, scheduled) {
   const req = requests[nextRequest];
   nextRequest = (nextRequest + 1) % requests.length;
   if (!req.body.gzipped) patchBody(req.body, BigInt(Date.now()) * 1_000_000n);
-  sendBytes(conn, scheduled, { head: req.head, bytes: req.body.bytes, records: req.body.records, kind: 'load' });
+  // A request that may be sent again keeps its own bytes: the shared body is patched with new
+  // ids for later requests, and a retry must repeat this request's ids, not a later one's.
+  const keep = opts.retryRefused || opts.duplicateFraction > 0;
+  sendBytes(conn, scheduled, { head: req.head, bytes: keep ? Buffer.from(req.body.bytes) : req.body.bytes, records: req.body.records, kind: 'load' });
 }
 
 function takeSpecial() {
@@ -171,11 +174,10 @@ function afterAnswer(req, status, head) {
   if ((status === 503 || status === 429) && opts.retryRefused && req.kind !== 'malformed') {
     const m = /\r\nretry-after:\s*(\d+)/i.exec(head);
     const waitMs = Math.min(5, m ? Number(m[1]) : 1) * 1000;
-    // Keep a copy: the body buffer is patched with fresh ids for later requests.
-    client.retryQueue.push({ ...req, bytes: Buffer.from(req.bytes), kind: 'retry', due: performance.now() + waitMs, scheduled: req.scheduled });
+    client.retryQueue.push({ ...req, kind: 'retry', due: performance.now() + waitMs, scheduled: req.scheduled });
     client.retried++;
   } else if (status === 200 && req.kind === 'load' && opts.duplicateFraction > 0 && Math.random() < opts.duplicateFraction) {
-    client.resendQueue.push({ ...req, bytes: Buffer.from(req.bytes), kind: 'duplicate', scheduled: undefined });
+    client.resendQueue.push({ ...req, kind: 'duplicate', scheduled: undefined });
     client.duplicates++;
   }
 }
