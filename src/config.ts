@@ -29,6 +29,10 @@ export interface ServeConfig {
   readonly duckdbThreads: number;
   readonly duckdbMemoryLimit: string;
   readonly limits: Limits;
+  /** Retention (src/storage/retention.ts): whole days kept, Parquet + WAL bytes allowed (0: off), sweep period. */
+  readonly retentionDays: number;
+  readonly maxBytes: number;
+  readonly retentionCheckMs: number;
 }
 
 type Kind = 'int' | 'bytes' | 'string' | 'listen' | 'ack';
@@ -65,6 +69,9 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'max-body-length', env: 'GLUST_MAX_LOG_BODY_LENGTH', kind: 'int', def: () => String(DEFAULT_LIMITS.maxBodyLength), help: 'characters kept per log body' },
   { flag: 'max-events', env: 'GLUST_MAX_EVENTS', kind: 'int', def: () => String(DEFAULT_LIMITS.maxEvents), help: 'events kept per span' },
   { flag: 'max-links', env: 'GLUST_MAX_LINKS', kind: 'int', def: () => String(DEFAULT_LIMITS.maxLinks), help: 'links kept per span' },
+  { flag: 'retention-days', env: 'GLUST_RETENTION_DAYS', kind: 'int', def: () => '7', help: 'delete day partitions whose records are all older than this many days (0: keep forever)' },
+  { flag: 'max-bytes', env: 'GLUST_MAX_BYTES', kind: 'bytes', def: () => String(500 * MiB), help: 'Parquet + WAL bytes kept; past it the oldest Parquet files are deleted (0: no limit)' },
+  { flag: 'retention-check-ms', env: 'GLUST_RETENTION_CHECK_MS', kind: 'int', def: () => '60000', help: 'how often retention is enforced (also at start, and as soon as max-bytes is passed)' },
 ];
 
 function invalid(message: string): never {
@@ -140,6 +147,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       maxEvents: int('max-events'),
       maxLinks: int('max-links'),
     },
+    retentionDays: int('retention-days'),
+    maxBytes: bytes('max-bytes'),
+    retentionCheckMs: int('retention-check-ms'),
   };
   if (config.workers < 1) invalid('workers must be at least 1');
   if (config.flushMs < 10) invalid('flush-ms must be at least 10');
@@ -148,6 +158,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     invalid(`body-ring-bytes (${config.bodyRingBytes}) must exceed max-body-bytes (${config.maxBodyBytes})`);
   }
   if (config.duckdbThreads < 1) invalid('duckdb-threads must be at least 1');
+  if (config.retentionCheckMs < 10) invalid('retention-check-ms must be at least 10');
   for (const flag of ['body-ring-bytes', 'batch-ring-bytes']) {
     try {
       assertPowerOfTwo(bytes(flag), flag);
