@@ -117,6 +117,31 @@ t.test('ulimit -f: a WAL write that fails (EFBIG) is refused with 503, nothing a
   await assertNothingCorrupt(t, dataDir);
 });
 
+t.test('a crash in the middle of a conversion: the half-written staging Parquet file is dropped and the segment converted again', async (t) => {
+  const dataDir = tempDataDir();
+  const first = await startServer({ dataDir, args: ['--flush-ms', '3600000'] });
+  t.teardown(() => first.kill());
+  const acked: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { traceId, body } = traceRequest('y');
+    t.equal((await post(`${first.url}/v1/traces`, body, PROTO)).status, 200);
+    acked.push(traceId);
+  }
+  await first.kill();
+  // What a crash while DuckDB wrote the segment's Parquet file leaves behind: the file's start.
+  const segment = walFiles(dataDir).find((f) => f.includes(`${path.sep}spans${path.sep}`))!;
+  const staging = path.join(dataDir, '.staging');
+  fs.mkdirSync(staging, { recursive: true });
+  fs.writeFileSync(path.join(staging, `spans-${path.basename(segment).slice(0, 20)}.parquet`), Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(3000, 7)]));
+
+  const second = await startServer({ dataDir });
+  t.teardown(() => second.kill());
+  t.match(second.output(), new RegExp(`recovered ${3 * SPANS_PER_REQUEST} rows from 1 WAL segments`));
+  t.equal(await second.stop(), 0);
+  await assertAckedStored(t, dataDir, acked);
+  await assertNothingCorrupt(t, dataDir);
+});
+
 /** Mount a tmpfs of `size` at a new directory; unmounted at teardown. */
 function mountTmpfs(t: Tap.Test, size: string): string {
   const dir = tempDataDir('glust-tmpfs-');
