@@ -15,15 +15,17 @@
  *   by day, then by sequence number (the order a day's rows were written in), with its trace
  *   index file. If the WAL alone exceeds maxBytes nothing more can go; the sweep says so.
  *
- * The sweep runs on the writer thread, the only thread that writes storage, and only between two
- * conversions (src/threads/writer-worker.ts), so it never touches a file being written: Parquet
- * files are written in <data>/.staging and renamed into place whole. Readers take no lock: a
+ * The sweep runs on the writer thread, the only thread that writes storage, between two
+ * conversions, and no conversion starts until it is over (src/threads/writer-worker.ts), so it
+ * never touches a file being written: Parquet files are written in <data>/.staging and renamed
+ * into place whole. Its file system calls run on libuv's pool (fs/promises), so listing and
+ * deleting thousands of files does not hold up the WAL appends and acknowledgements meanwhile. Readers take no lock: a
  * query whose snapshot names a file deleted here retakes its snapshot (src/query/engine.ts),
  * and a file a reader already opened stays readable until it closes it (POSIX unlink).
  * Within a unit the trace index file goes first: a crash in between leaves a span file without
  * an index, which readers scan directly, rather than an index naming a missing file.
  */
-import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TABLES, type TableName } from './schema.js';
 import { TRACE_INDEX_DIR } from './trace-index.js';
@@ -86,9 +88,9 @@ function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
 }
 
-function listDir(dir: string): string[] {
+async function listDir(dir: string): Promise<string[]> {
   try {
-    return fs.readdirSync(dir);
+    return await fsp.readdir(dir);
   } catch (err) {
     if (errno(err) === 'ENOENT') return [];
     throw err;
@@ -96,9 +98,9 @@ function listDir(dir: string): string[] {
 }
 
 /** Size of a file, or -1 when it is gone. */
-function sizeOf(file: string): number {
+async function sizeOf(file: string): Promise<number> {
   try {
-    return fs.statSync(file).size;
+    return (await fsp.stat(file)).size;
   } catch (err) {
     if (errno(err) === 'ENOENT') return -1;
     throw err;
@@ -106,18 +108,19 @@ function sizeOf(file: string): number {
 }
 
 /** Every Parquet file of every area as deletion units, oldest first, and each area's day directories. */
-function scanUnits(dataDir: string): { units: Unit[]; dayDirs: Map<RetentionArea, string[]> } {
+async function scanUnits(dataDir: string): Promise<{ units: Unit[]; dayDirs: Map<RetentionArea, string[]> }> {
   const byKey = new Map<string, Unit>();
   const dayDirs = new Map<RetentionArea, string[]>();
   for (const area of AREAS) {
     const root = path.join(dataDir, area);
-    const days = listDir(root).filter((d) => d.startsWith('day=')).map((d) => d.slice(4));
+    const days = (await listDir(root)).filter((d) => d.startsWith('day=')).map((d) => d.slice(4));
     dayDirs.set(area, days);
     for (const day of days) {
-      for (const name of listDir(path.join(root, `day=${day}`))) {
-        if (!name.endsWith('.parquet')) continue;
+      const names = (await listDir(path.join(root, `day=${day}`))).filter((name) => name.endsWith('.parquet'));
+      const sizes = await Promise.all(names.map((name) => sizeOf(path.join(root, `day=${day}`, name))));
+      for (const [i, name] of names.entries()) {
         const file = path.join(root, `day=${day}`, name);
-        const bytes = sizeOf(file);
+        const bytes = sizes[i]!;
         if (bytes < 0) continue;
         const owner: TableName = area === TRACE_INDEX_DIR ? 'spans' : area;
         const key = `${day}\0${name}\0${owner}`;
@@ -135,38 +138,38 @@ function scanUnits(dataDir: string): { units: Unit[]; dayDirs: Map<RetentionArea
   return { units, dayDirs };
 }
 
-function walBytes(dataDir: string): number {
+async function walBytes(dataDir: string): Promise<number> {
   let bytes = 0;
   for (const table of Object.keys(TABLES)) {
     const dir = path.join(dataDir, 'wal', table);
-    for (const name of listDir(dir)) if (SEGMENT_RE.test(name)) bytes += Math.max(0, sizeOf(path.join(dir, name)));
+    for (const name of await listDir(dir)) if (SEGMENT_RE.test(name)) bytes += Math.max(0, await sizeOf(path.join(dir, name)));
   }
   return bytes;
 }
 
 /** Remove a day directory if it is empty; one still holding something is left alone. */
-function removeEmptyDir(dir: string): void {
+async function removeEmptyDir(dir: string): Promise<void> {
   try {
-    fs.rmdirSync(dir);
+    await fsp.rmdir(dir);
   } catch (err) {
     if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(errno(err) ?? '')) throw err;
   }
 }
 
-/** Enforce `policy` on `dataDir` once, now. Synchronous: the caller guarantees no conversion runs. */
-export function sweepStorage(dataDir: string, policy: RetentionPolicy, nowMs = Date.now()): SweepReport {
-  const { units, dayDirs } = scanUnits(dataDir);
-  const wal = walBytes(dataDir);
+/** Enforce `policy` on `dataDir` once, now. The caller guarantees no conversion runs meanwhile. */
+export async function sweepStorage(dataDir: string, policy: RetentionPolicy, nowMs = Date.now()): Promise<SweepReport> {
+  const { units, dayDirs } = await scanUnits(dataDir);
+  const wal = await walBytes(dataDir);
   let total = wal + units.reduce((sum, u) => sum + u.files.reduce((s, f) => s + f.bytes, 0), 0);
   const counts = new Map<string, { area: RetentionArea; reason: RetentionReason; files: number; bytes: number }>();
   const errors: string[] = [];
   const touchedDays = new Set<string>();
 
-  const remove = (unit: Unit, reason: RetentionReason) => {
+  const remove = async (unit: Unit, reason: RetentionReason) => {
     touchedDays.add(unit.day);
     for (const f of unit.files) {
       try {
-        fs.unlinkSync(f.path);
+        await fsp.unlink(f.path);
       } catch (err) {
         if (errno(err) !== 'ENOENT') errors.push(`${f.path}: ${(err as Error).message}`);
         continue;
@@ -186,7 +189,7 @@ export function sweepStorage(dataDir: string, policy: RetentionPolicy, nowMs = D
     const cutoff = dayString(Math.floor(nowMs / DAY_MS) - policy.retentionDays);
     kept = [];
     for (const unit of units) {
-      if (unit.day < cutoff) remove(unit, 'age');
+      if (unit.day < cutoff) await remove(unit, 'age');
       else kept.push(unit);
     }
     for (const days of dayDirs.values()) for (const day of days) if (day < cutoff) expired.add(day);
@@ -194,13 +197,13 @@ export function sweepStorage(dataDir: string, policy: RetentionPolicy, nowMs = D
   if (policy.maxBytes > 0) {
     for (const unit of kept) {
       if (total <= policy.maxBytes) break;
-      remove(unit, 'size');
+      await remove(unit, 'size');
     }
   }
   for (const day of new Set([...touchedDays, ...expired])) {
     for (const area of AREAS) {
       try {
-        removeEmptyDir(path.join(dataDir, area, `day=${day}`));
+        await removeEmptyDir(path.join(dataDir, area, `day=${day}`));
       } catch (err) {
         errors.push(`${path.join(dataDir, area, `day=${day}`)}: ${(err as Error).message}`);
       }
@@ -267,9 +270,9 @@ export class RetentionSchedule {
     return this.policy.maxBytes > 0 && this.estimate > this.policy.maxBytes && now - this.lastAt >= MIN_SIZE_SWEEP_GAP_MS;
   }
 
-  swept(report: SweepReport, now = performance.now()): void {
+  swept(report: SweepReport | null, now = performance.now()): void {
     this.lastAt = now;
     this.nextAt = now + this.policy.checkMs;
-    this.estimate = report.totalBytes;
+    if (report) this.estimate = report.totalBytes;
   }
 }

@@ -14,7 +14,7 @@
  * wait for conversion the loop stops taking batches: the ring fills, decoders time out, and the
  * acceptor refuses with 503 — the writer being behind is visible to clients, not hidden in memory.
  * Retention (src/storage/retention.ts) deletes old Parquet files at start and then between two
- * conversions, so it never races a file being written.
+ * conversions (none starts while a sweep runs), so it never races a file being written.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
@@ -79,6 +79,8 @@ const tables: TableState[] = SIGNALS.map((signal) => ({
 
 const pending: Pending[] = [];
 let converting: Promise<void> | null = null;
+/** A retention sweep in progress; conversions wait for it. */
+let sweeping: Promise<void> | null = null;
 let closing = false;
 /** Why storage is failing, per stage; the acceptor hears when the first appears and the last clears. */
 const failures: { wal: string | null; convert: string | null } = { wal: null, convert: null };
@@ -142,9 +144,17 @@ function setFailure(stage: keyof typeof failures, message: string | null): void 
 
 const retention = new RetentionSchedule(data.retention);
 
-/** Enforce retention now; the caller makes sure no conversion is writing. */
-function sweepRetention(): void {
-  const report = sweepStorage(data.dataDir, data.retention);
+/** Enforce retention now; the caller makes sure no conversion runs until it is over. */
+async function sweepRetention(): Promise<void> {
+  let report;
+  try {
+    report = await sweepStorage(data.dataDir, data.retention);
+  } catch (err) {
+    // A directory that cannot be listed: say so, and try again at the next period.
+    retention.swept(null);
+    console.error(`glust: retention sweep failed: ${(err as Error).message}`);
+    return;
+  }
   retention.swept(report);
   for (const d of report.deleted) {
     const t = tables.find((x) => x.schema.name === d.area);
@@ -170,10 +180,16 @@ async function convert(table: TableState, segment: Segment): Promise<number> {
 
 /** Start converting the next pending segment unless a conversion is running. */
 function kickConverter(): void {
-  if (converting) return;
-  // Between two conversions is where retention may delete files (a sweep is synchronous). Not
-  // while closing: the next start sweeps first thing.
-  if (!closing && retention.due()) sweepRetention();
+  if (converting || sweeping) return;
+  // Between two conversions is where retention may delete files. Not while closing: the next
+  // start sweeps first thing.
+  if (!closing && retention.due()) {
+    sweeping = sweepRetention().finally(() => {
+      sweeping = null;
+      kickConverter();
+    });
+    return;
+  }
   if (pending.length === 0) return;
   const item = pending[0]!;
   const started = performance.now();
@@ -352,7 +368,7 @@ const leftInWal = tables.map((t) => {
   t.parquetBytes = onDisk.bytes;
   return t.wal.open(onDisk.maxSeq + 1);
 });
-if (retention.enabled) sweepRetention();
+if (retention.enabled) await sweepRetention();
 for (const [i, t] of tables.entries()) {
   for (const segment of leftInWal[i]!) {
     try {
