@@ -44,6 +44,10 @@ export interface ServeConfig {
   readonly authTokenFile: string | null;
   readonly metricsAuth: 'token' | 'none';
   readonly tls: TlsConfig | null;
+  /** Retention (src/storage/retention.ts): whole days kept, Parquet + WAL bytes allowed (0: off), sweep period. */
+  readonly retentionDays: number;
+  readonly maxBytes: number;
+  readonly retentionCheckMs: number;
 }
 
 type Kind = 'int' | 'bytes' | 'string' | 'listen' | 'ack';
@@ -89,6 +93,9 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'tls-cert', env: 'GLUST_TLS_CERT', kind: 'string', def: () => '', help: 'PEM certificate (chain) to serve HTTPS with; needs --tls-key' },
   { flag: 'tls-key', env: 'GLUST_TLS_KEY', kind: 'string', def: () => '', help: 'PEM private key of --tls-cert' },
   { flag: 'tls-client-ca', env: 'GLUST_TLS_CLIENT_CA', kind: 'string', def: () => '', help: 'PEM CA bundle: clients must present a valid certificate it signed (mutual TLS)' },
+  { flag: 'retention-days', env: 'GLUST_RETENTION_DAYS', kind: 'int', def: () => '7', help: 'delete day partitions whose records are all older than this many days (0: keep forever)' },
+  { flag: 'max-bytes', env: 'GLUST_MAX_BYTES', kind: 'bytes', def: () => String(500 * MiB), help: 'Parquet + WAL bytes kept; past it the oldest Parquet files are deleted (0: no limit)' },
+  { flag: 'retention-check-ms', env: 'GLUST_RETENTION_CHECK_MS', kind: 'int', def: () => '60000', help: 'how often retention is enforced (also at start, and as soon as max-bytes is passed)' },
 ];
 
 function invalid(message: string): never {
@@ -179,6 +186,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     authTokenFile: optionalPath('auth-token-file'),
     metricsAuth,
     tls: tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey, clientCa: tlsClientCa } : null,
+    retentionDays: int('retention-days'),
+    maxBytes: bytes('max-bytes'),
+    retentionCheckMs: int('retention-check-ms'),
   };
   if (config.workers < 1) invalid('workers must be at least 1');
   if (config.flushMs < 10) invalid('flush-ms must be at least 10');
@@ -187,6 +197,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     invalid(`body-ring-bytes (${config.bodyRingBytes}) must exceed max-body-bytes (${config.maxBodyBytes})`);
   }
   if (config.duckdbThreads < 1) invalid('duckdb-threads must be at least 1');
+  if (config.retentionCheckMs < 10) invalid('retention-check-ms must be at least 10');
   for (const flag of ['body-ring-bytes', 'batch-ring-bytes']) {
     try {
       assertPowerOfTwo(bytes(flag), flag);

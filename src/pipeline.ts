@@ -15,6 +15,7 @@ import type { BodyFormat, Signal } from './otlp/signals.js';
 import { BatchRing } from './ring/batch-ring.js';
 import { QueueBound } from './queue-bound.js';
 import { BodyRing } from './ring/body-ring.js';
+import type { SweepReport } from './storage/retention.js';
 import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterEvent, WriterStats, WriterWorkerData } from './threads/protocol.js';
 
 export interface Submission {
@@ -44,6 +45,8 @@ export interface PipelineObserver {
   onSettled?(signal: Signal, ok: boolean, seconds: number): void;
   onWriterStats?(stats: WriterStats): void;
   onWriterState?(failing: string | null): void;
+  /** A retention sweep ran in the writer (src/storage/retention.ts). */
+  onRetention?(report: SweepReport): void;
   /** Acknowledged rows for live tail (WAL row JSON), only while setTail(true). */
   onTail?(table: string, rows: readonly string[], skipped: number): void;
 }
@@ -56,6 +59,8 @@ export class Pipeline {
   readonly batchRing: BatchRing;
   /** Why storage is failing right now, or null. */
   writerFailing: string | null = null;
+  /** WAL writes fail: no acknowledgement can come until they succeed again. */
+  private walFailing = false;
   recovered = { rows: 0, segments: 0 };
   private readonly inFlight = new Map<number, InFlight>();
   private nextRequestId = 1;
@@ -91,6 +96,7 @@ export class Pipeline {
       maxPendingSegments: this.config.maxPendingSegments,
       duckdbThreads: this.config.duckdbThreads,
       duckdbMemoryLimit: this.config.duckdbMemoryLimit,
+      retention: { retentionDays: this.config.retentionDays, maxBytes: this.config.maxBytes, checkMs: this.config.retentionCheckMs },
     };
     this.writer = new Worker(new URL('./threads/writer-worker.js', import.meta.url), { workerData });
     let markClosed!: () => void;
@@ -108,12 +114,20 @@ export class Pipeline {
             for (const id of event.requestIds) this.onAck(id);
             break;
           case 'failing':
+            if (this.writerFailing === null) console.error(`glust: storage failing, ingest answers 503 until it heals: ${event.message}`);
             this.writerFailing = event.message;
+            this.walFailing = event.walFailing;
+            if (this.walFailing) this.refuseUnacknowledged();
             this.observer.onWriterState?.(event.message);
             break;
           case 'recovered':
+            console.error('glust: storage recovered, ingest resumed');
             this.writerFailing = null;
+            this.walFailing = false;
             this.observer.onWriterState?.(null);
+            break;
+          case 'retention':
+            this.observer.onRetention?.(event.report);
             break;
           case 'stats':
             this.observer.onWriterStats?.(event.stats);
@@ -217,6 +231,21 @@ export class Pipeline {
     req.result = result;
     const durableWait = result.ok && result.batches > 0 && this.config.ack === 'durable';
     if (!durableWait || req.acked) this.settle(requestId, req);
+    else if (this.walFailing) this.refuseUnacknowledged();
+  }
+
+  /**
+   * While WAL writes fail, answer the requests that wait for their fsync with 503 now rather than
+   * hold them until the disk heals (an exporter would time out and retry anyway). Their batches
+   * stay in the ring and are written once it heals: at least once, like any refused request
+   * (README, Durability); nothing unacknowledged was promised.
+   */
+  private refuseUnacknowledged(): void {
+    for (const [requestId, req] of this.inFlight) {
+      if (req.acked || !req.result?.ok) continue;
+      req.result = { ok: false, code: 'GLUST_ERR_WRITER_FAILED', message: `storage failing, retry later: ${this.writerFailing}`, batches: req.result.batches };
+      this.settle(requestId, req);
+    }
   }
 
   private onAck(requestId: number): void {

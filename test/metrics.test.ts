@@ -6,18 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { PROTO, logsRequest, nowNs, randomSpanId, randomTraceId, spansRequest } from './helpers/otlp.js';
+import { parseMetrics } from './helpers/metrics.js';
 import { eventually, post, startServer } from './helpers/server.js';
 
-/** Prometheus text → Map of `name{labels}` → value (labels in the order printed). */
-function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 async function scrape(url: string) {
   const res = await fetch(`${url}/metrics`);

@@ -3,8 +3,9 @@
  * printed as a table, CSV or JSON lines.
  */
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
+import { isVanishedFile } from '../query/files.js';
 import { createViews } from '../query/views.js';
 
 type Format = 'table' | 'csv' | 'json';
@@ -53,13 +54,27 @@ export function formatTable(columns: readonly string[], rows: readonly (readonly
   return [line(columns), rule, ...cells.map(line), `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n') + '\n';
 }
 
+/**
+ * The views expand their globs when the query runs; retention (src/storage/retention.ts) may
+ * delete a file between that and the read. Such a query runs again on a fresh expansion.
+ */
+async function runOnFreshViews(conn: DuckDBConnection, dataDir: string, sql: string): Promise<DuckDBResultReader> {
+  for (let attempt = 1; ; attempt++) {
+    await createViews(conn, dataDir);
+    try {
+      return await conn.runAndReadAll(sql);
+    } catch (err) {
+      if (attempt >= 3 || !isVanishedFile(err)) throw err;
+    }
+  }
+}
+
 export async function query(argv: readonly string[]): Promise<void> {
   const { sql, dataDir, format } = parseArgs(argv);
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    await createViews(conn, dataDir);
-    const reader = await conn.runAndReadAll(sql);
+    const reader = await runOnFreshViews(conn, dataDir, sql);
     const columns = reader.columnNames();
     const rows = reader.getRowsJson() as unknown[][];
     if (format === 'json') {

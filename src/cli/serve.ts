@@ -126,4 +126,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
     });
   }
   process.on('SIGINT', () => onSignal('SIGINT'));
+  // Past a file size limit (ulimit -f) the kernel sends SIGXFSZ, whose default kills the process;
+  // handled, the write fails with EFBIG instead and the writer answers 503 until it can write.
+  process.on('SIGXFSZ', () => {});
 }

@@ -88,6 +88,14 @@ export function metricsFeature(): Feature {
           m.parquetWrittenBytes.inc({ table }, delta(`parquet:${table}`, t.parquetBytesWritten));
         }
       },
+      onRetention(report) {
+        m.retentionSweeps.inc();
+        for (const d of report.deleted) {
+          m.retentionFiles.inc({ table: d.area, reason: d.reason }, d.files);
+          m.retentionBytes.inc({ table: d.area, reason: d.reason }, d.bytes);
+        }
+        m.storageBytes.set(report.totalBytes);
+      },
       onWriterState(failing) {
         m.writerFailing.set(failing ? 1 : 0);
         health.setWriterFailing(failing);

@@ -5,7 +5,8 @@
  *
  * Each query first takes a file snapshot (src/query/files.ts) of only the day partitions its time
  * range touches, then runs one prepared statement whose user values are all bound parameters;
- * file lists are bound too. A snapshot whose WAL segment vanished before it was read is retaken.
+ * file lists are bound too. A snapshot whose file vanished before it was read (a WAL segment
+ * converted, a Parquet file deleted by retention) is retaken.
  */
 import fs from 'node:fs';
 import {
@@ -27,8 +28,13 @@ import { compareStart } from './trace-tree.js';
 import { dayOfNs } from './time.js';
 import { spanFromWal } from './wal-rows.js';
 
-/** Attempts of a query whose snapshot lost a WAL segment to conversion (rare: once per flush). */
-const SNAPSHOT_ATTEMPTS = 5;
+/**
+ * Attempts of a query whose snapshot lost a file: a WAL segment to conversion (once per flush) or
+ * a Parquet file to retention (a sweep deletes its files within milliseconds). Each retry waits a
+ * little longer, so a sweep in progress is over before the last attempt.
+ */
+const SNAPSHOT_ATTEMPTS = 6;
+const SNAPSHOT_RETRY_MS = 5;
 
 /** Named parameters of one statement. */
 class Bindings {
@@ -92,13 +98,14 @@ export class QueryEngine {
     private readonly dataDir: string,
   ) {}
 
-  /** Run `attempt` again while it fails because a WAL segment vanished under it. */
+  /** Run `attempt` again, on a new snapshot, while it fails because a file vanished under it. */
   private async withSnapshot<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i++) {
       try {
         return await attempt();
       } catch (err) {
         if (i >= SNAPSHOT_ATTEMPTS || !isVanishedFile(err)) throw err;
+        if (i > 1) await new Promise((resolve) => setTimeout(resolve, SNAPSHOT_RETRY_MS * 2 ** (i - 2)));
       }
     }
   }
@@ -221,18 +228,23 @@ export class QueryEngine {
   logs(q: LogSearch): Promise<LogsResponse> {
     return this.withSnapshot(async () => {
       const files = listTableFiles(this.dataDir, 'logs', daysOf(q));
-      const b = new Bindings();
       const t = 'coalesce(time, observed_time)';
-      const where = [`${t} >= ${b.ns(q.startNs)}`, `${t} < ${b.ns(q.endNs)}`];
-      if (q.service !== null) where.push(`service_name = ${b.text(q.service)}`);
-      if (q.minSeverity !== null) where.push(`severity_number >= ${b.add(q.minSeverity, INTEGER)}`);
-      if (q.traceId !== null) where.push(`trace_id = ${b.text(q.traceId)}`);
-      // A substring, not a pattern. contains(lower(…)) measured 2.2× faster than ILIKE here
-      // (bench/query/), and lower() on both sides keeps DuckDB's own Unicode case folding.
-      if (q.q !== null) where.push(`contains(lower(body), lower(${b.text(q.q)}))`);
-      const limit = b.add(q.limit, INTEGER);
+      // The filter, bound into `b`: each statement gets its own bindings, since DuckDB refuses
+      // a value bound to no placeholder (the WAL's file list, in the Parquet statement).
+      const filterOf = (b: Bindings) => {
+        const where = [`${t} >= ${b.ns(q.startNs)}`, `${t} < ${b.ns(q.endNs)}`];
+        if (q.service !== null) where.push(`service_name = ${b.text(q.service)}`);
+        if (q.minSeverity !== null) where.push(`severity_number >= ${b.add(q.minSeverity, INTEGER)}`);
+        if (q.traceId !== null) where.push(`trace_id = ${b.text(q.traceId)}`);
+        // A substring, not a pattern. contains(lower(…)) measured 2.2× faster than ILIKE here
+        // (bench/query/), and lower() on both sides keeps DuckDB's own Unicode case folding.
+        if (q.q !== null) where.push(`contains(lower(body), lower(${b.text(q.q)}))`);
+        return { where, limit: b.add(q.limit, INTEGER) };
+      };
       const found: LogRecord[] = [];
       if (files.wal.length > 0) {
+        const b = new Bindings();
+        const { where, limit } = filterOf(b);
         found.push(...(await this.rows<LogRecord>(
           `SELECT ${columnList(LOGS)} FROM ${tableSource(LOGS, { parquet: [], wal: files.wal }, b)}
            WHERE ${where.join(' AND ')} ORDER BY ${t} DESC LIMIT ${limit}`,
@@ -240,6 +252,8 @@ export class QueryEngine {
         )));
       }
       if (files.parquet.length > 0) {
+        const b = new Bindings();
+        const { where, limit } = filterOf(b);
         // Late materialisation: find the newest matches reading only the filter columns, then
         // fetch whole rows for those alone (a third of the time when many rows match).
         const refs = await this.rows<{ filename: string; row: string }>(

@@ -7,9 +7,10 @@
  * and the segment's deletion; the segment is then left out. The WAL is listed before the
  * Parquet files: a segment converted in between is then seen as Parquet and skipped as WAL, and
  * one deleted after the listing makes the read fail with ENOENT, which the caller answers by
- * taking a new snapshot (`isVanishedFile`). Parquet files are never deleted, so they cannot
- * vanish. Queries get explicit file lists rather than globs, so DuckDB reads exactly this
- * snapshot and never a file that appeared later.
+ * taking a new snapshot (`isVanishedFile`). Parquet files vanish the same way when retention
+ * (src/storage/retention.ts) deletes them between the listing and the read, and are handled
+ * the same way: the new snapshot no longer lists them. Queries get explicit file lists rather
+ * than globs, so DuckDB reads exactly this snapshot and never a file that appeared later.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -115,7 +116,7 @@ export function listIndexedSpanFiles(dataDir: string, range: DayRange): IndexedS
   };
 }
 
-/** A read failed because a WAL segment was converted and deleted after the snapshot. */
+/** A read failed because a file was deleted after the snapshot (WAL segment converted, Parquet file expired). */
 export function isVanishedFile(err: unknown): boolean {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') return true;

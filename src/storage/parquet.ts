@@ -43,6 +43,16 @@ export async function fsyncFile(file: string): Promise<number> {
   }
 }
 
+/**
+ * Whether a conversion failed writing (no space, file size limit, I/O error) rather than
+ * reading the segment: only the latter may quarantine rows, the former is retried as it is.
+ */
+export function isStorageError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  if (['ENOSPC', 'EFBIG', 'EIO', 'EDQUOT', 'EROFS'].includes(e?.code ?? '')) return true;
+  return /^IO Error|No space left|File too large|Disk quota|Read-only file system|Input\/output error/i.test(String(e?.message ?? ''));
+}
+
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
@@ -81,11 +91,23 @@ export class ParquetConverter {
     const staging = path.join(stagingDir, `${table.name}-${name}`);
     fs.mkdirSync(stagingDir, { recursive: true });
 
+    try {
+      return await this.convertVia(table, segment, name, staging);
+    } catch (err) {
+      // A failed write (disk full, file size limit, I/O error) leaves a partial file: remove it
+      // so it holds no space. The segment stays; the caller retries the whole conversion.
+      fs.rmSync(staging, { force: true });
+      throw err;
+    }
+  }
+
+  private async convertVia(table: TableSchema, segment: Segment, name: string, staging: string): Promise<ConvertResult> {
     let rows: number;
     let quarantined = false;
     try {
       rows = await this.copy(table, segment, staging, false);
     } catch (err) {
+      if (isStorageError(err)) throw err;
       // The validate stage writes only rows DuckDB reads, so this is a bug or a damaged file.
       // Keep what can be read, and keep the segment itself for a human to look at.
       rows = await this.copy(table, segment, staging, true);

@@ -44,6 +44,23 @@ export async function writeTraceIndex(
   spanFile: string,
 ): Promise<{ traces: number; bytes: number }> {
   const staging = path.join(dataDir, '.staging', `${TRACE_INDEX_DIR}-${name}`);
+  try {
+    return await writeIndexVia(conn, dataDir, day, name, spanFile, staging);
+  } catch (err) {
+    // A partial file left by a failed write would only hold space (the caller retries).
+    fs.rmSync(staging, { force: true });
+    throw err;
+  }
+}
+
+async function writeIndexVia(
+  conn: DuckDBConnection,
+  dataDir: string,
+  day: string,
+  name: string,
+  spanFile: string,
+  staging: string,
+): Promise<{ traces: number; bytes: number }> {
   const result = await conn.run(
     `COPY (SELECT trace_id, min(start_time) AS start_time, max(end_time) AS end_time, count(*)::UINTEGER AS spans
            FROM read_parquet(${sqlString(spanFile)}) GROUP BY trace_id ORDER BY trace_id)

@@ -72,6 +72,8 @@ class ActiveSegment {
   bytes = 0;
   rows = 0;
   dirty = false;
+  /** Set when a rollback could not cut the file back: it must be cut before anything else. */
+  truncateTo: number | null = null;
   /** performance.now() of the first append. */
   readonly openedAt = performance.now();
 
@@ -85,6 +87,16 @@ class ActiveSegment {
 
   sealed(): Segment {
     return { path: this.path, seq: this.seq, day: this.day, bytes: this.bytes, rows: this.rows };
+  }
+
+  /**
+   * Finish a rollback that failed (an I/O error while cutting the file): rows appended after a
+   * torn row would make it a broken line in the middle of the segment. Throws while it fails.
+   */
+  finishRollback(): void {
+    if (this.truncateTo === null) return;
+    fs.ftruncateSync(this.fd, this.truncateTo);
+    this.truncateTo = null;
   }
 }
 
@@ -123,6 +135,7 @@ export class Wal {
       this.active.set(day, seg);
       syncDir(this.dir);
     }
+    seg.finishRollback();
     let written = 0;
     while (written < rows.byteLength) {
       written += fs.writeSync(seg.fd, rows, written, rows.byteLength - written);
@@ -136,18 +149,31 @@ export class Wal {
     return new Map([...this.active.values()].map((s) => [s, { bytes: s.bytes, rows: s.rows }]));
   }
 
-  /** Undo appends since `mark` after a failed write: no partial row may stay in the log. */
+  /**
+   * Undo appends since `mark` after a failed write or fsync (disk full, I/O error): no partial
+   * row may stay in the log, and none of those rows was acknowledged. What the mark kept was
+   * fsynced by an earlier group, so the segment is clean again. A cut that fails is finished
+   * before the segment takes another row (ActiveSegment.finishRollback); a new segment that
+   * cannot be removed is closed and left to the next start, which cuts its torn row.
+   */
   rollback(mark: WalMark): void {
     for (const [day, seg] of this.active) {
       const before = mark.get(seg);
-      if (before) {
-        fs.ftruncateSync(seg.fd, before.bytes);
-        seg.bytes = before.bytes;
-        seg.rows = before.rows;
-      } else {
-        fs.closeSync(seg.fd);
-        fs.rmSync(seg.path, { force: true });
-        this.active.delete(day);
+      try {
+        if (before) {
+          seg.bytes = before.bytes;
+          seg.rows = before.rows;
+          seg.dirty = false;
+          seg.truncateTo = before.bytes;
+          seg.finishRollback();
+        } else {
+          this.active.delete(day);
+          fs.closeSync(seg.fd);
+          fs.rmSync(seg.path, { force: true });
+        }
+      } catch {
+        // See above: finished later, or by the next start. The failure that made us roll back
+        // is what gets reported.
       }
     }
   }
@@ -190,7 +216,14 @@ export class Wal {
     const sealed: Segment[] = [];
     for (const [day, seg] of this.active) {
       if (!all && now - seg.openedAt < maxAgeMs && seg.bytes < maxBytes) continue;
-      if (seg.dirty) fs.fdatasyncSync(seg.fd);
+      try {
+        seg.finishRollback();
+        if (seg.dirty) fs.fdatasyncSync(seg.fd);
+      } catch {
+        // Stays active and is tried again at the next seal; the failure itself was reported by
+        // the append or fsync that failed first, and every append retries finishRollback.
+        continue;
+      }
       fs.closeSync(seg.fd);
       this.active.delete(day);
       sealed.push(seg.sealed());

@@ -11,6 +11,7 @@ import type { BodyEncoding } from '../otlp/decode.js';
 import type { BodyFormat } from '../otlp/signals.js';
 import type { Limits } from '../otlp/values.js';
 import type { BodyRef } from '../ring/body-ring.js';
+import type { RetentionPolicy, SweepReport } from '../storage/retention.js';
 
 /** What every decode worker gets once, at start (piscina workerData). */
 export interface DecodeWorkerData {
@@ -68,6 +69,8 @@ export interface WriterWorkerData {
   readonly maxPendingSegments: number;
   readonly duckdbThreads: number;
   readonly duckdbMemoryLimit: string;
+  /** Enforced by the writer at start and periodically (src/storage/retention.ts). */
+  readonly retention: RetentionPolicy;
 }
 
 export type WriterCommand =
@@ -107,10 +110,16 @@ export type WriterEvent =
   | { readonly type: 'ready'; readonly recoveredRows: number; readonly recoveredSegments: number }
   /** These requests' last batches are durable (fsynced to the WAL). */
   | { readonly type: 'acked'; readonly requestIds: number[] }
-  /** Storage failed; the writer keeps the data in the ring and retries. */
-  | { readonly type: 'failing'; readonly message: string }
+  /**
+   * Storage fails (sent again whenever the reason changes); the writer keeps the data in the ring
+   * and retries. `walFailing`: WAL appends or fsyncs fail, so nothing can be acknowledged until
+   * they succeed again (otherwise only Parquet conversion fails).
+   */
+  | { readonly type: 'failing'; readonly message: string; readonly walFailing: boolean }
   | { readonly type: 'recovered' }
   | { readonly type: 'stats'; readonly stats: WriterStats }
+  /** A retention sweep ran (at start, periodically, or because storage passed --max-bytes). */
+  | { readonly type: 'retention'; readonly report: SweepReport }
   /** Acknowledged rows (WAL row JSON, see src/storage/schema.ts) for live tail, when it is on. */
   | { readonly type: 'tail'; readonly table: string; readonly rows: string[]; readonly skipped: number }
   | { readonly type: 'closed' };

@@ -13,6 +13,8 @@
  * converted one at a time by DuckDB while the loop goes on. When more than maxPendingSegments
  * wait for conversion the loop stops taking batches: the ring fills, decoders time out, and the
  * acceptor refuses with 503 — the writer being behind is visible to clients, not hidden in memory.
+ * Retention (src/storage/retention.ts) deletes old Parquet files at start and then between two
+ * conversions (none starts while a sweep runs), so it never races a file being written.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ import { SIGNALS } from '../otlp/signals.js';
 import { BatchRing } from '../ring/batch-ring.js';
 import { BatchFlags } from '../ring/layout.js';
 import { ParquetConverter, scanParquet } from '../storage/parquet.js';
+import { RetentionSchedule, describeSweep, sweepStorage } from '../storage/retention.js';
 import type { TableSchema } from '../storage/schema.js';
 import { type Segment, Wal, type WalMark } from '../storage/wal.js';
 import { TAIL_ROWS_PER_SECOND, type TableStats, type WriterCommand, type WriterEvent, type WriterStats, type WriterWorkerData } from './protocol.js';
@@ -76,6 +79,8 @@ const tables: TableState[] = SIGNALS.map((signal) => ({
 
 const pending: Pending[] = [];
 let converting: Promise<void> | null = null;
+/** A retention sweep in progress; conversions wait for it. */
+let sweeping: Promise<void> | null = null;
 let closing = false;
 /** Why storage is failing, per stage; the acceptor hears when the first appears and the last clears. */
 const failures: { wal: string | null; convert: string | null } = { wal: null, convert: null };
@@ -131,15 +136,41 @@ function flushTail(now: number): void {
 
 function setFailure(stage: keyof typeof failures, message: string | null): void {
   if (failures[stage] === message) return;
-  const wasFailing = failures.wal !== null || failures.convert !== null;
   failures[stage] = message;
-  if (message !== null) send({ type: 'failing', message });
-  else if (wasFailing && failures.wal === null && failures.convert === null) send({ type: 'recovered' });
+  const reason = failures.wal ?? failures.convert;
+  if (reason !== null) send({ type: 'failing', message: reason, walFailing: failures.wal !== null });
+  else send({ type: 'recovered' });
+}
+
+const retention = new RetentionSchedule(data.retention);
+
+/** Enforce retention now; the caller makes sure no conversion runs until it is over. */
+async function sweepRetention(): Promise<void> {
+  let report;
+  try {
+    report = await sweepStorage(data.dataDir, data.retention);
+  } catch (err) {
+    // A directory that cannot be listed: say so, and try again at the next period.
+    retention.swept(null);
+    console.error(`glust: retention sweep failed: ${(err as Error).message}`);
+    return;
+  }
+  retention.swept(report);
+  for (const d of report.deleted) {
+    const t = tables.find((x) => x.schema.name === d.area);
+    if (!t) continue;
+    t.parquetFiles -= d.files;
+    t.parquetBytes -= d.bytes;
+  }
+  const line = describeSweep(report);
+  if (line) console.log(line);
+  send({ type: 'retention', report });
 }
 
 async function convert(table: TableState, segment: Segment): Promise<number> {
   const result = await converter.convert(table.schema, segment);
   table.wal.remove(segment);
+  retention.noteBytes(result.bytes - segment.bytes);
   table.parquetRows += result.rows;
   table.parquetFiles += result.bytes > 0 ? 1 : 0;
   table.parquetBytes += result.bytes;
@@ -149,7 +180,17 @@ async function convert(table: TableState, segment: Segment): Promise<number> {
 
 /** Start converting the next pending segment unless a conversion is running. */
 function kickConverter(): void {
-  if (converting || pending.length === 0) return;
+  if (converting || sweeping) return;
+  // Between two conversions is where retention may delete files. Not while closing: the next
+  // start sweeps first thing.
+  if (!closing && retention.due()) {
+    sweeping = sweepRetention().finally(() => {
+      sweeping = null;
+      kickConverter();
+    });
+    return;
+  }
+  if (pending.length === 0) return;
   const item = pending[0]!;
   const started = performance.now();
   converting = convert(item.table, item.segment).then(
@@ -157,7 +198,7 @@ function kickConverter(): void {
       const seconds = (performance.now() - started) / 1000;
       conversions.push({ table: item.table.schema.name, seconds, rows, bytes: item.segment.bytes });
       noteConversion(seconds * 1000);
-      item.table.pendingRows -= item.segment.rows;
+      item.table.pendingRows -= Math.max(0, item.segment.rows);
       item.table.pendingBytes -= item.segment.bytes;
       pending.shift();
       converting = null;
@@ -176,7 +217,7 @@ function kickConverter(): void {
 function seal(now: number, all: boolean): void {
   for (const t of tables) {
     for (const segment of t.wal.seal(now, sealAfterMs, data.segmentBytes, all)) {
-      t.pendingRows += segment.rows;
+      t.pendingRows += Math.max(0, segment.rows);
       t.pendingBytes += segment.bytes;
       pending.push({ table: t, segment });
     }
@@ -223,6 +264,7 @@ function drainOnce(): number {
   tables.forEach((t, i) => {
     t.walRows += rowsAdded[i]!;
     t.walBytes += bytesAdded[i]!;
+    retention.noteBytes(bytesAdded[i]!);
   });
   if (acks.length > 0) send({ type: 'acked', requestIds: acks });
   if (tail.on) flushTail(performance.now());
@@ -313,19 +355,33 @@ port.on('message', (command: WriterCommand) => {
   else if (command.type === 'tail') tail.on = command.on;
 });
 
-// Recovery: convert whatever a previous run left in the WAL before taking new data.
+// Recovery: convert whatever a previous run left in the WAL before taking new data. Retention
+// runs first (after the WAL fixed its next sequence number): it may free the space needed.
 let recoveredRows = 0;
 let recoveredSegments = 0;
-for (const t of tables) {
+// A staging file is one a crash (or a failed write) left before its rename: never data.
+fs.rmSync(path.join(data.dataDir, '.staging'), { recursive: true, force: true });
+const leftInWal = tables.map((t) => {
   fs.mkdirSync(converter.tableDir(t.schema), { recursive: true });
   const onDisk = scanParquet(converter.tableDir(t.schema));
   t.parquetFiles = onDisk.files;
   t.parquetBytes = onDisk.bytes;
-  for (const segment of t.wal.open(onDisk.maxSeq + 1)) {
-    recoveredRows += await convert(t, segment);
-    recoveredSegments++;
+  return t.wal.open(onDisk.maxSeq + 1);
+});
+if (retention.enabled) await sweepRetention();
+for (const [i, t] of tables.entries()) {
+  for (const segment of leftInWal[i]!) {
+    try {
+      if (pending.length > 0) throw new Error('an earlier segment failed');
+      recoveredRows += await convert(t, segment);
+      recoveredSegments++;
+    } catch (err) {
+      // Disk full at start: take data anyway once the WAL accepts it; the loop retries these.
+      if (pending.length === 0) setFailure('convert', `parquet conversion of ${segment.path} failed: ${(err as Error).message}`);
+      t.pendingBytes += segment.bytes;
+      pending.push({ table: t, segment });
+    }
   }
 }
-fs.rmSync(path.join(data.dataDir, '.staging'), { recursive: true, force: true });
 send({ type: 'ready', recoveredRows, recoveredSegments });
 await run();

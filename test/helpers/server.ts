@@ -47,10 +47,15 @@ export function tempDataDir(prefix = 'glust-test-'): string {
   return dir;
 }
 
-/** Start `glust serve` on 127.0.0.1 port 0 with extra flags; resolves once it listens. */
-export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Server> {
+/**
+ * Start `glust serve` on 127.0.0.1 port 0 with extra flags; resolves once it listens. `shell`:
+ * bash commands run before the server replaces the shell (e.g. `ulimit -f 256`).
+ */
+export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; shell?: string } = {}): Promise<Server> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const child = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(opts.args ?? [])], {
+  const argv = [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(opts.args ?? [])];
+  const [command, args] = opts.shell === undefined ? [process.execPath, argv] : ['bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, args, {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,278 @@
+/**
+ * Retention: keeps the data directory within an age and a size by deleting whole Parquet files,
+ * oldest first.
+ *
+ *   <data>/spans/day=D/<seq>.parquet         ┐ deletable: durable in Parquet
+ *   <data>/logs/day=D/<seq>.parquet          │
+ *   <data>/trace-index/day=D/<seq>.parquet   ┘ goes with the span file of the same day and name
+ *   <data>/wal/<table>/<seq>-<D>.ndjson        counted against the size, never deleted: these rows
+ *                                              are not in Parquet yet
+ *
+ * - Age (`retentionDays`): a day partition goes whole once every record in it is older than
+ *   retentionDays, that is once day D ended before now − retentionDays. So between retentionDays
+ *   and retentionDays + 1 days are kept.
+ * - Size (`maxBytes`): while Parquet + WAL bytes exceed maxBytes, the oldest Parquet file goes,
+ *   by day, then by sequence number (the order a day's rows were written in), with its trace
+ *   index file. If the WAL alone exceeds maxBytes nothing more can go; the sweep says so.
+ *
+ * The sweep runs on the writer thread, the only thread that writes storage, between two
+ * conversions, and no conversion starts until it is over (src/threads/writer-worker.ts), so it
+ * never touches a file being written: Parquet files are written in <data>/.staging and renamed
+ * into place whole. Its file system calls run on libuv's pool (fs/promises), so listing and
+ * deleting thousands of files does not hold up the WAL appends and acknowledgements meanwhile. Readers take no lock: a
+ * query whose snapshot names a file deleted here retakes its snapshot (src/query/engine.ts),
+ * and a file a reader already opened stays readable until it closes it (POSIX unlink).
+ * Within a unit the trace index file goes first: a crash in between leaves a span file without
+ * an index, which readers scan directly, rather than an index naming a missing file.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { TABLES, type TableName } from './schema.js';
+import { TRACE_INDEX_DIR } from './trace-index.js';
+import { dayString } from './wal.js';
+
+export interface RetentionPolicy {
+  /** Whole days kept; 0 keeps everything. */
+  readonly retentionDays: number;
+  /** Parquet + WAL bytes allowed; 0 means no limit. */
+  readonly maxBytes: number;
+  /** Milliseconds between two periodic sweeps. */
+  readonly checkMs: number;
+}
+
+/** Where a deleted file was: a table's partitions, or the trace index. */
+export type RetentionArea = TableName | typeof TRACE_INDEX_DIR;
+export type RetentionReason = 'age' | 'size';
+
+export interface RetentionDeletion {
+  readonly area: RetentionArea;
+  readonly reason: RetentionReason;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+export interface SweepReport {
+  /** Files and bytes deleted by area and reason (only non-zero entries). */
+  readonly deleted: readonly RetentionDeletion[];
+  /** Day partitions removed for age (every area), oldest first. */
+  readonly expiredDays: readonly string[];
+  /** Parquet + WAL bytes after the sweep, and the WAL's share of them. */
+  readonly totalBytes: number;
+  readonly walBytes: number;
+  readonly maxBytes: number;
+  /** Files that could not be deleted, with the reason (they are tried again next sweep). */
+  readonly errors: readonly string[];
+}
+
+const DAY_MS = 86_400_000;
+/** Sweeps prompted by size (not the period) are at least this far apart. */
+const MIN_SIZE_SWEEP_GAP_MS = 1000;
+const AREAS: readonly RetentionArea[] = [...(Object.keys(TABLES) as TableName[]), TRACE_INDEX_DIR];
+const SEGMENT_RE = /\.ndjson$/;
+
+interface StoredFile {
+  readonly area: RetentionArea;
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** What goes at once: a data file, and for spans its trace index file. */
+interface Unit {
+  readonly day: string;
+  readonly name: string;
+  readonly owner: TableName;
+  readonly files: StoredFile[];
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code;
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Size of a file, or -1 when it is gone. */
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await fsp.stat(file)).size;
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return -1;
+    throw err;
+  }
+}
+
+/** Every Parquet file of every area as deletion units, oldest first, and each area's day directories. */
+async function scanUnits(dataDir: string): Promise<{ units: Unit[]; dayDirs: Map<RetentionArea, string[]> }> {
+  const byKey = new Map<string, Unit>();
+  const dayDirs = new Map<RetentionArea, string[]>();
+  for (const area of AREAS) {
+    const root = path.join(dataDir, area);
+    const days = (await listDir(root)).filter((d) => d.startsWith('day=')).map((d) => d.slice(4));
+    dayDirs.set(area, days);
+    for (const day of days) {
+      const names = (await listDir(path.join(root, `day=${day}`))).filter((name) => name.endsWith('.parquet'));
+      const sizes = await Promise.all(names.map((name) => sizeOf(path.join(root, `day=${day}`, name))));
+      for (const [i, name] of names.entries()) {
+        const file = path.join(root, `day=${day}`, name);
+        const bytes = sizes[i]!;
+        if (bytes < 0) continue;
+        const owner: TableName = area === TRACE_INDEX_DIR ? 'spans' : area;
+        const key = `${day}\0${name}\0${owner}`;
+        let unit = byKey.get(key);
+        if (!unit) byKey.set(key, (unit = { day, name, owner, files: [] }));
+        // The index file first (see the module comment).
+        if (area === TRACE_INDEX_DIR) unit.files.unshift({ area, path: file, bytes });
+        else unit.files.push({ area, path: file, bytes });
+      }
+    }
+  }
+  const units = [...byKey.values()].sort((a, b) =>
+    a.day !== b.day ? (a.day < b.day ? -1 : 1) : a.name !== b.name ? (a.name < b.name ? -1 : 1) : a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0,
+  );
+  return { units, dayDirs };
+}
+
+async function walBytes(dataDir: string): Promise<number> {
+  let bytes = 0;
+  for (const table of Object.keys(TABLES)) {
+    const dir = path.join(dataDir, 'wal', table);
+    for (const name of await listDir(dir)) if (SEGMENT_RE.test(name)) bytes += Math.max(0, await sizeOf(path.join(dir, name)));
+  }
+  return bytes;
+}
+
+/** Remove a day directory if it is empty; one still holding something is left alone. */
+async function removeEmptyDir(dir: string): Promise<void> {
+  try {
+    await fsp.rmdir(dir);
+  } catch (err) {
+    if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(errno(err) ?? '')) throw err;
+  }
+}
+
+/** Enforce `policy` on `dataDir` once, now. The caller guarantees no conversion runs meanwhile. */
+export async function sweepStorage(dataDir: string, policy: RetentionPolicy, nowMs = Date.now()): Promise<SweepReport> {
+  const { units, dayDirs } = await scanUnits(dataDir);
+  const wal = await walBytes(dataDir);
+  let total = wal + units.reduce((sum, u) => sum + u.files.reduce((s, f) => s + f.bytes, 0), 0);
+  const counts = new Map<string, { area: RetentionArea; reason: RetentionReason; files: number; bytes: number }>();
+  const errors: string[] = [];
+  const touchedDays = new Set<string>();
+
+  const remove = async (unit: Unit, reason: RetentionReason) => {
+    touchedDays.add(unit.day);
+    for (const f of unit.files) {
+      try {
+        await fsp.unlink(f.path);
+      } catch (err) {
+        if (errno(err) !== 'ENOENT') errors.push(`${f.path}: ${(err as Error).message}`);
+        continue;
+      }
+      total -= f.bytes;
+      const key = `${f.area}/${reason}`;
+      const c = counts.get(key) ?? { area: f.area, reason, files: 0, bytes: 0 };
+      c.files++;
+      c.bytes += f.bytes;
+      counts.set(key, c);
+    }
+  };
+
+  let kept = units;
+  const expired = new Set<string>();
+  if (policy.retentionDays > 0) {
+    const cutoff = dayString(Math.floor(nowMs / DAY_MS) - policy.retentionDays);
+    kept = [];
+    for (const unit of units) {
+      if (unit.day < cutoff) await remove(unit, 'age');
+      else kept.push(unit);
+    }
+    for (const days of dayDirs.values()) for (const day of days) if (day < cutoff) expired.add(day);
+  }
+  if (policy.maxBytes > 0) {
+    for (const unit of kept) {
+      if (total <= policy.maxBytes) break;
+      await remove(unit, 'size');
+    }
+  }
+  for (const day of new Set([...touchedDays, ...expired])) {
+    for (const area of AREAS) {
+      try {
+        await removeEmptyDir(path.join(dataDir, area, `day=${day}`));
+      } catch (err) {
+        errors.push(`${path.join(dataDir, area, `day=${day}`)}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return {
+    deleted: [...counts.values()],
+    expiredDays: [...expired].sort(),
+    totalBytes: total,
+    walBytes: wal,
+    maxBytes: policy.maxBytes,
+    errors,
+  };
+}
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+/** The one log line of a sweep, or null when it deleted nothing and nothing failed. */
+export function describeSweep(report: SweepReport): string | null {
+  const files = report.deleted.reduce((n, d) => n + d.files, 0);
+  if (files === 0 && report.errors.length === 0) return null;
+  const bytes = report.deleted.reduce((n, d) => n + d.bytes, 0);
+  const parts = (['age', 'size'] as const).flatMap((reason) => {
+    const ds = report.deleted.filter((d) => d.reason === reason);
+    if (ds.length === 0) return [];
+    const n = ds.reduce((s, d) => s + d.files, 0);
+    const b = ds.reduce((s, d) => s + d.bytes, 0);
+    const what = reason === 'age' ? `older than --retention-days${report.expiredDays.length > 0 ? ` (days ${report.expiredDays[0]}..${report.expiredDays.at(-1)})` : ''}` : 'over --max-bytes';
+    return [`${n} ${what}, ${mib(b)}`];
+  });
+  let line = `glust: retention deleted ${files} files (${mib(bytes)}): ${parts.join('; ') || 'none'}; storage now ${mib(report.totalBytes)}`;
+  if (report.maxBytes > 0) {
+    line += ` of ${mib(report.maxBytes)}`;
+    if (report.totalBytes > report.maxBytes) line += ` (the WAL's ${mib(report.walBytes)} is not in Parquet yet and cannot go)`;
+  }
+  if (report.errors.length > 0) line += `; ${report.errors.length} could not be deleted, first: ${report.errors[0]}`;
+  return line;
+}
+
+/**
+ * When to sweep: at start, every checkMs, and as soon as the bytes written since the last sweep
+ * may have passed maxBytes (so a burst does not overshoot the limit for a whole period).
+ */
+export class RetentionSchedule {
+  private nextAt = Number.NEGATIVE_INFINITY;
+  private lastAt = Number.NEGATIVE_INFINITY;
+  /** Bytes counted at the last sweep plus what the writer reported since. */
+  private estimate = 0;
+
+  constructor(readonly policy: RetentionPolicy) {}
+
+  get enabled(): boolean {
+    return this.policy.retentionDays > 0 || this.policy.maxBytes > 0;
+  }
+
+  /** The writer added (or, converting a segment to a smaller file, removed) this many bytes. */
+  noteBytes(delta: number): void {
+    this.estimate += delta;
+  }
+
+  due(now = performance.now()): boolean {
+    if (!this.enabled) return false;
+    if (now >= this.nextAt) return true;
+    return this.policy.maxBytes > 0 && this.estimate > this.policy.maxBytes && now - this.lastAt >= MIN_SIZE_SWEEP_GAP_MS;
+  }
+
+  swept(report: SweepReport | null, now = performance.now()): void {
+    this.lastAt = now;
+    this.nextAt = now + this.policy.checkMs;
+    if (report) this.estimate = report.totalBytes;
+  }
+}
