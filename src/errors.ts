@@ -52,6 +52,7 @@ export const ERRORS = {
   GLUST_ERR_API_OVERLOAD: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'too many queries waiting, retry later' },
   GLUST_ERR_API_TIMEOUT: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'query took too long, retry with a narrower search' },
   GLUST_ERR_API_QUERY_FAILED: { status: 500, retryable: false, grpc: GrpcCode.INTERNAL, message: 'query failed' },
+  GLUST_ERR_COMPACT_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'compaction step failed, retried later' },
   GLUST_ERR_CLI_CONNECT: { status: 0, retryable: false, grpc: GrpcCode.UNAVAILABLE, message: 'could not reach the server' },
 } as const satisfies Record<string, ErrorSpec>;
 

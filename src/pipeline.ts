@@ -88,6 +88,7 @@ export class Pipeline {
       maxPendingSegments: this.config.maxPendingSegments,
       duckdbThreads: this.config.duckdbThreads,
       duckdbMemoryLimit: this.config.duckdbMemoryLimit,
+      compact: this.config.compact ? { afterMs: this.config.compactAfterMs, targetBytes: this.config.compactTargetBytes } : null,
     };
     this.writer = new Worker(new URL('./threads/writer-worker.js', import.meta.url), { workerData });
     let markClosed!: () => void;

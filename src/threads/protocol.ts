@@ -68,6 +68,8 @@ export interface WriterWorkerData {
   readonly maxPendingSegments: number;
   readonly duckdbThreads: number;
   readonly duckdbMemoryLimit: string;
+  /** Compaction of closed days (src/storage/compact.ts); null when switched off. */
+  readonly compact: { readonly afterMs: number; readonly targetBytes: number } | null;
 }
 
 export type WriterCommand =
