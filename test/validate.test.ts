@@ -640,6 +640,7 @@ t.test('protobuf logs: encode, decode, validate', async (t) => {
     th: 0, tl: 0, oh: ob.hi, ol: ob.lo, ti: TRACE, si: SPAN, fl: 1, lv: 17, lt: 'ERROR',
     b: '{"event":"oops"}', en: 'e', a: { k: 'v' }, da: 1,
     sv: 'unknown_service', r: {}, sn: 'pl', svv: '',
+    hh: r.rows[0]!.hh, hl: r.rows[0]!.hl,
   });
   t.same([r.rows[1]!.ti, r.rows[1]!.si], [null, null], 'all-zero log ids are the invalid ids: not associated with a trace');
   t.same(r.rejections.counts(), { GLUST_REJECT_LOG_TIME: 1, GLUST_REJECT_LOG_IDS: 1 }, 'an 8-byte log trace id is malformed');

@@ -23,7 +23,7 @@ import {
   VARCHAR,
   listValue,
 } from '@duckdb/node-api';
-import { LOGS, SPANS, type TableSchema, firstOfKeySql, walColumnsSql } from '../storage/schema.js';
+import { LOGS, SPANS, type TableSchema, firstOfKeySql, parquetSql, walColumnsSql } from '../storage/schema.js';
 import { ALL_DAYS, type DayRange, type TableFiles, cleanDays, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
 import { jsonRows } from './json.js';
 import type { LogSearch, ServicesQuery, TimeRange, TraceSearch } from './params.js';
@@ -80,8 +80,7 @@ const columnList = (table: TableSchema) => table.columns.map(([name]) => `"${nam
 function tableSource(table: TableSchema, files: TableFiles, b: Bindings): string {
   const parts: string[] = [];
   if (files.parquet.length > 0) {
-    // union_by_name: log files written before record_hash existed lack that column (NULL then).
-    parts.push(`SELECT ${columnList(table)} FROM read_parquet(${b.files(files.parquet.map((f) => f.path))}, union_by_name = true)`);
+    parts.push(`SELECT ${columnList(table)} FROM ${parquetSql(table, b.files(files.parquet.map((f) => f.path)))}`);
   }
   if (files.wal.length > 0) {
     // ignore_errors: an active segment may end in a row still being written.
@@ -97,19 +96,27 @@ function tableSource(table: TableSchema, files: TableFiles, b: Bindings): string
 }
 
 /**
- * The rows of `files` that match `where`, one per record key: the days compaction left clean
- * are read as they are, the others deduplicated after filtering.
+ * `columns` of the rows of `files` that match `where`, one row per record key: the days
+ * compaction left clean are read as they are, the others grouped by key after filtering (a hash
+ * aggregate over the few columns asked for: a third of the time of a window over whole rows).
  */
-function distinctSource(table: TableSchema, files: TableFiles, b: Bindings, where: string): string {
+function distinctSource(table: TableSchema, files: TableFiles, b: Bindings, where: string, columns: readonly string[]): string {
   const clean = cleanDays(files);
   const dirty: TableFiles = { parquet: files.parquet.filter((f) => !clean.has(f.day)), wal: files.wal };
+  const cols = columns.map((c) => `"${c}"`).join(', ');
   const parts: string[] = [];
   if (clean.size > 0) {
     const cleanFiles: TableFiles = { parquet: files.parquet.filter((f) => clean.has(f.day)), wal: [] };
-    parts.push(`SELECT * FROM ${tableSource(table, cleanFiles, b)} WHERE ${where}`);
+    parts.push(`SELECT ${cols} FROM ${tableSource(table, cleanFiles, b)} WHERE ${where}`);
   }
   if (dirty.parquet.length > 0 || dirty.wal.length > 0 || parts.length === 0) {
-    parts.push(`SELECT * FROM ${tableSource(table, dirty, b)} WHERE ${where} ${firstOfKeySql(table)}`);
+    const source = tableSource(table, dirty, b);
+    const key = table.key.map((c) => `"${c}"`).join(', ');
+    const hasKey = table.key.map((c) => `"${c}" IS NOT NULL`).join(' AND ');
+    const firsts = columns.map((c) => `any_value("${c}") AS "${c}"`).join(', ');
+    parts.push(`SELECT ${firsts} FROM ${source} WHERE (${where}) AND ${hasKey} GROUP BY ${key}`);
+    // A row without a key (a log row from before record_hash existed) is never a duplicate.
+    if (table.keyMayBeNull) parts.push(`SELECT ${cols} FROM ${source} WHERE (${where}) AND NOT (${hasKey})`);
   }
   return `(${parts.join('\nUNION ALL BY NAME\n')})`;
 }
@@ -159,9 +166,9 @@ export class QueryEngine {
       const b = new Bindings();
       const start = b.ns(q.startNs);
       const end = b.ns(q.endNs);
-      const spans = distinctSource(SPANS, listTableFiles(this.dataDir, 'spans', days), b, `start_time >= ${start} AND start_time < ${end}`);
+      const spans = distinctSource(SPANS, listTableFiles(this.dataDir, 'spans', days), b, `start_time >= ${start} AND start_time < ${end}`, ['service_name', 'start_time']);
       const t = 'coalesce(time, observed_time)';
-      const logs = distinctSource(LOGS, listTableFiles(this.dataDir, 'logs', days), b, `${t} >= ${start} AND ${t} < ${end}`);
+      const logs = distinctSource(LOGS, listTableFiles(this.dataDir, 'logs', days), b, `${t} >= ${start} AND ${t} < ${end}`, ['service_name', 'time', 'observed_time']);
       const services = await this.rows<ServicesResponse['services'][number]>(
         `WITH s AS (
            SELECT service_name, count(*) AS n, min(start_time) AS first_seen, max(start_time) AS last_seen
@@ -227,7 +234,8 @@ export class QueryEngine {
       // the whole range again for them cost 10× more in bench/query/).
       const b2 = new Bindings();
       const ids = b2.add(listValue(hits), LIST(VARCHAR));
-      const holding = distinctSource(SPANS, await this.spanFilesOf(hits, days), b2, `trace_id IN (SELECT unnest(${ids}))`);
+      const holding = distinctSource(SPANS, await this.spanFilesOf(hits, days), b2, `trace_id IN (SELECT unnest(${ids}))`,
+        ['trace_id', 'parent_span_id', 'service_name', 'name', 'start_time', 'end_time', 'status_code']);
       const traces = await this.rows<TracesResponse['traces'][number]>(
         `SELECT trace_id,
                 coalesce(arg_min(service_name, start_time) FILTER (WHERE parent_span_id IS NULL), arg_min(service_name, start_time)) AS root_service,
@@ -294,7 +302,7 @@ export class QueryEngine {
         // fetch whole rows for those alone (a third of the time when many rows match).
         const refs = await this.rows<{ filename: string; row: string }>(
           `SELECT filename, file_row_number AS row
-           FROM read_parquet(${b.files(files.parquet.map((f) => f.path))}, filename = true, file_row_number = true, union_by_name = true)
+           FROM ${parquetSql(LOGS, b.files(files.parquet.map((f) => f.path)), 'filename = true, file_row_number = true')}
            WHERE ${where.join(' AND ')} ${firstOfKeySql(LOGS)} ORDER BY ${t} DESC LIMIT ${limit}`,
           b,
         );
@@ -303,7 +311,7 @@ export class QueryEngine {
         for (const [file, rows] of byFile) {
           const f = new Bindings();
           found.push(...(await this.rows<LogRecord>(
-            `SELECT ${columnList(LOGS)} FROM read_parquet(${f.text(file)}, file_row_number = true, union_by_name = true)
+            `SELECT ${columnList(LOGS)} FROM ${parquetSql(LOGS, f.text(file), 'file_row_number = true')}
              WHERE file_row_number IN (SELECT unnest(${f.add(listValue(rows), LIST(BIGINT))}))`,
             f,
           )));

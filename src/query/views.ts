@@ -10,11 +10,12 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../storage/parquet.js';
-import { TABLES, type TableSchema, firstOfKeySql } from '../storage/schema.js';
+import { TABLES, type TableSchema, firstOfKeySql, parquetSql } from '../storage/schema.js';
 import { ALL_DAYS, cleanDays, listTableFiles } from './files.js';
 
-function readFiles(paths: readonly string[]): string {
-  return `SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = true, union_by_name = true)`;
+function readFiles(table: TableSchema, paths: readonly string[]): string {
+  const withDay = { ...table, columns: [...table.columns, ['day', 'DATE'] as const] };
+  return `SELECT * FROM ${parquetSql(withDay, `[${paths.map(sqlString).join(', ')}]`, 'hive_partitioning = true')}`;
 }
 
 /** SQL of a view over one table's files (or an empty one of the same shape). */
@@ -28,8 +29,8 @@ export function viewSql(dataDir: string, table: TableSchema): string {
   const cleanPaths = files.parquet.filter((f) => clean.has(f.day)).map((f) => f.path);
   const dirtyPaths = files.parquet.filter((f) => !clean.has(f.day)).map((f) => f.path);
   const parts: string[] = [];
-  if (cleanPaths.length > 0) parts.push(readFiles(cleanPaths));
-  if (dirtyPaths.length > 0) parts.push(`${readFiles(dirtyPaths)} ${firstOfKeySql(table, ['day'])}`);
+  if (cleanPaths.length > 0) parts.push(readFiles(table, cleanPaths));
+  if (dirtyPaths.length > 0) parts.push(`${readFiles(table, dirtyPaths)} ${firstOfKeySql(table, ['day'])}`);
   return `CREATE OR REPLACE VIEW ${table.name} AS ${parts.join('\nUNION ALL BY NAME\n')}`;
 }
 

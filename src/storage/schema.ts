@@ -29,6 +29,8 @@ export interface TableSchema {
    * row written before record_hash existed) is never a duplicate.
    */
   readonly key: readonly string[];
+  /** Whether a key column may be NULL (then the row is kept as it is). */
+  readonly keyMayBeNull: boolean;
 }
 
 const MAP = 'MAP(VARCHAR, VARCHAR)';
@@ -97,6 +99,7 @@ export const SPANS: TableSchema = {
     ['dropped_links_count', 'UINTEGER'],
   ],
   key: ['trace_id', 'span_id'],
+  keyMayBeNull: false,
 };
 
 export const LOGS: TableSchema = {
@@ -146,6 +149,7 @@ export const LOGS: TableSchema = {
     ['record_hash', 'UBIGINT'],
   ],
   key: ['record_hash'],
+  keyMayBeNull: true,
 };
 
 export const TABLES: Readonly<Record<TableName, TableSchema>> = { spans: SPANS, logs: LOGS };
@@ -162,6 +166,18 @@ export function walColumnsSql(schema: TableSchema): string {
  */
 export function firstOfKeySql(table: TableSchema, also: readonly string[] = []): string {
   const parts = [...also, ...table.key].map((c) => `"${c}"`).join(', ');
-  const nullKey = table.key.map((c) => `"${c}" IS NULL`).join(' OR ');
-  return `QUALIFY ${nullKey} OR row_number() OVER (PARTITION BY ${parts}) = 1`;
+  const window = `row_number() OVER (PARTITION BY ${parts}) = 1`;
+  if (!table.keyMayBeNull) return `QUALIFY ${window}`;
+  return `QUALIFY ${table.key.map((c) => `"${c}" IS NULL`).join(' OR ')} OR ${window}`;
+}
+
+/**
+ * SQL relation of `table`'s Parquet files (`files`: a SQL list or a bound parameter) with every
+ * public column, also when a file lacks one: log files written before record_hash existed read
+ * it as NULL. `options` go to read_parquet (e.g. `filename = true`).
+ */
+export function parquetSql(table: TableSchema, files: string, options = ''): string {
+  const empty = table.columns.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ');
+  return `(SELECT * FROM read_parquet(${files}, union_by_name = true${options ? `, ${options}` : ''})
+    UNION ALL BY NAME SELECT ${empty} WHERE false)`;
 }
