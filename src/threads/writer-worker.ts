@@ -340,7 +340,8 @@ async function run(): Promise<void> {
     if (closing) break;
     // Sleep until a producer publishes, the oldest row is due for sealing, or a stats tick.
     const oldest = Math.max(...tables.map((t) => t.wal.oldestAgeMs(now)));
-    const dueIn = oldest > 0 ? sealAfterMs - oldest : compacting ? 1000 : Math.min(1000, Math.max(1, nextCompactCheck - now));
+    // …or the next look for compaction work (at least 50 ms on: a conversion may hold it back).
+    const dueIn = oldest > 0 ? sealAfterMs - oldest : !data.compact || compacting ? 1000 : Math.min(1000, Math.max(50, nextCompactCheck - now));
     await ring.waitForCommit(seq, Math.max(1, Math.min(dueIn, 1000)));
   }
   // Closing: every producer has finished and the ring is empty. Seal and convert everything.
