@@ -39,6 +39,9 @@ export interface ServeConfig {
   readonly maxPendingSegments: number;
   readonly duckdbThreads: number;
   readonly duckdbMemoryLimit: string;
+  readonly compact: boolean;
+  readonly compactAfterMs: number;
+  readonly compactTargetBytes: number;
   readonly limits: Limits;
   /** Bearer tokens required on /v1/* and /api/* (and /metrics), or null: no token checks. */
   readonly authTokenFile: string | null;
@@ -83,6 +86,9 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'max-pending-segments', env: 'GLUST_MAX_PENDING_SEGMENTS', kind: 'int', def: () => '8', help: 'sealed segments waiting for Parquet before ingest is refused' },
   { flag: 'duckdb-threads', env: 'GLUST_DUCKDB_THREADS', kind: 'int', def: () => '1', help: 'DuckDB threads of the writer (one converts with the least CPU per row)' },
   { flag: 'duckdb-memory-limit', env: 'GLUST_DUCKDB_MEMORY_LIMIT', kind: 'string', def: () => '1GB', help: 'DuckDB memory limit of the writer' },
+  { flag: 'compact', env: 'GLUST_COMPACT', kind: 'string', def: () => 'on', help: "'on': merge each closed day's files into few large sorted files without duplicates; 'off'" },
+  { flag: 'compact-after-ms', env: 'GLUST_COMPACT_AFTER_MS', kind: 'int', def: () => '3600000', help: 'a UTC day is compacted once it ended this many ms ago' },
+  { flag: 'compact-target-bytes', env: 'GLUST_COMPACT_TARGET_BYTES', kind: 'bytes', def: () => String(64 * MiB), help: 'Parquet bytes merged into one file by one compaction step' },
   { flag: 'max-attributes', env: 'GLUST_MAX_ATTRIBUTES', kind: 'int', def: () => String(DEFAULT_LIMITS.maxAttributes), help: 'attributes kept per record, event, link, resource' },
   { flag: 'max-value-length', env: 'GLUST_MAX_VALUE_LENGTH', kind: 'int', def: () => String(DEFAULT_LIMITS.maxValueLength), help: 'characters kept per attribute value or name' },
   { flag: 'max-body-length', env: 'GLUST_MAX_LOG_BODY_LENGTH', kind: 'int', def: () => String(DEFAULT_LIMITS.maxBodyLength), help: 'characters kept per log body' },
@@ -176,6 +182,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     maxPendingSegments: int('max-pending-segments'),
     duckdbThreads: int('duckdb-threads'),
     duckdbMemoryLimit: get('duckdb-memory-limit'),
+    compact: get('compact') === 'on',
+    compactAfterMs: int('compact-after-ms'),
+    compactTargetBytes: bytes('compact-target-bytes'),
     limits: {
       maxAttributes: int('max-attributes'),
       maxValueLength: int('max-value-length'),
@@ -198,6 +207,8 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   if (config.duckdbThreads < 1) invalid('duckdb-threads must be at least 1');
   if (config.retentionCheckMs < 10) invalid('retention-check-ms must be at least 10');
+  if (get('compact') !== 'on' && get('compact') !== 'off') invalid(`compact: '${get('compact')}' is not 'on' or 'off'`);
+  if (config.compactTargetBytes < 1) invalid('compact-target-bytes must be at least 1');
   for (const flag of ['body-ring-bytes', 'batch-ring-bytes']) {
     try {
       assertPowerOfTwo(bytes(flag), flag);

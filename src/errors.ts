@@ -59,6 +59,7 @@ export const ERRORS = {
   GLUST_ERR_AUTH_INVALID_TOKEN: { status: 401, retryable: false, grpc: GrpcCode.UNAUTHENTICATED, message: 'bearer token not accepted' },
   GLUST_ERR_AUTH_TOKEN_FILE: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'auth token file unusable' },
   GLUST_ERR_TLS_CONFIG: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'TLS certificate, key or client CA unusable' },
+  GLUST_ERR_COMPACT_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'compaction step failed, retried later' },
   GLUST_ERR_CLI_CONNECT: { status: 0, retryable: false, grpc: GrpcCode.UNAVAILABLE, message: 'could not reach the server' },
 } as const satisfies Record<string, ErrorSpec>;
 

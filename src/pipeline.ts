@@ -97,6 +97,7 @@ export class Pipeline {
       duckdbThreads: this.config.duckdbThreads,
       duckdbMemoryLimit: this.config.duckdbMemoryLimit,
       retention: { retentionDays: this.config.retentionDays, maxBytes: this.config.maxBytes, checkMs: this.config.retentionCheckMs },
+      compact: this.config.compact ? { afterMs: this.config.compactAfterMs, targetBytes: this.config.compactTargetBytes } : null,
     };
     this.writer = new Worker(new URL('./threads/writer-worker.js', import.meta.url), { workerData });
     let markClosed!: () => void;

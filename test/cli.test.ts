@@ -60,7 +60,7 @@ t.test('glust query on an empty data directory sees empty tables with the full s
   t.equal(r.status, 0, r.stderr);
   t.same(JSON.parse(r.stdout), { n: 0, t: 0 });
   const cols = glust(['query', "SELECT count(*) AS n FROM (DESCRIBE logs)", '--data', dir, '--format', 'json']);
-  t.same(JSON.parse(cols.stdout), { n: 16 }, '15 columns and the day partition');
+  t.same(JSON.parse(cols.stdout), { n: 17 }, '16 columns and the day partition');
 });
 
 t.test('bad SQL and bad flags exit 2 with a message', async (t) => {

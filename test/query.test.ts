@@ -44,7 +44,10 @@ t.test('a log WAL row maps to the public record, absent times as null', async (t
   t.same(logFromWal(row), {
     time: null, observed_time: String((1n << 32n) + 5n), trace_id: null, span_id: null, flags: 1, severity_number: 9, severity_text: 'INFO',
     body: 'hi', event_name: '', service_name: 's', attributes: { k: 'v' }, resource_attributes: {}, scope_name: '', scope_version: '', dropped_attributes_count: 0,
+    record_hash: null,
   });
+  const hashed = JSON.stringify({ ...JSON.parse(row), hh: 1, hl: 2 });
+  t.equal(logFromWal(hashed).record_hash, String((1n << 32n) + 2n), 'record_hash from its two halves');
 });
 
 // The worker stops the query at its deadline; on a very busy machine the client's backstop timer

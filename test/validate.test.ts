@@ -6,6 +6,7 @@
  */
 import t, { type Test } from 'tap';
 import Long from 'long';
+import { xxh3 } from '@node-rs/xxhash';
 import { GlustError } from '../src/errors.js';
 import { opentelemetry } from '../src/gen/otlp.js';
 import { REJECT_REASONS, Rejections, type RejectCode } from '../src/otlp/reject.js';
@@ -473,13 +474,38 @@ t.test('OTLP/JSON logs', async (t) => {
     th: tm.hi, tl: tm.lo, oh: ob.hi, ol: ob.lo, ti: TRACE, si: SPAN, fl: 1, lv: 13, lt: 'WARN',
     b: 'disk\nalmost full', en: 'disk.warning', a: { disk: '/dev/sda' }, da: 0,
     sv: 'storage', r: { 'service.name': 'storage' }, sn: 'logger', svv: '2',
+    hh: r.rows[0]!.hh, hl: r.rows[0]!.hl,
   }, 'log 0, every column');
+  // record_hash: xxh3-64 of the fields that identify the record, as JSON texts joined by commas.
+  const shared = '"sv":"storage","r":{"service.name":"storage"},"sn":"logger","svv":"2"';
+  const input = `${tm.hi},${tm.lo},${ob.hi},${ob.lo},"ti":"${TRACE}","si":"${SPAN}",13,"WARN","disk\\nalmost full",{"disk":"/dev/sda"},${shared}`;
+  t.equal(nsOf(r.rows[0]!.hh, r.rows[0]!.hl), xxh3.xxh64(input), 'record_hash is the xxh3-64 of the record');
   t.same([r.rows[1]!.th, r.rows[1]!.tl], [0, 0], 'no time: 0 (NULL in Parquet), observed time carries it');
   t.equal(nsOf(r.rows[1]!.oh, r.rows[1]!.ol), END);
   t.same([r.rows[1]!.ti, r.rows[1]!.si, r.rows[1]!.b, r.rows[1]!.lv], [null, null, null, 24], 'empty ids and body are null');
   t.equal(r.rows[2]!.b, '{"msg":"hi","n":-3}', 'a key-value body as JSON text');
   t.equal(r.rows[2]!.lv, 24, 'severity by name');
   t.equal(r.rows[3]!.b, '["NaN","AQID"]', 'an array body as JSON text');
+});
+
+t.test('log record hash: a retried record hashes the same, another record differently', async (t) => {
+  const variants: Array<[string, Record<string, unknown>, boolean]> = [
+    ['the same record', {}, true],
+    ['other flags (not part of the key)', { flags: 0 }, true],
+    ['another time', { timeUnixNano: String(START + 1n) }, false],
+    ['another observed time', { observedTimeUnixNano: String(END + 1n) }, false],
+    ['another trace id', { traceId: TRACE.replace('5', '6') }, false],
+    ['another span id', { spanId: SPAN.replace('e', 'f') }, false],
+    ['another severity', { severityNumber: 14 }, false],
+    ['another severity text', { severityText: 'WARNING' }, false],
+    ['another body', { body: sv('disk full') }, false],
+    ['another attribute value', { attributes: [{ key: 'disk', value: sv('/dev/sdb') }] }, false],
+  ];
+  const r = run(t, LOGS_SIGNAL, jsonLogs([jsonLog(), ...variants.map(([, over]) => jsonLog(over))]));
+  const hash = (row: Row) => nsOf(row.hh, row.hl);
+  variants.forEach(([what, , same], i) => t.equal(hash(r.rows[i + 1]!) === hash(r.rows[0]!), same, what));
+  const otherResource = run(t, LOGS_SIGNAL, { resourceLogs: [{ ...jsonLogs([jsonLog()]).resourceLogs[0], resource: { attributes: [{ key: 'service.name', value: sv('other') }] } }] });
+  t.not(hash(otherResource.rows[0]!), hash(r.rows[0]!), 'another resource');
 });
 
 t.test('log bodies are cut at maxBodyLength, not maxValueLength', async (t) => {
@@ -614,6 +640,7 @@ t.test('protobuf logs: encode, decode, validate', async (t) => {
     th: 0, tl: 0, oh: ob.hi, ol: ob.lo, ti: TRACE, si: SPAN, fl: 1, lv: 17, lt: 'ERROR',
     b: '{"event":"oops"}', en: 'e', a: { k: 'v' }, da: 1,
     sv: 'unknown_service', r: {}, sn: 'pl', svv: '',
+    hh: r.rows[0]!.hh, hl: r.rows[0]!.hl,
   });
   t.same([r.rows[1]!.ti, r.rows[1]!.si], [null, null], 'all-zero log ids are the invalid ids: not associated with a trace');
   t.same(r.rejections.counts(), { GLUST_REJECT_LOG_TIME: 1, GLUST_REJECT_LOG_IDS: 1 }, 'an 8-byte log trace id is malformed');

@@ -9,7 +9,8 @@
  * Spans: traces of 8 spans (a root, three children, four grandchildren) spread evenly over
  * `days` UTC days, 20 services, 2% errors, 3 span and 2 resource attributes. Logs: the same
  * count over the same days, 30% carrying the trace id of a trace of that moment, bodies from a
- * few templates with variable parts (the rare phrase "insufficient funds" in 0.1%).
+ * few templates with variable parts (the rare phrase "insufficient funds" in 0.1%). Each log row
+ * gets a unique record_hash (DuckDB's hash() standing in for the decode workers' xxh3).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -83,6 +84,7 @@ function logRowsSql(day0Ns, logsPerDay, tracesPerDay, d, from, to) {
                 WHEN h % 4 = 0 THEN 'cache miss for key user:' || (h % 100000) || ' in region eu-west-' || (h % 3)
                 ELSE 'request ' || (['GET /api/orders', 'POST /api/checkout', 'GET /api/cart', 'GET /api/products'])[1 + h % 4] || ' completed in ' || (h % 900) || ' ms status=200 bytes=' || (h % 50000) END AS b,
            '' AS en, MAP {'logger': 'app.' || (h % 10)} AS a, 0::UINTEGER AS da,
+           (hash(j, 'log') >> 32)::UINTEGER AS hh, (hash(j, 'log') & 4294967295)::UINTEGER AS hl,
            ${services}[1 + j % 20] AS sv, MAP {'service.name': ${services}[1 + j % 20]} AS r, 'bench' AS sn, '1.0' AS svv
     FROM base ORDER BY j`;
 }

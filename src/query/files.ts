@@ -8,16 +8,20 @@
  * Parquet files: a segment converted in between is then seen as Parquet and skipped as WAL, and
  * one deleted after the listing makes the read fail with ENOENT, which the caller answers by
  * taking a new snapshot (`isVanishedFile`). Parquet files vanish the same way when retention
- * (src/storage/retention.ts) deletes them between the listing and the read, and are handled
- * the same way: the new snapshot no longer lists them. Queries get explicit file lists rather
- * than globs, so DuckDB reads exactly this snapshot and never a file that appeared later.
+ * (src/storage/retention.ts) deletes them between the listing and the read, and are handled the
+ * same way: the new snapshot no longer lists them. Files covered by a compacted file are left out
+ * (src/storage/data-files.ts), so a snapshot holds either the files compaction merged or the
+ * merged file, never both; covered files are deleted after the merged file is in place, and a
+ * snapshot that listed them then fails with ENOENT and is retaken the same way. Queries get
+ * explicit file lists rather than globs, so DuckDB reads exactly this snapshot and never a file
+ * that appeared later.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { type FileRange, splitCovered } from '../storage/data-files.js';
 import type { TableName } from '../storage/schema.js';
 import { TRACE_INDEX_DIR } from '../storage/trace-index.js';
 
-const PARQUET_RE = /^(\d{20})\.parquet$/;
 const SEGMENT_RE = /^(\d{20})-(\d{4}-\d{2}-\d{2})\.ndjson$/;
 
 /** Inclusive range of UTC days (YYYY-MM-DD, which compare as strings); null bounds are open. */
@@ -28,9 +32,9 @@ export interface DayRange {
 
 export const ALL_DAYS: DayRange = { from: null, to: null };
 
-export interface DayFile {
+export interface DayFile extends FileRange {
   readonly day: string;
-  /** `<seq>.parquet` */
+  /** `<seq>.parquet`, or `<lo>-<hi>.parquet` when compacted */
   readonly name: string;
   readonly path: string;
 }
@@ -39,6 +43,20 @@ export interface TableFiles {
   readonly parquet: readonly DayFile[];
   /** WAL segments whose rows are not in any listed Parquet file. */
   readonly wal: readonly string[];
+}
+
+/**
+ * Days whose rows are all in compacted files, which hold no duplicates (src/storage/compact.ts):
+ * readers skip deduplicating them. Any other day may hold a retried record twice.
+ */
+export function cleanDays(files: TableFiles): Set<string> {
+  const clean = new Set(files.parquet.filter((f) => f.compacted).map((f) => f.day));
+  for (const f of files.parquet) if (!f.compacted) clean.delete(f.day);
+  for (const w of files.wal) {
+    const seg = seqOfSegment(path.basename(w));
+    if (seg) clean.delete(seg.day);
+  }
+  return clean;
 }
 
 function inRange(day: string, range: DayRange): boolean {
@@ -54,23 +72,22 @@ function readdir(dir: string): string[] {
   }
 }
 
-/** Parquet files under <root>/day=D/ for the days in range. */
+/** Parquet files to read under <root>/day=D/ for the days in range (covered files left out). */
 export function listDayFiles(root: string, range: DayRange): DayFile[] {
   const out: DayFile[] = [];
   for (const dir of readdir(root).sort()) {
     if (!dir.startsWith('day=')) continue;
     const day = dir.slice(4);
     if (!inRange(day, range)) continue;
-    for (const name of readdir(path.join(root, dir)).sort()) {
-      if (PARQUET_RE.test(name)) out.push({ day, name, path: path.join(root, dir, name) });
-    }
+    const names = readdir(path.join(root, dir)).map((name) => ({ day, name, path: path.join(root, dir, name) }));
+    out.push(...splitCovered(names).visible);
   }
   return out;
 }
 
-function seqOfSegment(name: string): { name: string; day: string } | null {
+function seqOfSegment(name: string): { seq: number; day: string } | null {
   const m = SEGMENT_RE.exec(name);
-  return m ? { name: `${m[1]}.parquet`, day: m[2]! } : null;
+  return m ? { seq: Number(m[1]), day: m[2]! } : null;
 }
 
 /** The files holding `table`'s rows of the days in `range`, right now. */
@@ -78,11 +95,13 @@ export function listTableFiles(dataDir: string, table: TableName, range: DayRang
   const walDir = path.join(dataDir, 'wal', table);
   const segments = readdir(walDir).sort();
   const parquet = listDayFiles(path.join(dataDir, table), range);
-  const converted = new Set(parquet.map((f) => `${f.day}/${f.name}`));
   const wal: string[] = [];
   for (const name of segments) {
     const seg = seqOfSegment(name);
-    if (seg && inRange(seg.day, range) && !converted.has(`${seg.day}/${seg.name}`)) wal.push(path.join(walDir, name));
+    if (!seg || !inRange(seg.day, range)) continue;
+    // Converted: a listed file holds the segment's rows (its own flush file, or a compacted one).
+    const converted = parquet.some((f) => f.day === seg.day && f.lo <= seg.seq && seg.seq <= f.hi);
+    if (!converted) wal.push(path.join(walDir, name));
   }
   return { parquet, wal };
 }
@@ -104,9 +123,11 @@ export function listIndexedSpanFiles(dataDir: string, range: DayRange): IndexedS
   const files = listTableFiles(dataDir, 'spans', range);
   // An index file may name a span file renamed after the listing above: such a hit is ignored,
   // and its rows are read from the segment, which was listed before either rename.
-  const indexFiles = listDayFiles(path.join(dataDir, TRACE_INDEX_DIR), range);
-  const indexed = new Set(indexFiles.map((f) => `${f.day}/${f.name}`));
+  // Only the index files of span files in the snapshot: those of covered files name rows that
+  // are read from the compacted file instead.
   const spans = new Map(files.parquet.map((f) => [`${f.day}/${f.name}`, f]));
+  const indexFiles = listDayFiles(path.join(dataDir, TRACE_INDEX_DIR), range).filter((f) => spans.has(`${f.day}/${f.name}`));
+  const indexed = new Set(indexFiles.map((f) => `${f.day}/${f.name}`));
   const byIndexPath = new Map(indexFiles.map((f) => [f.path, `${f.day}/${f.name}`]));
   return {
     files,

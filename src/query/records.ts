@@ -63,6 +63,8 @@ export interface LogRecord {
   scope_name: string;
   scope_version: string;
   dropped_attributes_count: number;
+  /** xxh3-64 of the record as a decimal string (the dedup key); null in rows from before it existed. */
+  record_hash: string | null;
 }
 
 export interface ServiceSummary {

@@ -27,6 +27,8 @@ interface WalSpan extends WalShared {
 interface WalLog extends WalShared {
   th: number; tl: number; oh: number; ol: number; ti: string | null; si: string | null; fl: number;
   lv: number; lt: string; b: string | null; en: string; a: Attributes; da: number;
+  /** Absent in rows written before record_hash existed. */
+  hh?: number; hl?: number;
 }
 
 /** A time carried as two unsigned 32-bit halves, as unix-ns bigint. */
@@ -86,5 +88,6 @@ export function logFromWal(row: string): LogRecord {
     scope_name: w.sn,
     scope_version: w.svv,
     dropped_attributes_count: w.da,
+    record_hash: w.hh === undefined || w.hl === undefined ? null : String(ns(w.hh, w.hl)),
   };
 }

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { parseDataFileName } from './data-files.js';
 import { type TableSchema, walColumnsSql } from './schema.js';
 import { writeTraceIndex } from './trace-index.js';
 import type { Segment } from './wal.js';
@@ -30,7 +31,6 @@ export interface ConvertResult {
  * files came out no bigger for span rows (bench/results has the measurement).
  */
 const PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
-const PARQUET_RE = /^(\d{20})\.parquet$/;
 
 /** fsync a file or directory without blocking the calling thread; returns its size. */
 export async function fsyncFile(file: string): Promise<number> {
@@ -57,18 +57,21 @@ export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-/** What a table directory holds: Parquet files, their bytes, and the highest segment seq among them (-1). */
+/**
+ * What a table directory holds: Parquet files, their bytes, and the highest segment seq among them
+ * (-1); a compacted file counts with the last seq it covers, so no seq is ever used twice.
+ */
 export function scanParquet(tableDir: string): { files: number; bytes: number; maxSeq: number } {
   const out = { files: 0, bytes: 0, maxSeq: -1 };
   if (!fs.existsSync(tableDir)) return out;
   for (const day of fs.readdirSync(tableDir, { withFileTypes: true })) {
     if (!day.isDirectory() || !day.name.startsWith('day=')) continue;
     for (const name of fs.readdirSync(path.join(tableDir, day.name))) {
-      const m = PARQUET_RE.exec(name);
-      if (!m) continue;
+      const range = parseDataFileName(name);
+      if (!range) continue;
       out.files++;
       out.bytes += fs.statSync(path.join(tableDir, day.name, name)).size;
-      out.maxSeq = Math.max(out.maxSeq, Number(m[1]));
+      out.maxSeq = Math.max(out.maxSeq, range.hi);
     }
   }
   return out;

@@ -23,6 +23,14 @@ export interface TableSchema {
   readonly projection: string;
   /** Public columns and their types, in order: the contract the tests and README check. */
   readonly columns: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The columns that make two rows the same record, stored twice when an exporter retried a
+   * request: readers keep one row per key, and compaction removes the rest. A NULL key (a log
+   * row written before record_hash existed) is never a duplicate.
+   */
+  readonly key: readonly string[];
+  /** Whether a key column may be NULL (then the row is kept as it is). */
+  readonly keyMayBeNull: boolean;
 }
 
 const MAP = 'MAP(VARCHAR, VARCHAR)';
@@ -90,6 +98,8 @@ export const SPANS: TableSchema = {
     ['dropped_events_count', 'UINTEGER'],
     ['dropped_links_count', 'UINTEGER'],
   ],
+  key: ['trace_id', 'span_id'],
+  keyMayBeNull: false,
 };
 
 export const LOGS: TableSchema = {
@@ -97,6 +107,7 @@ export const LOGS: TableSchema = {
   walColumns: {
     th: 'UINTEGER', tl: 'UINTEGER', oh: 'UINTEGER', ol: 'UINTEGER', ti: 'VARCHAR', si: 'VARCHAR',
     fl: 'UINTEGER', lv: 'INTEGER', lt: 'VARCHAR', b: 'VARCHAR', en: 'VARCHAR', a: MAP, da: 'UINTEGER',
+    hh: 'UINTEGER', hl: 'UINTEGER',
     ...SHARED_WAL,
   },
   projection: [
@@ -116,6 +127,8 @@ export const LOGS: TableSchema = {
     'sn AS scope_name',
     'svv AS scope_version',
     'da AS dropped_attributes_count',
+    // xxh3-64 of the record (src/otlp/logs.ts), in two halves like the times.
+    '((hh::UBIGINT << 32) + hl::UBIGINT) AS record_hash',
   ].join(',\n  '),
   columns: [
     ['time', 'TIMESTAMP_NS'],
@@ -133,7 +146,10 @@ export const LOGS: TableSchema = {
     ['scope_name', 'VARCHAR'],
     ['scope_version', 'VARCHAR'],
     ['dropped_attributes_count', 'UINTEGER'],
+    ['record_hash', 'UBIGINT'],
   ],
+  key: ['record_hash'],
+  keyMayBeNull: true,
 };
 
 export const TABLES: Readonly<Record<TableName, TableSchema>> = { spans: SPANS, logs: LOGS };
@@ -141,4 +157,27 @@ export const TABLES: Readonly<Record<TableName, TableSchema>> = { spans: SPANS, 
 /** read_json's `columns` argument as SQL text. */
 export function walColumnsSql(schema: TableSchema): string {
   return '{' + Object.entries(schema.walColumns).map(([k, t]) => `${k}: '${t}'`).join(', ') + '}';
+}
+
+/**
+ * A QUALIFY clause keeping the first row of each record key (see TableSchema.key), for a SELECT
+ * over `table`'s columns; `also` are columns that split the partitions further without changing
+ * the result (the view's `day`, which lets DuckDB push day filters below the window).
+ */
+export function firstOfKeySql(table: TableSchema, also: readonly string[] = []): string {
+  const parts = [...also, ...table.key].map((c) => `"${c}"`).join(', ');
+  const window = `row_number() OVER (PARTITION BY ${parts}) = 1`;
+  if (!table.keyMayBeNull) return `QUALIFY ${window}`;
+  return `QUALIFY ${table.key.map((c) => `"${c}" IS NULL`).join(' OR ')} OR ${window}`;
+}
+
+/**
+ * SQL relation of `table`'s Parquet files (`files`: a SQL list or a bound parameter) with every
+ * public column, also when a file lacks one: log files written before record_hash existed read
+ * it as NULL. `options` go to read_parquet (e.g. `filename = true`).
+ */
+export function parquetSql(table: TableSchema, files: string, options = ''): string {
+  const empty = table.columns.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ');
+  return `(SELECT * FROM read_parquet(${files}, union_by_name = true${options ? `, ${options}` : ''})
+    UNION ALL BY NAME SELECT ${empty} WHERE false)`;
 }

@@ -201,6 +201,11 @@ export class Wal {
     return { rows, bytes };
   }
 
+  /** UTC days (YYYY-MM-DD) with an active segment: rows of those days are still arriving. */
+  activeDays(): string[] {
+    return [...this.active.values()].map((s) => s.day);
+  }
+
   /** Milliseconds since the oldest active segment got its first row (0 when none). */
   oldestAgeMs(now: number): number {
     let oldest = now;

@@ -71,6 +71,8 @@ export interface WriterWorkerData {
   readonly duckdbMemoryLimit: string;
   /** Enforced by the writer at start and periodically (src/storage/retention.ts). */
   readonly retention: RetentionPolicy;
+  /** Compaction of closed days (src/storage/compact.ts); null when switched off. */
+  readonly compact: { readonly afterMs: number; readonly targetBytes: number } | null;
 }
 
 export type WriterCommand =

@@ -15,6 +15,10 @@
  * acceptor refuses with 503 — the writer being behind is visible to clients, not hidden in memory.
  * Retention (src/storage/retention.ts) deletes old Parquet files at start and then between two
  * conversions (none starts while a sweep runs), so it never races a file being written.
+ *
+ * When nothing waits for conversion, the loop also compacts closed days one bounded step at a
+ * time (src/storage/compact.ts), on a second connection so a conversion never waits for it.
+ * Compaction and retention never run at the same time: both replace or delete whole files.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
@@ -23,6 +27,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SIGNALS } from '../otlp/signals.js';
 import { BatchRing } from '../ring/batch-ring.js';
 import { BatchFlags } from '../ring/layout.js';
+import { type CompactResult, Compactor } from '../storage/compact.js';
 import { ParquetConverter, scanParquet } from '../storage/parquet.js';
 import { RetentionSchedule, describeSweep, sweepStorage } from '../storage/retention.js';
 import type { TableSchema } from '../storage/schema.js';
@@ -63,6 +68,10 @@ const instance = await DuckDBInstance.create(':memory:', {
 });
 const conn = await instance.connect();
 const converter = new ParquetConverter(conn, data.dataDir);
+// Its own connection: DuckDB runs each connection's query on its own thread, so conversions go
+// on while a compaction step runs. Large sorts may spill; keep that inside the data directory.
+await conn.run(`SET temp_directory = '${path.join(data.dataDir, '.staging', 'duckdb-tmp').replaceAll("'", "''")}'`);
+const compactor = new Compactor(await instance.connect(), data.dataDir, SIGNALS.map((s) => s.table), data.compact ?? { afterMs: 0, targetBytes: 1 });
 
 const tables: TableState[] = SIGNALS.map((signal) => ({
   schema: signal.table,
@@ -183,7 +192,7 @@ function kickConverter(): void {
   if (converting || sweeping) return;
   // Between two conversions is where retention may delete files. Not while closing: the next
   // start sweeps first thing.
-  if (!closing && retention.due()) {
+  if (!closing && !compacting && retention.due()) {
     sweeping = sweepRetention().finally(() => {
       sweeping = null;
       kickConverter();
@@ -210,6 +219,45 @@ function kickConverter(): void {
       converting = null;
       setFailure('convert', `parquet conversion of ${item.segment.path} failed: ${(err as Error).message}`);
       setTimeout(kickConverter, 1000).unref();
+    },
+  );
+}
+
+/**
+ * Compaction hook: start the next step when the writer is idle enough (no segment waiting for
+ * conversion) and none runs; look for work again at once after a step, else every
+ * COMPACT_CHECK_MS. A failed step (disk full) is reported and retried later; it never blocks
+ * ingest, and its staging file is gone.
+ */
+const COMPACT_CHECK_MS = 10_000;
+let compacting: Promise<void> | null = null;
+let nextCompactCheck = 0;
+function kickCompactor(now: number): void {
+  if (!data.compact || compacting || sweeping || closing || converting || pending.length > 0 || now < nextCompactCheck) return;
+  const busy = (table: string, day: string) =>
+    tables.some((t) => t.schema.name === table && t.wal.activeDays().includes(day)) ||
+    pending.some((p) => p.table.schema.name === table && p.segment.day === day);
+  const step = compactor.plan(Date.now(), busy);
+  if (!step) {
+    nextCompactCheck = now + COMPACT_CHECK_MS;
+    return;
+  }
+  compacting = compactor.run(step).then(
+    (r: CompactResult) => {
+      compacting = null;
+      nextCompactCheck = 0;
+      const t = tables.find((x) => x.schema.name === r.table)!;
+      t.parquetFiles += 1 - r.inputFiles;
+      t.parquetBytes += r.bytes - r.inputBytes;
+      console.log(
+        `glust: compacted ${r.table} day=${r.day}: ${r.inputFiles} files (${r.inputBytes} bytes) → ${r.name}, ` +
+          `${r.rows} rows, ${r.bytes} bytes, ${r.seconds.toFixed(2)} s`,
+      );
+    },
+    (err: unknown) => {
+      compacting = null;
+      nextCompactCheck = performance.now() + 6 * COMPACT_CHECK_MS;
+      console.error(`glust: GLUST_ERR_COMPACT_FAILED: compaction of ${step.table.name} day=${step.day} failed, retrying in a minute: ${(err as Error).message}`);
     },
   );
 }
@@ -314,6 +362,7 @@ async function run(): Promise<void> {
     const now = performance.now();
     seal(now, false);
     kickConverter();
+    kickCompactor(now);
     if (now - lastStats >= 1000) {
       send({ type: 'stats', stats: stats() });
       lastStats = now;
@@ -334,7 +383,8 @@ async function run(): Promise<void> {
     if (closing) break;
     // Sleep until a producer publishes, the oldest row is due for sealing, or a stats tick.
     const oldest = Math.max(...tables.map((t) => t.wal.oldestAgeMs(now)));
-    const dueIn = oldest > 0 ? sealAfterMs - oldest : 1000;
+    // …or the next look for compaction work (at least 50 ms on: a conversion may hold it back).
+    const dueIn = oldest > 0 ? sealAfterMs - oldest : !data.compact || compacting ? 1000 : Math.min(1000, Math.max(50, nextCompactCheck - now));
     await ring.waitForCommit(seq, Math.max(1, Math.min(dueIn, 1000)));
   }
   // Closing: every producer has finished and the ring is empty. Seal and convert everything.
@@ -344,6 +394,7 @@ async function run(): Promise<void> {
     if (converting) await converting;
     else await sleep(100);
   }
+  if (compacting) await compacting;
   send({ type: 'stats', stats: stats() });
   conn.closeSync();
   instance.closeSync();
@@ -368,6 +419,16 @@ const leftInWal = tables.map((t) => {
   t.parquetBytes = onDisk.bytes;
   return t.wal.open(onDisk.maxSeq + 1);
 });
+// A compaction step a crash interrupted after its commit is completed; one interrupted before
+// it left only a staging file, which the start-up cleanup above deleted (rolled back). This runs
+// before retention so a sweep never counts a merged file and the files it covers together.
+if (await compactor.recover()) {
+  for (const t of tables) {
+    const onDisk = scanParquet(converter.tableDir(t.schema));
+    t.parquetFiles = onDisk.files;
+    t.parquetBytes = onDisk.bytes;
+  }
+}
 if (retention.enabled) await sweepRetention();
 for (const [i, t] of tables.entries()) {
   for (const segment of leftInWal[i]!) {
