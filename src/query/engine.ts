@@ -35,10 +35,10 @@ import { spanFromWal } from './wal-rows.js';
 
 /**
  * Attempts of a query whose snapshot lost a file: a WAL segment to conversion (once per flush) or
- * a Parquet file to retention (a sweep deletes its files within milliseconds). Each retry waits a
+ * a Parquet file to retention or compaction (each deletes its files within milliseconds). Each retry waits a
  * little longer, so a sweep in progress is over before the last attempt.
  */
-const SNAPSHOT_ATTEMPTS = 6;
+const SNAPSHOT_ATTEMPTS = 10;
 const SNAPSHOT_RETRY_MS = 5;
 
 /** Named parameters of one statement. */

@@ -44,6 +44,7 @@ export async function writeTraceIndex(
   spanFile: string,
 ): Promise<{ traces: number; bytes: number }> {
   const staging = path.join(dataDir, '.staging', `${TRACE_INDEX_DIR}-${name}`);
+  fs.mkdirSync(path.dirname(staging), { recursive: true });
   try {
     return await writeIndexVia(conn, dataDir, day, name, spanFile, staging);
   } catch (err) {
