@@ -20,19 +20,16 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Compactor, SORT_ORDER } from '../../dist/storage/compact.js';
 import { LOGS, SPANS } from '../../dist/storage/schema.js';
 import { QueryEngine } from '../../dist/query/engine.js';
 import { parseLogSearch, parseServicesQuery, parseTraceSearch } from '../../dist/query/params.js';
 import { SERVICES, buildDataset, traceIdOf } from '../query/dataset.mjs';
+import { flags } from '../lib/args.mjs';
+import { ROOT } from '../lib/servers.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : 'true']);
-  return acc;
-}, []));
+const args = flags();
 const opts = {
   spans: Number(args.spans ?? 1_000_000),
   logs: Number(args.logs ?? 1_000_000),

@@ -17,14 +17,11 @@ import { execSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SERVICES, SPANS_PER_TRACE, buildDataset, traceIdOf } from './dataset.mjs';
+import { flags } from '../lib/args.mjs';
+import { ROOT } from '../lib/servers.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : 'true']);
-  return acc;
-}, []));
+const args = flags();
 const opts = {
   spans: Number(args.spans ?? 10_000_000),
   logs: Number(args.logs ?? 10_000_000),
