@@ -51,6 +51,8 @@ export interface ServeConfig {
   readonly retentionDays: number;
   readonly maxBytes: number;
   readonly retentionCheckMs: number;
+  /** How long a graceful stop (SIGTERM/SIGINT) may take before the process gives up and exits 1. */
+  readonly shutdownTimeoutS: number;
 }
 
 type Kind = 'int' | 'bytes' | 'string' | 'listen' | 'ack';
@@ -102,6 +104,7 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'retention-days', env: 'GLUST_RETENTION_DAYS', kind: 'int', def: () => '7', help: 'delete day partitions whose records are all older than this many days (0: keep forever)' },
   { flag: 'max-bytes', env: 'GLUST_MAX_BYTES', kind: 'bytes', def: () => String(500 * MiB), help: 'Parquet + WAL bytes kept; past it the oldest Parquet files are deleted (0: no limit)' },
   { flag: 'retention-check-ms', env: 'GLUST_RETENTION_CHECK_MS', kind: 'int', def: () => '60000', help: 'how often retention is enforced (also at start, and as soon as max-bytes is passed)' },
+  { flag: 'shutdown-timeout-s', env: 'GLUST_SHUTDOWN_TIMEOUT_S', kind: 'int', def: () => '60', help: 'seconds SIGTERM/SIGINT may take to answer, drain and flush before glust exits 1 (the WAL keeps the rest)' },
 ];
 
 function invalid(message: string): never {
@@ -198,6 +201,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     retentionDays: int('retention-days'),
     maxBytes: bytes('max-bytes'),
     retentionCheckMs: int('retention-check-ms'),
+    shutdownTimeoutS: int('shutdown-timeout-s'),
   };
   if (config.workers < 1) invalid('workers must be at least 1');
   if (config.flushMs < 10) invalid('flush-ms must be at least 10');
@@ -206,6 +210,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     invalid(`body-ring-bytes (${config.bodyRingBytes}) must exceed max-body-bytes (${config.maxBodyBytes})`);
   }
   if (config.duckdbThreads < 1) invalid('duckdb-threads must be at least 1');
+  if (config.shutdownTimeoutS < 1) invalid('shutdown-timeout-s must be at least 1');
   if (config.retentionCheckMs < 10) invalid('retention-check-ms must be at least 10');
   if (get('compact') !== 'on' && get('compact') !== 'off') invalid(`compact: '${get('compact')}' is not 'on' or 'off'`);
   if (config.compactTargetBytes < 1) invalid('compact-target-bytes must be at least 1');

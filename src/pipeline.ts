@@ -16,7 +16,7 @@ import { BatchRing } from './ring/batch-ring.js';
 import { QueueBound } from './queue-bound.js';
 import { BodyRing } from './ring/body-ring.js';
 import type { SweepReport } from './storage/retention.js';
-import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterEvent, WriterStats, WriterWorkerData } from './threads/protocol.js';
+import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterCommand, WriterEvent, WriterStats, WriterWorkerData } from './threads/protocol.js';
 
 export interface Submission {
   readonly signal: Signal;
@@ -126,6 +126,9 @@ export class Pipeline {
             this.writerFailing = null;
             this.walFailing = false;
             this.observer.onWriterState?.(null);
+            break;
+          case 'warning':
+            console.error(`glust: ${event.code}: ${event.message}`);
             break;
           case 'retention':
             this.observer.onRetention?.(event.report);
@@ -279,6 +282,20 @@ export class Pipeline {
       await this.writer.terminate();
     })();
     return this.closed;
+  }
+
+  /**
+   * Give up a graceful stop that takes too long (or a second signal): the writer starts no more
+   * DuckDB work, interrupts what runs and closes DuckDB. Resolves once it has exited, or after
+   * `ms` in any case. What was acknowledged is in the WAL; the next start converts it. The
+   * process may exit afterwards without DuckDB aborting natively under a live query.
+   */
+  async abort(ms = 5000): Promise<void> {
+    this.closing = true;
+    this.writer.postMessage({ type: 'abort' } satisfies WriterCommand);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.writerClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 }
 

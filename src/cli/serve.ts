@@ -3,7 +3,6 @@
  * on SIGTERM/SIGINT: stop accepting, answer what is in flight, drain the rings, flush to Parquet,
  * exit 0.
  */
-import fs from 'node:fs';
 import { Acceptor, resolveListenHosts } from '../acceptor/server.js';
 import { createTransport } from '../acceptor/transport.js';
 import { loadUws } from '../acceptor/uws.js';
@@ -15,6 +14,7 @@ import { GlustError } from '../errors.js';
 import { type Feature, fanOut } from '../feature.js';
 import { metricsFeature } from '../metrics/feature.js';
 import { Pipeline } from '../pipeline.js';
+import { DataDirLock } from '../storage/owner-lock.js';
 import { VERSION } from '../version.js';
 
 export interface RunningServer {
@@ -24,6 +24,8 @@ export interface RunningServer {
   /** The bearer tokens in force, when --auth-token-file is set (reloaded on SIGHUP). */
   readonly tokens: TokenSet | null;
   stop(): Promise<void>;
+  /** Give up a stop that takes too long: DuckDB work is interrupted, the WAL keeps the rest. */
+  abort(): Promise<void>;
 }
 
 /** The features `glust serve` runs beside ingest, in start order. */
@@ -32,18 +34,21 @@ function createFeatures(config: ServeConfig): Feature[] {
 }
 
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
-  try {
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    fs.accessSync(config.dataDir, fs.constants.W_OK);
-  } catch (err) {
-    throw new GlustError('GLUST_ERR_DATA_DIR', `data directory ${config.dataDir} is not writable: ${(err as Error).message}`);
-  }
   const loaded = loadUws();
   // Token file and certificates are checked before anything starts: a typo stops the server now.
   const tokens = config.authTokenFile === null ? null : TokenSet.load(config.authTokenFile);
   const transport = createTransport(loaded, config.tls);
+  // The data directory is ours before anything in it is read or changed (storage recovery
+  // converts and deletes WAL segments): a second server on it refuses here and touches nothing.
+  const lock = DataDirLock.acquire(config.dataDir);
   const features = createFeatures(config);
-  const pipeline = await Pipeline.start(config, fanOut(features.map((f) => f.pipelineObserver)));
+  let pipeline: Pipeline;
+  try {
+    pipeline = await Pipeline.start(config, fanOut(features.map((f) => f.pipelineObserver)));
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const observer = fanOut(features.map((f) => f.acceptorObserver));
   const app = tokens ? guardRoutes(transport.app, new BearerGuard({ tokens, protectMetrics: config.metricsAuth === 'token', observer })) : transport.app;
   const { front } = transport;
@@ -65,8 +70,15 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
       acceptor.close();
       for (const f of [...features].reverse()) await f.close?.();
       await pipeline.close();
+      lock.release();
     })();
     return stopping;
+  };
+  const abort = async () => {
+    front?.close();
+    acceptor.close();
+    await Promise.allSettled(features.map(async (f) => f.close?.()));
+    await pipeline.abort();
   };
   try {
     for (const f of features) await f.attach?.({ config, pipeline, app });
@@ -79,6 +91,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   }
   const recovered = pipeline.recovered.rows > 0 ? `; recovered ${pipeline.recovered.rows} rows from ${pipeline.recovered.segments} WAL segments` : '';
   const addresses = front ? front.addresses : acceptor.addresses;
+  lock.writeNote({ listen: addresses.map((a) => `${transport.scheme}://${a}`).join(', ') });
   const security = [
     transport.mode === 'mutual' ? 'TLS with client certificates' : transport.mode === 'tls' ? 'TLS' : '',
     tokens ? `${tokens.size} bearer token${tokens.size === 1 ? '' : 's'}` : '',
@@ -88,27 +101,33 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
       `(uWebSockets.js ${loaded.flavour}${security ? `; ${security}` : ''}), writing ${config.dataDir}; ` +
       `${config.workers} decode workers, ack ${config.ack}, flush ${config.flushMs} ms${recovered}`,
   );
-  return { config, acceptor, pipeline, tokens, stop };
+  return { config, acceptor, pipeline, tokens, stop, abort };
 }
 
 export async function serve(argv: readonly string[]): Promise<void> {
   const server = await startServer(parseServeConfig(argv));
   let signals = 0;
+  let giving = false;
+  // Exiting while a DuckDB query runs on a worker thread aborts the process natively, so a stop
+  // that is given up first has the writer and the query thread interrupt and close DuckDB.
+  const giveUp = (why: string) => {
+    if (giving) return;
+    giving = true;
+    console.error(`glust: ${why}; exiting without finishing the flush (the WAL keeps acknowledged data, the next start converts it)`);
+    server.abort().finally(() => process.exit(1));
+  };
   const onSignal = (name: string) => {
-    if (++signals > 1) {
-      console.error(`glust: ${name} again, exiting without finishing the flush (the WAL keeps acknowledged data)`);
-      process.exit(1);
-    }
+    if (++signals > 1) return giveUp(`${name} again`);
     console.log(`glust: ${name}, draining and flushing to Parquet`);
+    const { shutdownTimeoutS } = server.config;
+    setTimeout(() => giveUp(`GLUST_ERR_SHUTDOWN_TIMEOUT: the stop took longer than --shutdown-timeout-s ${shutdownTimeoutS}`), shutdownTimeoutS * 1000).unref();
     server.stop().then(
       () => {
+        if (giving) return; // giveUp exits, with 1
         console.log('glust: stopped cleanly');
         process.exit(0);
       },
-      (err: Error) => {
-        console.error(`glust: shutdown failed: ${err.stack ?? err.message}`);
-        process.exit(1);
-      },
+      (err: Error) => giveUp(`shutdown failed: ${err.stack ?? err.message}`),
     );
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));

@@ -71,6 +71,7 @@ export function metricsFeature(): Feature {
       },
       onWriterStats(stats) {
         m.fsyncs.inc(delta('fsyncs', stats.fsyncs));
+        m.vanishedFiles.inc(delta('vanishedFiles', stats.vanishedFiles));
         writerFigures = {};
         for (const [table, t] of Object.entries(stats.tables)) {
           m.writerLag.set({ table }, t.lagRows);

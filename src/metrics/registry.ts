@@ -67,6 +67,7 @@ export function createMetrics() {
     parquetWrittenRows: counter('glust_parquet_written_rows_total', 'Rows written to Parquet by this process', ['table']),
     flushSeconds: histogram('glust_parquet_flush_duration_seconds', 'Time to turn one WAL segment into Parquet', ['table'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
     fsyncs: counter('glust_wal_fsyncs_total', 'WAL fdatasync calls (one per group commit and file)'),
+    vanishedFiles: counter('glust_storage_files_vanished_total', 'files the writer owned that something else deleted (GLUST_ERR_STORAGE_FILE_VANISHED)'),
     tlsRefused: counter('glust_tls_handshakes_refused_total', 'TLS handshakes refused by the mutual-TLS front end (no, unknown-CA, expired certificate, or not TLS)'),
     writerFailing: gauge('glust_writer_failing', '1 while storage writes fail (ingest answers 503), else 0'),
     retentionSweeps: counter('glust_retention_sweeps_total', 'Retention sweeps run (at start, every --retention-check-ms, and when storage passes --max-bytes)'),

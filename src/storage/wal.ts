@@ -31,6 +31,7 @@ export interface Segment {
 }
 
 const SEGMENT_RE = /^(\d{20})-(\d{4}-\d{2}-\d{2})\.ndjson$/;
+const RESTORE_SUFFIX = '.restore';
 
 export function segmentName(seq: number, day: string): string {
   return `${String(seq).padStart(20, '0')}-${day}.ndjson`;
@@ -82,7 +83,8 @@ class ActiveSegment {
     readonly seq: number,
     readonly day: string,
   ) {
-    this.fd = fs.openSync(path, 'a');
+    // Readable too: a segment deleted under us is read back through this descriptor.
+    this.fd = fs.openSync(path, 'a+');
   }
 
   sealed(): Segment {
@@ -103,11 +105,17 @@ class ActiveSegment {
 /** Sizes of the active segments at one moment, to undo a failed group of appends. */
 export type WalMark = ReadonlyMap<ActiveSegment, { bytes: number; rows: number }>;
 
+/** Something in the WAL was not where the writer left it (GLUST_ERR_STORAGE_FILE_VANISHED). */
+export type VanishedReport = (message: string) => void;
+
 export class Wal {
   private readonly active = new Map<number, ActiveSegment>();
   private nextSeq = 0;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly onVanished: VanishedReport = () => {},
+  ) {}
 
   /**
    * Open the log: repair and return the segments a previous run left (oldest first; they still
@@ -115,6 +123,14 @@ export class Wal {
    */
   open(minSeq: number): Segment[] {
     fs.mkdirSync(this.dir, { recursive: true });
+    // A restore (below) that a crash interrupted before its rename: the copy is complete only
+    // if it was renamed, so a leftover copy is finished when its segment is missing.
+    for (const name of fs.readdirSync(this.dir)) {
+      if (!name.endsWith(RESTORE_SUFFIX) || !SEGMENT_RE.test(name.slice(0, -RESTORE_SUFFIX.length))) continue;
+      const target = path.join(this.dir, name.slice(0, -RESTORE_SUFFIX.length));
+      if (fs.existsSync(target)) fs.rmSync(path.join(this.dir, name), { force: true });
+      else fs.renameSync(path.join(this.dir, name), target);
+    }
     const left: Segment[] = [];
     for (const name of fs.readdirSync(this.dir).sort()) {
       const m = SEGMENT_RE.exec(name);
@@ -229,11 +245,54 @@ export class Wal {
         // the append or fsync that failed first, and every append retries finishRollback.
         continue;
       }
+      try {
+        this.restoreIfUnlinked(seg);
+      } catch {
+        continue; // the file stays open; the next seal tries again
+      }
       fs.closeSync(seg.fd);
       this.active.delete(day);
       sealed.push(seg.sealed());
     }
     return sealed;
+  }
+
+  /**
+   * A segment deleted by someone else while it was being appended to still exists as long as we
+   * hold it open: its acknowledged rows are written back to its path before it is closed, so the
+   * conversion finds them. (Without the data-directory lock a second server did exactly this.)
+   */
+  private restoreIfUnlinked(seg: ActiveSegment): void {
+    const open = fs.fstatSync(seg.fd);
+    let onDisk: fs.Stats | null = null;
+    try {
+      onDisk = fs.statSync(seg.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (onDisk && onDisk.ino === open.ino && onDisk.dev === open.dev) return;
+    const rows = Buffer.alloc(seg.bytes);
+    let read = 0;
+    while (read < seg.bytes) {
+      const n = fs.readSync(seg.fd, rows, read, seg.bytes - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    fs.mkdirSync(this.dir, { recursive: true });
+    const tmp = `${seg.path}${RESTORE_SUFFIX}`;
+    fs.writeFileSync(tmp, rows.subarray(0, read));
+    const fd = fs.openSync(tmp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, seg.path);
+    syncDir(this.dir);
+    this.onVanished(
+      `WAL segment ${seg.path} was ${onDisk ? 'replaced' : 'deleted'} while being written; ` +
+        `its ${seg.rows} rows were written back from the open file`,
+    );
   }
 
   /** Delete a segment whose rows are durable in Parquet. */

@@ -78,6 +78,12 @@ export interface WriterWorkerData {
 export type WriterCommand =
   /** Drain the ring (no producer is left), seal and convert every segment, then exit. */
   | { readonly type: 'close' }
+  /**
+   * Give up the graceful stop (a second signal, or the shutdown deadline passed): start no more
+   * DuckDB work, interrupt what runs, close DuckDB and exit. The WAL keeps what was not converted.
+   * The process must not exit while DuckDB works on this thread: that aborts natively.
+   */
+  | { readonly type: 'abort' }
   /** Start or stop forwarding acknowledged rows for live tail (someone is watching, or not). */
   | { readonly type: 'tail'; readonly on: boolean };
 
@@ -104,6 +110,8 @@ export interface TableStats {
 export interface WriterStats {
   readonly tables: Record<string, TableStats>;
   readonly fsyncs: number;
+  /** Files the writer expected and found deleted by someone else (GLUST_ERR_STORAGE_FILE_VANISHED). */
+  readonly vanishedFiles: number;
   /** Segment conversions finished since the previous stats message. */
   readonly conversions: ReadonlyArray<{ readonly table: string; readonly seconds: number; readonly rows: number; readonly bytes: number }>;
 }
@@ -119,6 +127,11 @@ export type WriterEvent =
    */
   | { readonly type: 'failing'; readonly message: string; readonly walFailing: boolean }
   | { readonly type: 'recovered' }
+  /**
+   * Something an operator must hear about that does not stop the writer; the main thread prints
+   * it (a worker's own console output can be lost when the process exits right after).
+   */
+  | { readonly type: 'warning'; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'stats'; readonly stats: WriterStats }
   /** A retention sweep ran (at start, periodically, or because storage passed --max-bytes). */
   | { readonly type: 'retention'; readonly report: SweepReport }

@@ -89,6 +89,9 @@ port.on('message', (command: QueryCommand) => {
   } else {
     closing = true;
     queue.length = 0;
-    if (!running) shutdown();
+    // Stop the running query now rather than at its deadline: the process may be exiting, and
+    // it must not exit while DuckDB still works on this thread (a native abort, issue 9).
+    if (running) conn.interrupt();
+    else shutdown();
   }
 });

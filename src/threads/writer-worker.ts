@@ -68,14 +68,26 @@ const instance = await DuckDBInstance.create(':memory:', {
 });
 const conn = await instance.connect();
 const converter = new ParquetConverter(conn, data.dataDir);
-// Its own connection: DuckDB runs each connection's query on its own thread, so conversions go
-// on while a compaction step runs. Large sorts may spill; keep that inside the data directory.
+// Large sorts (compaction) may spill; keep that inside the data directory.
 await conn.run(`SET temp_directory = '${path.join(data.dataDir, '.staging', 'duckdb-tmp').replaceAll("'", "''")}'`);
-const compactor = new Compactor(await instance.connect(), data.dataDir, SIGNALS.map((s) => s.table), data.compact ?? { afterMs: 0, targetBytes: 1 });
+/**
+ * A file the writer owns vanished (deleted by hand or by another program): say what, count it,
+ * and go on with the rest — never wedge on it (issue 9).
+ */
+let vanishedFiles = 0;
+function reportVanished(message: string): void {
+  vanishedFiles++;
+  send({ type: 'warning', code: 'GLUST_ERR_STORAGE_FILE_VANISHED', message });
+}
+
+// Compaction has its own connection: DuckDB runs each connection's query on its own thread, so
+// conversions go on while a compaction step runs.
+const compactConn = await instance.connect();
+const compactor = new Compactor(compactConn, data.dataDir, SIGNALS.map((s) => s.table), data.compact ?? { afterMs: 0, targetBytes: 1 });
 
 const tables: TableState[] = SIGNALS.map((signal) => ({
   schema: signal.table,
-  wal: new Wal(path.join(data.dataDir, 'wal', signal.table.name)),
+  wal: new Wal(path.join(data.dataDir, 'wal', signal.table.name), reportVanished),
   walRows: 0,
   walBytes: 0,
   parquetRows: 0,
@@ -91,6 +103,8 @@ let converting: Promise<void> | null = null;
 /** A retention sweep in progress; conversions wait for it. */
 let sweeping: Promise<void> | null = null;
 let closing = false;
+/** The graceful stop was given up (WriterCommand 'abort'): no new DuckDB work, exit soon. */
+let aborting = false;
 /** Why storage is failing, per stage; the acceptor hears when the first appears and the last clears. */
 const failures: { wal: string | null; convert: string | null } = { wal: null, convert: null };
 let fsyncs = 0;
@@ -187,9 +201,23 @@ async function convert(table: TableState, segment: Segment): Promise<number> {
   return result.rows;
 }
 
+/**
+ * A sealed segment that is gone before its conversion cannot be converted, now or ever: drop it
+ * from the queue (reported and counted) instead of retrying it forever while ingest waits.
+ */
+function dropIfVanished(item: Pending): boolean {
+  if (fs.existsSync(item.segment.path)) return false;
+  const rows = item.segment.rows >= 0 ? `${item.segment.rows} acknowledged rows` : 'its rows (left by an earlier run)';
+  reportVanished(`WAL segment ${item.segment.path} was deleted before its conversion to Parquet; ${rows} are lost`);
+  item.table.pendingRows -= Math.max(0, item.segment.rows);
+  item.table.pendingBytes -= item.segment.bytes;
+  pending.splice(pending.indexOf(item), 1);
+  return true;
+}
+
 /** Start converting the next pending segment unless a conversion is running. */
 function kickConverter(): void {
-  if (converting || sweeping) return;
+  if (converting || sweeping || aborting) return;
   // Between two conversions is where retention may delete files. Not while closing: the next
   // start sweeps first thing.
   if (!closing && !compacting && retention.due()) {
@@ -199,7 +227,11 @@ function kickConverter(): void {
     });
     return;
   }
-  if (pending.length === 0) return;
+  while (pending.length > 0 && dropIfVanished(pending[0]!));
+  if (pending.length === 0) {
+    setFailure('convert', null);
+    return;
+  }
   const item = pending[0]!;
   const started = performance.now();
   converting = convert(item.table, item.segment).then(
@@ -215,9 +247,13 @@ function kickConverter(): void {
       kickConverter();
     },
     (err: unknown) => {
-      // Keep the segment (nothing is lost) and try again shortly: a full disk may clear.
       converting = null;
+      if (aborting) return;
+      // Vanished while DuckDB read it: dropped, the rest goes on.
+      if (dropIfVanished(item)) return kickConverter();
+      // Keep the segment (nothing is lost) and try again shortly: a full disk may clear.
       setFailure('convert', `parquet conversion of ${item.segment.path} failed: ${(err as Error).message}`);
+      retryAt = performance.now() + 1000;
       setTimeout(kickConverter, 1000).unref();
     },
   );
@@ -233,7 +269,7 @@ const COMPACT_CHECK_MS = 10_000;
 let compacting: Promise<void> | null = null;
 let nextCompactCheck = 0;
 function kickCompactor(now: number): void {
-  if (!data.compact || compacting || sweeping || closing || converting || pending.length > 0 || now < nextCompactCheck) return;
+  if (!data.compact || aborting || compacting || sweeping || closing || converting || pending.length > 0 || now < nextCompactCheck) return;
   const busy = (table: string, day: string) =>
     tables.some((t) => t.schema.name === table && t.wal.activeDays().includes(day)) ||
     pending.some((p) => p.table.schema.name === table && p.segment.day === day);
@@ -338,7 +374,7 @@ function stats(): WriterStats {
   }
   const sent = conversions;
   conversions = [];
-  return { tables: out, fsyncs, conversions: sent };
+  return { tables: out, fsyncs, vanishedFiles, conversions: sent };
 }
 
 /**
@@ -356,9 +392,13 @@ function noteConversion(ms: number): void {
 }
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Not before this performance.now(): the next try of a conversion that failed. */
+let retryAt = 0;
+
 async function run(): Promise<void> {
   let lastStats = 0;
   for (;;) {
+    if (aborting) return finish();
     const now = performance.now();
     seal(now, false);
     kickConverter();
@@ -388,22 +428,44 @@ async function run(): Promise<void> {
     await ring.waitForCommit(seq, Math.max(1, Math.min(dueIn, 1000)));
   }
   // Closing: every producer has finished and the ring is empty. Seal and convert everything.
+  // A conversion that fails is retried a second later, not at once, until it succeeds or the
+  // stop is given up ('abort', after --shutdown-timeout-s or a second signal).
   seal(performance.now(), true);
-  while (pending.length > 0) {
-    kickConverter();
+  while (pending.length > 0 && !aborting) {
+    const wait = retryAt - performance.now();
+    if (wait > 0) await sleep(Math.min(wait, 100));
+    else kickConverter();
     if (converting) await converting;
-    else await sleep(100);
+    else if (pending.length > 0) await sleep(20);
   }
-  if (compacting) await compacting;
+  return finish();
+}
+
+/** Wait for the DuckDB work in flight (interrupted when aborting), close DuckDB, say so. */
+async function finish(): Promise<void> {
+  await Promise.allSettled([converting, compacting, sweeping]);
   send({ type: 'stats', stats: stats() });
+  compactConn.closeSync();
   conn.closeSync();
   instance.closeSync();
   send({ type: 'closed' });
 }
 
 port.on('message', (command: WriterCommand) => {
-  if (command.type === 'close') closing = true;
-  else if (command.type === 'tail') tail.on = command.on;
+  switch (command.type) {
+    case 'close':
+      closing = true;
+      break;
+    case 'abort':
+      closing = true;
+      aborting = true;
+      conn.interrupt();
+      compactConn.interrupt();
+      break;
+    case 'tail':
+      tail.on = command.on;
+      break;
+  }
 });
 
 // Recovery: convert whatever a previous run left in the WAL before taking new data. Retention
