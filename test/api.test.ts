@@ -204,14 +204,14 @@ t.test('the web UI is served, with content types, and no path leaves its folder'
   t.match(index.headers.get('content-type'), 'text/html; charset=utf-8');
   t.match(index.headers.get('content-security-policy'), "default-src 'self'");
   t.match(await index.text(), '<script type="module" src="/ui/app.js">');
-  for (const [file, type] of [['/ui/app.js', 'text/javascript'], ['/ui/style.css', 'text/css'], ['/ui/favicon.svg', 'image/svg+xml'], ['/query/trace-tree.js', 'text/javascript']]) {
+  for (const [file, type] of [['/ui/app.js', 'text/javascript'], ['/ui/style.css', 'text/css'], ['/ui/favicon.svg', 'image/svg+xml'], ['/view/trace-tree.js', 'text/javascript']]) {
     const r = await fetch(`${server.url}${file}`);
     t.equal(r.status, 200, file);
     t.match(r.headers.get('content-type'), type, `${file} is ${type}`);
     await r.arrayBuffer();
   }
   // Raw requests: fetch would normalise the dots away before sending.
-  for (const p of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/%2e%2e%2f%2e%2e%2fpackage.json', '/ui/..\\..\\package.json', '/ui//etc/passwd', '/query/../../dist/main.js', '/ui/app.js%00.css']) {
+  for (const p of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/%2e%2e%2f%2e%2e%2fpackage.json', '/ui/..\\..\\package.json', '/ui//etc/passwd', '/view/../../dist/main.js', '/ui/app.js%00.css']) {
     const raw = await rawGet(server.port, p);
     t.match(raw, /^HTTP\/1\.1 404/, `${p} → 404`);
     t.notMatch(raw, /"name": "glust"|root:/, `${p} leaks nothing`);

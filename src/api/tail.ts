@@ -11,14 +11,14 @@
  * for a client: ingestion never slows because of a tail.
  *
  * Events: `ready` once subscribed; unnamed (`message`) events carrying a TailBatch
- * (src/query/records.ts); `dropped` before a slow client is cut; `closing` when the server stops;
+ * (src/view/records.ts); `dropped` before a slow client is cut; `closing` when the server stops;
  * comment lines every few seconds keep the connection from being closed as idle.
  */
 import type { RequestState } from '../acceptor/server.js';
 import type { HttpRequest, HttpResponse } from '../acceptor/uws.js';
 import { GlustError } from '../errors.js';
 import { type TailFilter, matchesTail, parseTailFilter } from '../query/params.js';
-import type { LogRecord, SpanRecord, TailDropped } from '../query/records.js';
+import type { LogRecord, SpanRecord, TailDropped } from '../view/records.js';
 import { logFromWal, spanFromWal } from '../query/wal-rows.js';
 import { sendError } from './reply.js';
 

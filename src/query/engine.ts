@@ -28,8 +28,8 @@ import { LOGS, SPANS, type TableSchema, firstOfKeySql, parquetSql, walColumnsSql
 import { ALL_DAYS, type DayRange, type TableFiles, cleanDays, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
 import { jsonRows } from './json.js';
 import type { LogSearch, ServicesQuery, TimeRange, TraceSearch } from './params.js';
-import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from './records.js';
-import { compareStart } from './trace-tree.js';
+import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from '../view/records.js';
+import { compareStart } from '../view/trace-tree.js';
 import { dayOfNs } from './time.js';
 import { spanFromWal } from './wal-rows.js';
 

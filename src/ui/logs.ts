@@ -4,9 +4,9 @@
  * from GET /api/tail (Server-Sent Events, read with fetch so the token header goes along) above
  * the results.
  */
-import type { LogRecord, TailBatch, TailDropped } from '../query/records.js';
+import type { LogRecord, TailBatch, TailDropped } from '../view/records.js';
 import { api } from './api.js';
-import { formatTime } from '../query/display.js';
+import { formatTime } from '../view/display.js';
 import { h, show } from './dom.js';
 import { openEventStream } from './sse.js';
 import { TOKEN_HINT } from './token.js';

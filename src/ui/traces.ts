@@ -3,7 +3,7 @@
  * time range) and a table of matching traces, newest first; each links to its waterfall.
  */
 import { api } from './api.js';
-import { formatDuration, formatTime } from '../query/display.js';
+import { formatDuration, formatTime } from '../view/display.js';
 import { h, show } from './dom.js';
 import { apiParams, field, formParams, serviceSelect, statusLine, textInput, timeRangeFields } from './form.js';
 

@@ -3,13 +3,13 @@
  * error spans marked, a side panel with the selected span's fields, attributes, events and links,
  * and "jump to next error".
  *
- * Rows are in the depth-first order of src/query/trace-tree.ts. A bar's position and width are
+ * Rows are in the depth-first order of src/view/trace-tree.ts. A bar's position and width are
  * percentages of the trace's span from first start to last end.
  */
-import type { SpanRecord } from '../query/records.js';
+import type { SpanRecord } from '../view/records.js';
 import { api } from './api.js';
-import { formatDuration, formatTime } from '../query/display.js';
-import { type TreeNode as SpanNode, buildTree, traceBounds } from '../query/trace-tree.js';
+import { formatDuration, formatTime } from '../view/display.js';
+import { type TreeNode as SpanNode, buildTree, traceBounds } from '../view/trace-tree.js';
 import { attributeTable, h, show } from './dom.js';
 import { statusLine } from './form.js';
 
