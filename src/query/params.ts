@@ -33,6 +33,8 @@ export interface LogSearch extends TimeRange {
   /** Case-insensitive substring of the body. */
   readonly q: string | null;
   readonly traceId: string | null;
+  /** Log or resource attribute key → value, all must match. */
+  readonly attrs: ReadonlyArray<readonly [string, string]>;
   readonly limit: number;
 }
 
@@ -131,6 +133,17 @@ class Params {
     return level;
   }
 
+  /** Every `attr=key:value` (a key may not be empty; the value may, and may hold colons). */
+  attrs(): Array<readonly [string, string]> {
+    const attrs = this.all('attr').map((a) => {
+      const colon = a.indexOf(':');
+      if (colon <= 0) invalid('attr', `'${a.slice(0, 64)}' is not key:value`);
+      return [a.slice(0, colon), a.slice(colon + 1)] as const;
+    });
+    if (attrs.length > MAX_ATTRS) invalid('attr', `at most ${MAX_ATTRS} are allowed`);
+    return attrs;
+  }
+
   traceId(name: string): string | null {
     const v = this.text(name);
     if (v === null) return null;
@@ -152,12 +165,7 @@ export function parseTraceSearch(query: string | URLSearchParams): TraceSearch {
   const p = new Params(query, ['service', 'name', 'status', 'minDurationMs', 'maxDurationMs', 'attr', 'start', 'end', 'limit']);
   const status = p.text('status')?.toUpperCase() ?? null;
   if (status !== null && status !== 'UNSET' && status !== 'OK' && status !== 'ERROR') invalid('status', `'${status.toLowerCase()}' is not unset, ok or error`);
-  const attrs = p.all('attr').map((a) => {
-    const colon = a.indexOf(':');
-    if (colon <= 0) invalid('attr', `'${a.slice(0, 64)}' is not key:value`);
-    return [a.slice(0, colon), a.slice(colon + 1)] as const;
-  });
-  if (attrs.length > MAX_ATTRS) invalid('attr', `at most ${MAX_ATTRS} are allowed`);
+  const attrs = p.attrs();
   const minDurationNs = p.durationMs('minDurationMs');
   const maxDurationNs = p.durationMs('maxDurationMs');
   if (minDurationNs !== null && maxDurationNs !== null && minDurationNs > maxDurationNs) invalid('minDurationMs', 'is above maxDurationMs');
@@ -165,8 +173,10 @@ export function parseTraceSearch(query: string | URLSearchParams): TraceSearch {
 }
 
 export function parseLogSearch(query: string | URLSearchParams): LogSearch {
-  const p = new Params(query, ['service', 'severity', 'q', 'traceId', 'start', 'end', 'limit']);
-  return { ...p.range(), service: p.text('service'), minSeverity: p.severity(), q: p.text('q'), traceId: p.traceId('traceId'), limit: p.limit(LOG_LIMIT) };
+  const p = new Params(query, ['service', 'severity', 'q', 'traceId', 'attr', 'start', 'end', 'limit']);
+  return {
+    ...p.range(), service: p.text('service'), minSeverity: p.severity(), q: p.text('q'), traceId: p.traceId('traceId'), attrs: p.attrs(), limit: p.limit(LOG_LIMIT),
+  };
 }
 
 export function parseTailFilter(query: string | URLSearchParams): TailFilter {
