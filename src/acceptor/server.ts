@@ -4,8 +4,9 @@
  * For POST /v1/traces and /v1/logs it checks the headers (415, 400, 413 decided before any body
  * is read, answered once the rest is drained: src/acceptor/refused-body.ts), collects the body within the size limit and the receive budget, hands it to the
  * pipeline (which refuses at once when a ring is full) and answers with the outcome. Everything
- * else gets 404, or 405 on an OTLP path with another method. Routes beyond OTLP (metrics,
- * health, query API) register through `extraRoutes`.
+ * else gets 404 (naming the nearest route, or the OTLP signal this server does not take:
+ * src/acceptor/unmatched.ts), or 405 on an OTLP path with another method. Routes beyond OTLP
+ * (metrics, health, query API) register on `app`, which records them for that 404.
  */
 import dns from 'node:dns/promises';
 import { GlustError } from '../errors.js';
@@ -16,6 +17,8 @@ import { BodyWatchdog } from './body-watchdog.js';
 import { ConnectionLimit } from './connection-limit.js';
 import { CONTENT_TYPE, parseContentEncoding, parseContentType } from './content.js';
 import { REFUSED_BODY_MS, RefusedBody, refusedBodyBytes } from './refused-body.js';
+import { RouteBook } from './route-book.js';
+import { UnmatchedRoutes } from './unmatched.js';
 import { type Reply, errorReply, statusLine } from './respond.js';
 import { type HttpRequest, type HttpResponse, type LoadedUws, type TemplatedApp, type us_listen_socket, listenExclusive } from './uws.js';
 
@@ -38,6 +41,11 @@ export interface AcceptorObserver {
   onReply?(signal: Signal | null, status: number, seconds: number, code: string | null): void;
   /** A client failed the mutual-TLS handshake (src/acceptor/mtls-front.ts). */
   onTlsRefused?(): void;
+  /**
+   * A request reached no route, or the path of an OTLP signal this server does not take.
+   * `route`: the nearest route's pattern, the signal's path, or `none`.
+   */
+  onUnmatched?(method: string, route: string): void;
 }
 
 /** Per-request state shared by the callbacks of one request. */
@@ -66,37 +74,41 @@ export class Acceptor {
   private readonly connectionLimit: ConnectionLimit;
   private listenHosts: string[] = [];
   private closed = false;
+  private readonly routes = new RouteBook();
+  private readonly unmatched: UnmatchedRoutes;
   /** Bound addresses, "host:port". */
   readonly addresses: string[] = [];
   port = 0;
+  /** The app, for other modules' routes: each is recorded, so a 404 can name the nearest. */
+  readonly app: TemplatedApp;
 
   constructor(
     private readonly loaded: LoadedUws,
-    private readonly app: TemplatedApp,
+    app: TemplatedApp,
     private readonly pipeline: Pipeline,
     private readonly options: AcceptorOptions,
     private readonly observer: AcceptorObserver = {},
   ) {
+    this.app = this.routes.record(app);
+    this.unmatched = new UnmatchedRoutes(this.routes, (res, reply) => this.reply(res, { aborted: false }, null, performance.now(), reply), observer);
     this.watchdog = new BodyWatchdog({ minBytesPerSecond: options.minBodyBytesPerSecond ?? 0, graceMs: options.bodyTimeoutMs ?? 10_000 });
     this.connectionLimit = new ConnectionLimit(options.maxConnections ?? 0, () => this.port, {
       pause: () => this.stopListening(),
       resume: () => this.resumeListening(),
     });
     for (const signal of SIGNALS) {
-      app.post(signal.path, (res, req) => this.handleExport(signal, res, req));
-      app.any(signal.path, (res) => {
+      this.app.post(signal.path, (res, req) => this.handleExport(signal, res, req));
+      this.app.any(signal.path, (res) => {
         const err = new GlustError('GLUST_ERR_HTTP_METHOD_NOT_ALLOWED', `${signal.path} accepts POST only`);
         this.reply(res, { aborted: false }, signal, performance.now(), errorReply(err, 'json', [['Allow', 'POST']]));
       });
     }
+    this.unmatched.registerUnsupportedSignals(this.app);
   }
 
   /** Register the catch-all 404 last, after every other route. */
   finishRoutes(): void {
-    this.app.any('/*', (res, req) => {
-      const err = new GlustError('GLUST_ERR_HTTP_NOT_FOUND', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`);
-      this.reply(res, { aborted: false }, null, performance.now(), errorReply(err, 'json'));
-    });
+    this.unmatched.registerCatchAll(this.app);
   }
 
   private reply(res: HttpResponse, state: RequestState, signal: Signal | null, started: number, reply: Reply, close = false): void {
