@@ -5,6 +5,7 @@
  * Values are bound into prepared statements later, never spliced into SQL.
  */
 import { GlustError } from '../errors.js';
+import { LOG_LIMIT, TRACE_LIMIT } from '../view/limits.js';
 import { nowNs, parseTime } from './time.js';
 
 export interface TimeRange {
@@ -48,8 +49,6 @@ export type ServicesQuery = TimeRange;
 
 /** Without start and end, a search covers the last hour. */
 export const DEFAULT_WINDOW_NS = 3_600_000_000_000n;
-export const TRACE_LIMIT = { default: 20, max: 1000 } as const;
-export const LOG_LIMIT = { default: 100, max: 1000 } as const;
 /** Longest text parameter; longer ones are refused rather than searched for. */
 const MAX_TEXT = 1024;
 const MAX_ATTRS = 16;

@@ -12,9 +12,19 @@ export function formatDuration(ns: string | number | bigint): string {
   return `${(n / 1e9).toFixed(2)} s`;
 }
 
-/** Unix ns → "2026-11-22 10:00:00.123" (UTC, milliseconds); '' for null. */
-export function formatTime(ns: string | bigint | null): string {
+/** Where times are shown: UTC, or the time zone of the machine (the browser's, for the UI). */
+export type TimeZone = 'utc' | 'local';
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** Unix ns → "2026-11-22 10:00:00.123" (milliseconds) in UTC or local time; '' for null. */
+export function formatTime(ns: string | bigint | null, zone: TimeZone = 'utc'): string {
   if (ns === null) return '';
-  const iso = new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  const d = new Date(Number(BigInt(ns) / 1_000_000n));
+  if (zone === 'utc') {
+    const iso = d.toISOString();
+    return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  }
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
