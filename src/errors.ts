@@ -31,6 +31,7 @@ export interface ErrorSpec {
 
 export const ERRORS = {
   GLUST_ERR_HTTP_NOT_FOUND: { status: 404, retryable: false, grpc: GrpcCode.NOT_FOUND, message: 'no such path' },
+  GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: { status: 404, retryable: false, grpc: GrpcCode.UNIMPLEMENTED, message: 'this server does not take this OTLP signal' },
   GLUST_ERR_HTTP_METHOD_NOT_ALLOWED: { status: 405, retryable: false, grpc: GrpcCode.UNIMPLEMENTED, message: 'method not allowed' },
   GLUST_ERR_HTTP_CONTENT_TYPE: { status: 415, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'unsupported Content-Type' },
   GLUST_ERR_HTTP_CONTENT_ENCODING: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'unsupported Content-Encoding' },

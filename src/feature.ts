@@ -5,6 +5,7 @@
  */
 import type { AcceptorObserver } from './acceptor/server.js';
 import type { TemplatedApp } from './acceptor/uws.js';
+import type { ReadObserver } from './api/observer.js';
 import type { ServeConfig } from './config.js';
 import type { Pipeline, PipelineObserver } from './pipeline.js';
 
@@ -12,6 +13,8 @@ export interface FeatureContext {
   readonly config: ServeConfig;
   readonly pipeline: Pipeline;
   readonly app: TemplatedApp;
+  /** Every feature's read observer, fanned out: where the read side reports. */
+  readonly readObserver: ReadObserver;
 }
 
 export interface Feature {
@@ -19,6 +22,7 @@ export interface Feature {
   /** Hooked in before the pipeline starts. */
   readonly pipelineObserver?: PipelineObserver;
   readonly acceptorObserver?: AcceptorObserver;
+  readonly readObserver?: ReadObserver;
   /** Called once the pipeline runs, before the server listens: register routes here. */
   attach?(ctx: FeatureContext): void | Promise<void>;
   /** Called when the server stops, after the acceptor stopped listening. */

@@ -176,7 +176,7 @@ t.test('no static path leaves the UI folder', async (t) => {
     '/ui/..\\..\\package.json', '/ui/..%5c..%5cpackage.json', '/ui/%5c..%5c..%5cpackage.json',
     '/ui//etc/passwd', '/ui/%2fetc%2fpasswd', '//etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/ui/C:\\Windows\\win.ini', '/ui/file:///etc/passwd',
     '/ui/%c0%ae%c0%ae/package.json', '/ui/%e0%80%ae%e0%80%ae/package.json', '/ui/%uff0e%uff0e/package.json', '/ui/．．/package.json',
-    '/ui/app.js%00.css', '/ui/app.js%2500', '/query/../../dist/main.js', '/query/%2e%2e/%2e%2e/dist/main.js', '/ui/app.js/..', '/ui/app.js/../../package.json',
+    '/ui/app.js%00.css', '/ui/app.js%2500', '/view/../../dist/main.js', '/view/%2e%2e/%2e%2e/dist/main.js', '/ui/app.js/..', '/ui/app.js/../../package.json',
     '/ui/' + '../'.repeat(40) + 'etc/passwd',
   ];
   for (const p of attempts) {

@@ -136,6 +136,33 @@ t.test('GET /api/logs: substring, severity, trace id, service, newest first', as
   t.equal((await logs('limit=1')).length, 1);
 });
 
+t.test('GET /api/logs?attr=key:value: log and resource attributes, all at once, bound as values', async (t) => {
+  // Two hours ago, outside the other tests' last-hour windows.
+  const at = BigInt(Date.now() - 2 * 3_600_000) * 1_000_000n;
+  const request = logsRequest([
+    { time: at, body: 'order placed', attributes: { 'order.id': '42', 'http.route': '/pay' } },
+    { time: at + 1n, body: 'order shipped', attributes: { 'order.id': '43', 'http.route': '/pay' } },
+    { time: at + 2n, body: 'colon value', attributes: { 'url.full': 'http://x:8080/a' } },
+  ], 'attr-svc');
+  t.equal((await post(`${server.url}/v1/logs`, request, PROTO)).status, 200);
+  const window = `start=${new Date(Date.now() - 3 * 3_600_000).toISOString()}&end=${new Date(Date.now() - 3_600_000).toISOString()}`;
+  const bodies = async (q: string) => {
+    const r = await getJson(`${server.url}/api/logs?${window}&${q}`);
+    t.equal(r.status, 200, q);
+    return (r.body.logs as any[]).map((l) => l.body).sort();
+  };
+  t.same(await bodies('attr=order.id:42'), ['order placed'], 'a log attribute');
+  t.same(await bodies('attr=http.route:/pay'), ['order placed', 'order shipped']);
+  t.same(await bodies('attr=http.route:/pay&attr=order.id:43'), ['order shipped'], 'every attr must match');
+  t.same(await bodies('attr=service.name:attr-svc&q=placed'), ['order placed'], 'a resource attribute, with the text filter');
+  t.same(await bodies(`attr=${encodeURIComponent('url.full:http://x:8080/a')}`), ['colon value'], 'the value may hold colons');
+  t.same(await bodies('attr=order.id:44'), []);
+  t.same(await bodies(`attr=${encodeURIComponent("order.id:42' OR '1'='1")}`), [], 'an injection attempt is a plain value');
+  const bad = await getJson(`${server.url}/api/logs?attr=:42`);
+  t.equal(bad.status, 400);
+  t.match(bad.body.message, /^GLUST_ERR_API_PARAM: parameter 'attr': ':42' is not key:value/);
+});
+
 t.test('GET /api/services: counts and time range per service', async (t) => {
   const { body } = await getJson(`${server.url}/api/services?start=${hourAgo()}`);
   const by = Object.fromEntries(body.services.map((s: any) => [s.service_name, s]));
@@ -204,14 +231,14 @@ t.test('the web UI is served, with content types, and no path leaves its folder'
   t.match(index.headers.get('content-type'), 'text/html; charset=utf-8');
   t.match(index.headers.get('content-security-policy'), "default-src 'self'");
   t.match(await index.text(), '<script type="module" src="/ui/app.js">');
-  for (const [file, type] of [['/ui/app.js', 'text/javascript'], ['/ui/style.css', 'text/css'], ['/ui/favicon.svg', 'image/svg+xml'], ['/query/trace-tree.js', 'text/javascript']]) {
+  for (const [file, type] of [['/ui/app.js', 'text/javascript'], ['/ui/style.css', 'text/css'], ['/ui/favicon.svg', 'image/svg+xml'], ['/view/trace-tree.js', 'text/javascript']]) {
     const r = await fetch(`${server.url}${file}`);
     t.equal(r.status, 200, file);
     t.match(r.headers.get('content-type'), type, `${file} is ${type}`);
     await r.arrayBuffer();
   }
   // Raw requests: fetch would normalise the dots away before sending.
-  for (const p of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/%2e%2e%2f%2e%2e%2fpackage.json', '/ui/..\\..\\package.json', '/ui//etc/passwd', '/query/../../dist/main.js', '/ui/app.js%00.css']) {
+  for (const p of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/%2e%2e%2f%2e%2e%2fpackage.json', '/ui/..\\..\\package.json', '/ui//etc/passwd', '/view/../../dist/main.js', '/ui/app.js%00.css']) {
     const raw = await rawGet(server.port, p);
     t.match(raw, /^HTTP\/1\.1 404/, `${p} → 404`);
     t.notMatch(raw, /"name": "glust"|root:/, `${p} leaks nothing`);

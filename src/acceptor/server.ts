@@ -1,11 +1,12 @@
 /**
  * The acceptor: OTLP/HTTP on uWebSockets.js, on the main thread, never blocking.
  *
- * For POST /v1/traces and /v1/logs it checks the headers (415, 400, 413 answered before any body
- * is read), collects the body within the size limit and the receive budget, hands it to the
+ * For POST /v1/traces and /v1/logs it checks the headers (415, 400, 413 decided before any body
+ * is read, answered once the rest is drained: src/acceptor/refused-body.ts), collects the body within the size limit and the receive budget, hands it to the
  * pipeline (which refuses at once when a ring is full) and answers with the outcome. Everything
- * else gets 404, or 405 on an OTLP path with another method. Routes beyond OTLP (metrics,
- * health, query API) register through `extraRoutes`.
+ * else gets 404 (naming the nearest route, or the OTLP signal this server does not take:
+ * src/acceptor/unmatched.ts), or 405 on an OTLP path with another method. Routes beyond OTLP
+ * (metrics, health, query API) register on `app`, which records them for that 404.
  */
 import dns from 'node:dns/promises';
 import { GlustError } from '../errors.js';
@@ -15,6 +16,9 @@ import type { Outcome, Pipeline } from '../pipeline.js';
 import { BodyWatchdog } from './body-watchdog.js';
 import { ConnectionLimit } from './connection-limit.js';
 import { CONTENT_TYPE, parseContentEncoding, parseContentType } from './content.js';
+import { REFUSED_BODY_MS, RefusedBody, refusedBodyBytes } from './refused-body.js';
+import { RouteBook } from './route-book.js';
+import { UnmatchedRoutes } from './unmatched.js';
 import { type Reply, errorReply, statusLine } from './respond.js';
 import { type HttpRequest, type HttpResponse, type LoadedUws, type TemplatedApp, type us_listen_socket, listenExclusive } from './uws.js';
 
@@ -37,6 +41,11 @@ export interface AcceptorObserver {
   onReply?(signal: Signal | null, status: number, seconds: number, code: string | null): void;
   /** A client failed the mutual-TLS handshake (src/acceptor/mtls-front.ts). */
   onTlsRefused?(): void;
+  /**
+   * A request reached no route, or the path of an OTLP signal this server does not take.
+   * `route`: the nearest route's pattern, the signal's path, or `none`.
+   */
+  onUnmatched?(method: string, route: string): void;
 }
 
 /** Per-request state shared by the callbacks of one request. */
@@ -65,37 +74,41 @@ export class Acceptor {
   private readonly connectionLimit: ConnectionLimit;
   private listenHosts: string[] = [];
   private closed = false;
+  private readonly routes = new RouteBook();
+  private readonly unmatched: UnmatchedRoutes;
   /** Bound addresses, "host:port". */
   readonly addresses: string[] = [];
   port = 0;
+  /** The app, for other modules' routes: each is recorded, so a 404 can name the nearest. */
+  readonly app: TemplatedApp;
 
   constructor(
     private readonly loaded: LoadedUws,
-    private readonly app: TemplatedApp,
+    app: TemplatedApp,
     private readonly pipeline: Pipeline,
     private readonly options: AcceptorOptions,
     private readonly observer: AcceptorObserver = {},
   ) {
+    this.app = this.routes.record(app);
+    this.unmatched = new UnmatchedRoutes(this.routes, (res, reply) => this.reply(res, { aborted: false }, null, performance.now(), reply), observer);
     this.watchdog = new BodyWatchdog({ minBytesPerSecond: options.minBodyBytesPerSecond ?? 0, graceMs: options.bodyTimeoutMs ?? 10_000 });
     this.connectionLimit = new ConnectionLimit(options.maxConnections ?? 0, () => this.port, {
       pause: () => this.stopListening(),
       resume: () => this.resumeListening(),
     });
     for (const signal of SIGNALS) {
-      app.post(signal.path, (res, req) => this.handleExport(signal, res, req));
-      app.any(signal.path, (res) => {
+      this.app.post(signal.path, (res, req) => this.handleExport(signal, res, req));
+      this.app.any(signal.path, (res) => {
         const err = new GlustError('GLUST_ERR_HTTP_METHOD_NOT_ALLOWED', `${signal.path} accepts POST only`);
         this.reply(res, { aborted: false }, signal, performance.now(), errorReply(err, 'json', [['Allow', 'POST']]));
       });
     }
+    this.unmatched.registerUnsupportedSignals(this.app);
   }
 
   /** Register the catch-all 404 last, after every other route. */
   finishRoutes(): void {
-    this.app.any('/*', (res, req) => {
-      const err = new GlustError('GLUST_ERR_HTTP_NOT_FOUND', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`);
-      this.reply(res, { aborted: false }, null, performance.now(), errorReply(err, 'json'));
-    });
+    this.unmatched.registerCatchAll(this.app);
   }
 
   private reply(res: HttpResponse, state: RequestState, signal: Signal | null, started: number, reply: Reply, close = false): void {
@@ -118,32 +131,43 @@ export class Acceptor {
     const format = parseContentType(contentType);
     if (!format) {
       const err = new GlustError('GLUST_ERR_HTTP_CONTENT_TYPE', `Content-Type '${contentType}' is not supported; send application/x-protobuf or application/json`);
-      return this.reply(res, state, signal, started, errorReply(err, 'json'), true);
+      return this.refuseUnread(res, state, signal, started, errorReply(err, 'json'));
     }
     const encoding = parseContentEncoding(contentEncoding);
     if (!encoding) {
       const err = new GlustError('GLUST_ERR_HTTP_CONTENT_ENCODING', `Content-Encoding '${contentEncoding}' is not supported; send gzip, deflate or none`);
-      return this.reply(res, state, signal, started, errorReply(err, format), true);
+      return this.refuseUnread(res, state, signal, started, errorReply(err, format));
     }
     const declared = contentLength === '' ? -1 : Number(contentLength);
     if (declared > this.options.maxBodyBytes) {
-      return this.reply(res, state, signal, started, errorReply(tooLarge(declared, this.options.maxBodyBytes), format), true);
+      return this.refuseUnread(res, state, signal, started, errorReply(tooLarge(declared, this.options.maxBodyBytes), format));
     }
     this.collectBody(res, state, declared, (chunks, length) => {
       this.submit(res, state, signal, format, encoding, chunks, length, started);
-    }, (err) => this.reply(res, state, signal, started, errorReply(err, format), true));
+    }, (err, close) => this.reply(res, state, signal, started, errorReply(err, format), close));
+  }
+
+  /**
+   * Refuse before reading the body: drain it first (src/acceptor/refused-body.ts), so that a
+   * client still sending reads the answer instead of a reset.
+   */
+  private refuseUnread(res: HttpResponse, state: RequestState, signal: Signal, started: number, reply: Reply): void {
+    const body = new RefusedBody(refusedBodyBytes(this.options.maxBodyBytes), REFUSED_BODY_MS, (close) => this.reply(res, state, signal, started, reply, close));
+    state.onAbort = () => body.cancel();
+    res.onData((ab, isLast) => body.chunk(ab.byteLength, isLast));
   }
 
   /**
    * Gather the body. uWS hands chunks that are only valid during the callback, so each is
    * copied; a body in one chunk is copied once more, straight into the ring, by submit().
+   * `fail(err, close)`: answer with `err`, and close the connection when `close`.
    */
   private collectBody(
     res: HttpResponse,
     state: RequestState,
     declared: number,
     done: (chunks: Uint8Array[], length: number) => void,
-    fail: (err: GlustError) => void,
+    fail: (err: GlustError, close: boolean) => void,
   ): void {
     const chunks: Uint8Array[] = [];
     let length = 0;
@@ -158,38 +182,45 @@ export class Acceptor {
       unreserve();
       fail(new GlustError('GLUST_ERR_HTTP_BODY_TOO_SLOW',
         `request body arrived too slowly: ${received} bytes in ${(elapsedMs / 1000).toFixed(1)} s ` +
-          `(at least ${this.options.minBodyBytesPerSecond} bytes per second are needed after the first ${(this.options.bodyTimeoutMs ?? 0) / 1000} s)`));
+          `(at least ${this.options.minBodyBytesPerSecond} bytes per second are needed after the first ${(this.options.bodyTimeoutMs ?? 0) / 1000} s)`), true);
     });
     const finished = () => this.watchdog.stop(reception);
     state.onAbort = () => {
       finished();
       unreserve();
     };
+    // Refused part-way: the rest is drained (src/acceptor/refused-body.ts) by this same handler,
+    // since uWS must not have its data handler replaced while it runs.
+    let refused: RefusedBody | null = null;
+    const refuse = (err: GlustError, isLast: boolean) => {
+      finished();
+      unreserve();
+      chunks.length = 0;
+      if (isLast) return fail(err, false);
+      const rest = new RefusedBody(refusedBodyBytes(max), REFUSED_BODY_MS, (close) => fail(err, close), length);
+      refused = rest;
+      state.onAbort = () => rest.cancel();
+    };
     res.onData((ab, isLast) => {
       if (state.aborted) return;
+      if (refused) return refused.chunk(ab.byteLength, isLast);
       if (isLast) finished();
       if (isLast && length === 0) {
         // The whole body in one chunk (the common case): no budget needed and no copy here,
         // because done() → submit() copies it into the ring before this callback returns,
         // while uWS's buffer is still valid.
-        if (ab.byteLength > max) return fail(tooLarge(ab.byteLength, max));
+        if (ab.byteLength > max) return refuse(tooLarge(ab.byteLength, max), true);
         return done([new Uint8Array(ab)], ab.byteLength);
       }
       length += ab.byteLength;
       reception.received = length;
-      if (length > max) {
-        finished();
-        unreserve();
-        return fail(tooLarge(length, max));
-      }
+      if (length > max) return refuse(tooLarge(length, max), isLast);
       // Bytes held while a body trickles in count against a global budget, so slow clients
       // cannot make the heap grow without bound.
       const want = Math.max(length, declared) - reserved;
       if (want > 0) {
         if (this.receivingBytes + want > this.options.receiveBudgetBytes) {
-          finished();
-          unreserve();
-          return fail(new GlustError('GLUST_ERR_OVERLOAD_RECEIVE_BUDGET'));
+          return refuse(new GlustError('GLUST_ERR_OVERLOAD_RECEIVE_BUDGET'), isLast);
         }
         this.receivingBytes += want;
         reserved += want;

@@ -8,7 +8,7 @@ import type { Feature } from '../feature.js';
 import { QueryClient } from '../query/client.js';
 import { registerQueryRoutes } from './routes.js';
 import { loadUiFiles, registerUiRoutes } from './static.js';
-import { TailHub } from './tail.js';
+import { TAIL_ROUTE, TailHub } from './tail.js';
 
 /**
  * One DuckDB thread for queries: on a small machine the decoders and the writer need the other
@@ -33,11 +33,11 @@ export function createReadFeature(config: ServeConfig): Feature {
   return {
     name: 'read',
     pipelineObserver: { onTail: (table, rows, skipped) => tail.publish(table, rows, skipped) },
-    attach({ pipeline, app }) {
-      tail.attach(pipeline);
+    attach({ pipeline, app, readObserver }) {
+      tail.attach(pipeline, readObserver);
       client.start();
-      registerQueryRoutes(app, client);
-      app.get('/api/tail', tail.open);
+      registerQueryRoutes(app, client, readObserver);
+      app.get(TAIL_ROUTE, tail.open);
       registerUiRoutes(app, loadUiFiles());
     },
     async close() {

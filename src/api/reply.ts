@@ -17,7 +17,9 @@ export function sendJson(res: HttpResponse, state: RequestState, body: string): 
   send(res, state, { status: 200, headers: JSON_HEADERS, body });
 }
 
-export function sendError(res: HttpResponse, state: RequestState, err: unknown): void {
+/** Answer with `err` (anything not a GlustError is a failed query); returns what was answered. */
+export function sendError(res: HttpResponse, state: RequestState, err: unknown): GlustError {
   const error = err instanceof GlustError ? err : new GlustError('GLUST_ERR_API_QUERY_FAILED', `query failed: ${(err as Error).message}`);
   send(res, state, errorReply(error, 'json', [['Cache-Control', 'no-store']]));
+  return error;
 }

@@ -9,46 +9,67 @@
  * The handler reads the URL synchronously (uWS reuses the request object once it returns),
  * parses the parameters (400 at once when bad), hands the query to the query worker (503 at once
  * when its queue is full), and answers when the worker does, unless the client went away — then
- * the query is cancelled if it has not started.
+ * the query is cancelled if it has not started. Each answer and each change of the queue is
+ * reported to the read observer (for /metrics).
  */
 import type { RequestState } from '../acceptor/server.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../acceptor/uws.js';
 import type { QueryClient } from '../query/client.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
 import type { QueryCall } from '../threads/query-protocol.js';
+import type { ReadObserver } from './observer.js';
 import { sendError, sendJson } from './reply.js';
 
 type Parse = (query: string, req: HttpRequest) => QueryCall;
 
-function queryRoute(client: QueryClient, parse: Parse) {
+function queryRoute(client: QueryClient, observer: ReadObserver, route: string, parse: Parse) {
   return (res: HttpResponse, req: HttpRequest) => {
+    const started = performance.now();
     const state: RequestState = { aborted: false };
+    const answered = (status: number, code: string | null) => observer.onApiReply?.(route, status, (performance.now() - started) / 1000, code);
+    const fail = (err: unknown) => {
+      if (state.aborted) return;
+      const sent = sendError(res, state, err);
+      answered(sent.status, sent.code);
+    };
     let call: QueryCall;
     try {
       call = parse(req.getQuery() ?? '', req);
     } catch (err) {
-      return sendError(res, state, err);
+      return fail(err);
     }
     let running;
     try {
       running = client.run(call);
     } catch (err) {
-      return sendError(res, state, err);
+      return fail(err);
     }
+    const queueChanged = () => observer.onQueryQueue?.(client.queued);
+    queueChanged();
     res.onAborted(() => {
       state.aborted = true;
       running.cancel();
+      queueChanged();
     });
     running.result.then(
-      (body) => sendJson(res, state, body),
-      (err: unknown) => sendError(res, state, err),
+      (body) => {
+        queueChanged();
+        if (state.aborted) return;
+        sendJson(res, state, body);
+        answered(200, null);
+      },
+      (err: unknown) => {
+        queueChanged();
+        fail(err);
+      },
     );
   };
 }
 
-export function registerQueryRoutes(app: TemplatedApp, client: QueryClient): void {
-  app.get('/api/services', queryRoute(client, (q) => ({ kind: 'services', params: parseServicesQuery(q) })));
-  app.get('/api/traces', queryRoute(client, (q) => ({ kind: 'traces', params: parseTraceSearch(q) })));
-  app.get('/api/traces/:traceId', queryRoute(client, (q, req) => ({ kind: 'trace', params: parseTraceLookup(req.getParameter(0) ?? '', q) })));
-  app.get('/api/logs', queryRoute(client, (q) => ({ kind: 'logs', params: parseLogSearch(q) })));
+export function registerQueryRoutes(app: TemplatedApp, client: QueryClient, observer: ReadObserver): void {
+  const route = (pattern: string, parse: Parse) => app.get(pattern, queryRoute(client, observer, pattern, parse));
+  route('/api/services', (q) => ({ kind: 'services', params: parseServicesQuery(q) }));
+  route('/api/traces', (q) => ({ kind: 'traces', params: parseTraceSearch(q) }));
+  route('/api/traces/:traceId', (q, req) => ({ kind: 'trace', params: parseTraceLookup(req.getParameter(0) ?? '', q) }));
+  route('/api/logs', (q) => ({ kind: 'logs', params: parseLogSearch(q) }));
 }

@@ -1,9 +1,10 @@
 /**
  * The web UI's files (built into dist/browser/ by `npm run build`: its own modules in ui/, the
- * pure modules it shares with the server in query/), served at `/` (ui/index.html) and
- * `/ui/<file>`, `/query/<file>`. Every file is read into memory at start and looked up by its exact URL path, so
- * no request path is ever joined to a directory: `..`, encoded dots or slashes, and anything
- * else not in the table are 404 by construction. The UI is small (tens of kilobytes).
+ * browser-safe modules it shares with the server and the CLI in view/), served at `/`
+ * (ui/index.html), `/ui/<file>` and `/view/<file>`. Every file is read into memory at start and
+ * looked up by its exact URL path, so no request path is ever joined to a directory: `..`,
+ * encoded dots or slashes, and anything else not in the table are 404 by construction. The UI is
+ * small (tens of kilobytes).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,7 +36,10 @@ interface StaticFile {
   readonly headers: ReadonlyArray<readonly [string, string]>;
 }
 
-/** URL path (`/ui/app.js`) → file, for every servable file under `dir` (dist/browser). */
+/** The folders of dist/browser that are served; anything else there (an older build's) is not. */
+const SERVED_DIRS = ['ui', 'view'] as const;
+
+/** URL path (`/ui/app.js`) → file, for every servable file under `dir` (dist/browser)'s served folders. */
 export function loadUiFiles(dir = UI_DIR): Map<string, StaticFile> {
   const files = new Map<string, StaticFile>();
   const walk = (sub: string) => {
@@ -50,7 +54,7 @@ export function loadUiFiles(dir = UI_DIR): Map<string, StaticFile> {
       });
     }
   };
-  if (fs.existsSync(dir)) walk('');
+  for (const sub of SERVED_DIRS) if (fs.existsSync(path.join(dir, sub))) walk(sub);
   return files;
 }
 
@@ -64,5 +68,5 @@ export function registerUiRoutes(app: TemplatedApp, files: ReadonlyMap<string, S
   };
   app.get('/', (res, req) => serve(res, '/ui/index.html', req));
   app.get('/ui/*', (res, req) => serve(res, req.getUrl(), req));
-  app.get('/query/*', (res, req) => serve(res, req.getUrl(), req));
+  app.get('/view/*', (res, req) => serve(res, req.getUrl(), req));
 }

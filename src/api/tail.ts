@@ -11,15 +11,16 @@
  * for a client: ingestion never slows because of a tail.
  *
  * Events: `ready` once subscribed; unnamed (`message`) events carrying a TailBatch
- * (src/query/records.ts); `dropped` before a slow client is cut; `closing` when the server stops;
+ * (src/view/records.ts); `dropped` before a slow client is cut; `closing` when the server stops;
  * comment lines every few seconds keep the connection from being closed as idle.
  */
 import type { RequestState } from '../acceptor/server.js';
 import type { HttpRequest, HttpResponse } from '../acceptor/uws.js';
 import { GlustError } from '../errors.js';
 import { type TailFilter, matchesTail, parseTailFilter } from '../query/params.js';
-import type { LogRecord, SpanRecord, TailDropped } from '../query/records.js';
+import type { LogRecord, SpanRecord, TailDropped } from '../view/records.js';
 import { logFromWal, spanFromWal } from '../query/wal-rows.js';
+import type { ReadObserver } from './observer.js';
 import { sendError } from './reply.js';
 
 /** Bytes a client may have waiting beyond uWS's own buffer before it is dropped. */
@@ -43,30 +44,31 @@ function event(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+export const TAIL_ROUTE = '/api/tail';
+
 export class TailHub {
   private readonly clients = new Set<Client>();
   private pipeline: { setTail(on: boolean): void } | null = null;
+  private observer: ReadObserver = {};
   private keepalive: NodeJS.Timeout | null = null;
-  /** Clients dropped for reading too slowly, since start. */
-  dropped = 0;
 
-  attach(pipeline: { setTail(on: boolean): void }): void {
+  attach(pipeline: { setTail(on: boolean): void }, observer: ReadObserver): void {
     this.pipeline = pipeline;
-  }
-
-  get clientCount(): number {
-    return this.clients.size;
+    this.observer = observer;
   }
 
   /** GET /api/tail */
   open = (res: HttpResponse, req: HttpRequest): void => {
+    const started = performance.now();
     const state: RequestState = { aborted: false };
+    const answered = (status: number, code: string | null) => this.observer.onApiReply?.(TAIL_ROUTE, status, (performance.now() - started) / 1000, code);
     let filter: TailFilter;
     try {
       filter = parseTailFilter(req.getQuery() ?? '');
       if (this.clients.size >= MAX_TAIL_CLIENTS) throw new GlustError('GLUST_ERR_API_OVERLOAD', `${MAX_TAIL_CLIENTS} live-tail clients are connected already`);
     } catch (err) {
-      return sendError(res, state, err);
+      const sent = sendError(res, state, err);
+      return answered(sent.status, sent.code);
     }
     const client: Client = { res, filter, state, queue: [], queuedBytes: 0, blocked: false };
     res.onAborted(() => {
@@ -85,6 +87,8 @@ export class TailHub {
       res.write(event('ready', { signal: filter.signal }));
     });
     this.clients.add(client);
+    answered(200, null);
+    this.observer.onTailClients?.(this.clients.size);
     if (this.clients.size === 1) {
       this.pipeline?.setTail(true);
       this.keepalive = setInterval(() => this.broadcast(': keepalive\n\n'), KEEPALIVE_MS);
@@ -93,6 +97,7 @@ export class TailHub {
 
   private remove(client: Client): void {
     if (!this.clients.delete(client)) return;
+    this.observer.onTailClients?.(this.clients.size);
     if (this.clients.size === 0) {
       this.pipeline?.setTail(false);
       if (this.keepalive) clearInterval(this.keepalive);
@@ -154,7 +159,7 @@ export class TailHub {
   }
 
   private drop(client: Client): void {
-    this.dropped++;
+    this.observer.onTailDropped?.();
     const reason: TailDropped = {
       reason: `client read too slowly: more than ${MAX_CLIENT_QUEUE_BYTES} bytes of events were waiting for it; reconnect to resume`,
     };

@@ -3,7 +3,8 @@
  *
  * uWS has no middleware, and the routes are registered by several modules (the acceptor's OTLP
  * paths, the read API, /metrics). Rather than teach each of them about tokens, `guardRoutes`
- * hands them a view of the app whose route methods wrap every handler of a protected pattern:
+ * hands them a view of the app (src/acceptor/route-book.ts) whose route methods wrap every
+ * handler of a protected pattern:
  *
  *   /v1/*      OTLP ingest          401 with a google.rpc.Status in the request's encoding
  *   /api/*     query API, live tail 401 with a JSON google.rpc.Status
@@ -17,14 +18,10 @@ import { GlustError } from '../errors.js';
 import { parseContentType } from '../acceptor/content.js';
 import { errorReply } from '../acceptor/respond.js';
 import { type AcceptorObserver, send } from '../acceptor/server.js';
-import type { HttpRequest, HttpResponse, TemplatedApp } from '../acceptor/uws.js';
+import { type Handler, interceptRoutes } from '../acceptor/route-book.js';
+import type { TemplatedApp } from '../acceptor/uws.js';
 import { SIGNALS } from '../otlp/signals.js';
 import type { TokenSet } from './tokens.js';
-
-type Handler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
-
-/** TemplatedApp methods that register an HTTP route as (pattern, handler). */
-const ROUTE_METHODS = new Set(['get', 'post', 'put', 'del', 'patch', 'head', 'options', 'connect', 'trace', 'any']);
 
 /** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, the token. */
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -73,19 +70,5 @@ export class BearerGuard {
 
 /** A view of `app` whose route methods put `guard` in front of the protected patterns. */
 export function guardRoutes(app: TemplatedApp, guard: BearerGuard): TemplatedApp {
-  const guarded: TemplatedApp = new Proxy(app, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (typeof prop === 'string' && ROUTE_METHODS.has(prop)) {
-        return (pattern: string, handler: Handler) => {
-          (value as (p: string, h: Handler) => unknown).call(target, pattern, guard.protects(pattern) ? guard.wrap(pattern, handler) : handler);
-          return guarded;
-        };
-      }
-      // Native methods need the real app as `this`.
-      return (value as (...args: unknown[]) => unknown).bind(target);
-    },
-  });
-  return guarded;
+  return interceptRoutes(app, (_method, pattern, handler) => (guard.protects(pattern) ? guard.wrap(pattern, handler) : handler));
 }

@@ -8,7 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { GlustError, isErrorCode } from '../errors.js';
 import { QueryEngine } from '../query/engine.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
-import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../query/records.js';
+import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../view/records.js';
 
 export interface ReadSource {
   services(params: URLSearchParams): Promise<ServicesResponse>;

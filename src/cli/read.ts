@@ -3,8 +3,8 @@
  * data directory (in-process DuckDB) or a running server (`--server URL`).
  */
 import { GlustError } from '../errors.js';
-import { formatDuration, formatTime } from '../query/display.js';
-import type { LogRecord } from '../query/records.js';
+import { formatDuration, formatTime } from '../view/display.js';
+import type { LogRecord } from '../view/records.js';
 import { type ReadArgs, SOURCE_FLAGS, parseReadArgs } from './read-args.js';
 import { type ReadSource, openDataDir, openServer } from './read-source.js';
 import { formatTable } from './query.js';

@@ -81,7 +81,8 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     await pipeline.abort();
   };
   try {
-    for (const f of features) await f.attach?.({ config, pipeline, app });
+    const readObserver = fanOut(features.map((f) => f.readObserver));
+    for (const f of features) await f.attach?.({ config, pipeline, app: acceptor.app, readObserver });
     acceptor.finishRoutes();
     await acceptor.listen();
     await front?.listen(await resolveListenHosts(config.host), config.port);

@@ -10,9 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GlustError } from '../errors.js';
-import { formatDuration, formatTime } from '../query/display.js';
+import { formatDuration, formatTime } from '../view/display.js';
 import { type TailFilter, matchesTail, parseTailFilter } from '../query/params.js';
-import type { LogRecord, SpanRecord, TailBatch } from '../query/records.js';
+import type { LogRecord, SpanRecord, TailBatch } from '../view/records.js';
 import { logFromWal, spanFromWal } from '../query/wal-rows.js';
 import { SOURCE_FLAGS, parseReadArgs } from './read-args.js';
 import { fetchApi } from './read-source.js';

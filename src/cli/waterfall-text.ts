@@ -5,9 +5,9 @@
  *   GET /checkout (checkout)            250.0 ms  |██████████████████████████████|
  *     ! charge (payments)                80.0 ms  |   ██████████                 |  ERROR card declined
  */
-import { formatDuration, formatTime } from '../query/display.js';
-import type { SpanRecord } from '../query/records.js';
-import { buildTree, traceBounds } from '../query/trace-tree.js';
+import { formatDuration, formatTime } from '../view/display.js';
+import type { SpanRecord } from '../view/records.js';
+import { buildTree, traceBounds } from '../view/trace-tree.js';
 
 export function renderWaterfall(traceId: string, spans: readonly SpanRecord[], width = 100): string {
   const nodes = buildTree(spans);

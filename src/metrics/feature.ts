@@ -113,10 +113,31 @@ export function metricsFeature(): Feature {
       onTlsRefused() {
         m.tlsRefused.inc();
       },
+      onUnmatched(method, route) {
+        m.unmatched.inc({ method, route });
+      },
+    },
+    readObserver: {
+      onApiReply(route, status, seconds, code) {
+        m.apiRequests.inc({ route, status: String(status) });
+        m.apiSeconds.observe({ route }, seconds);
+        if (status === 503 && code) m.apiRefused.inc({ route, code });
+      },
+      onQueryQueue(depth) {
+        m.apiQueued.set(depth);
+      },
+      onTailClients(clients) {
+        m.tailClients.set(clients);
+      },
+      onTailDropped() {
+        m.tailDropped.inc();
+      },
     },
     attach({ app, pipeline: p }: FeatureContext) {
       pipeline = p;
       m.writerFailing.set(0);
+      m.apiQueued.set(0);
+      m.tailClients.set(0);
       app.get('/metrics', (res) => {
         res.onAborted(() => {});
         sample();

@@ -28,8 +28,8 @@ import { LOGS, SPANS, type TableSchema, firstOfKeySql, parquetSql, walColumnsSql
 import { ALL_DAYS, type DayRange, type TableFiles, cleanDays, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
 import { jsonRows } from './json.js';
 import type { LogSearch, ServicesQuery, TimeRange, TraceSearch } from './params.js';
-import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from './records.js';
-import { compareStart } from './trace-tree.js';
+import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from '../view/records.js';
+import { compareStart } from '../view/trace-tree.js';
 import { dayOfNs } from './time.js';
 import { spanFromWal } from './wal-rows.js';
 
@@ -116,6 +116,17 @@ function distinctSource(table: TableSchema, files: TableFiles, b: Bindings, wher
     if (table.keyMayBeNull) parts.push(`SELECT ${cols} FROM ${source} WHERE (${where}) AND NOT (${hasKey})`);
   }
   return `(${parts.join('\nUNION ALL BY NAME\n')})`;
+}
+
+/**
+ * `attr=key:value` filters: the key is looked up among the record's own attributes first, then
+ * its resource's (where service.name, host.name, … live), the same for spans and log records.
+ */
+function attrConditions(attrs: ReadonlyArray<readonly [string, string]>, b: Bindings): string[] {
+  return attrs.map(([key, value]) => {
+    const k = b.text(key);
+    return `coalesce(attributes[${k}], resource_attributes[${k}]) = ${b.text(value)}`;
+  });
 }
 
 /** One record per key (`key` of a row), the first seen; rows without a key are all kept. */
@@ -216,10 +227,7 @@ export class QueryEngine {
       if (q.status !== null) where.push(`status_code = ${b.text(q.status)}`);
       if (q.minDurationNs !== null) where.push(`duration_ns >= ${b.add(q.minDurationNs, BIGINT)}`);
       if (q.maxDurationNs !== null) where.push(`duration_ns <= ${b.add(q.maxDurationNs, BIGINT)}`);
-      for (const [key, value] of q.attrs) {
-        const k = b.text(key);
-        where.push(`coalesce(attributes[${k}], resource_attributes[${k}]) = ${b.text(value)}`);
-      }
+      where.push(...attrConditions(q.attrs, b));
       // Phase 1: the newest traces with a matching span in the window (reads the filter columns;
       // a duplicate row changes nothing here, so no deduplication).
       const hits = (await this.rows<{ trace_id: string }>(
@@ -282,6 +290,7 @@ export class QueryEngine {
         if (q.service !== null) where.push(`service_name = ${b.text(q.service)}`);
         if (q.minSeverity !== null) where.push(`severity_number >= ${b.add(q.minSeverity, INTEGER)}`);
         if (q.traceId !== null) where.push(`trace_id = ${b.text(q.traceId)}`);
+        where.push(...attrConditions(q.attrs, b));
         // A substring, not a pattern. contains(lower(…)) measured 2.2× faster than ILIKE here
         // (bench/query/), and lower() on both sides keeps DuckDB's own Unicode case folding.
         if (q.q !== null) where.push(`contains(lower(body), lower(${b.text(q.q)}))`);

@@ -1,5 +1,5 @@
 /**
- * DuckDB result rows as the plain JSON of src/query/records.ts: unix-ns times and 64-bit
+ * DuckDB result rows as the plain JSON of src/view/records.ts: unix-ns times and 64-bit
  * integers as decimal strings (exact), maps as objects, lists as arrays, structs as objects.
  */
 import {

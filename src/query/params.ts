@@ -5,6 +5,7 @@
  * Values are bound into prepared statements later, never spliced into SQL.
  */
 import { GlustError } from '../errors.js';
+import { LOG_LIMIT, TRACE_LIMIT } from '../view/limits.js';
 import { nowNs, parseTime } from './time.js';
 
 export interface TimeRange {
@@ -33,6 +34,8 @@ export interface LogSearch extends TimeRange {
   /** Case-insensitive substring of the body. */
   readonly q: string | null;
   readonly traceId: string | null;
+  /** Log or resource attribute key → value, all must match. */
+  readonly attrs: ReadonlyArray<readonly [string, string]>;
   readonly limit: number;
 }
 
@@ -46,8 +49,6 @@ export type ServicesQuery = TimeRange;
 
 /** Without start and end, a search covers the last hour. */
 export const DEFAULT_WINDOW_NS = 3_600_000_000_000n;
-export const TRACE_LIMIT = { default: 20, max: 1000 } as const;
-export const LOG_LIMIT = { default: 100, max: 1000 } as const;
 /** Longest text parameter; longer ones are refused rather than searched for. */
 const MAX_TEXT = 1024;
 const MAX_ATTRS = 16;
@@ -131,6 +132,17 @@ class Params {
     return level;
   }
 
+  /** Every `attr=key:value` (a key may not be empty; the value may, and may hold colons). */
+  attrs(): Array<readonly [string, string]> {
+    const attrs = this.all('attr').map((a) => {
+      const colon = a.indexOf(':');
+      if (colon <= 0) invalid('attr', `'${a.slice(0, 64)}' is not key:value`);
+      return [a.slice(0, colon), a.slice(colon + 1)] as const;
+    });
+    if (attrs.length > MAX_ATTRS) invalid('attr', `at most ${MAX_ATTRS} are allowed`);
+    return attrs;
+  }
+
   traceId(name: string): string | null {
     const v = this.text(name);
     if (v === null) return null;
@@ -152,12 +164,7 @@ export function parseTraceSearch(query: string | URLSearchParams): TraceSearch {
   const p = new Params(query, ['service', 'name', 'status', 'minDurationMs', 'maxDurationMs', 'attr', 'start', 'end', 'limit']);
   const status = p.text('status')?.toUpperCase() ?? null;
   if (status !== null && status !== 'UNSET' && status !== 'OK' && status !== 'ERROR') invalid('status', `'${status.toLowerCase()}' is not unset, ok or error`);
-  const attrs = p.all('attr').map((a) => {
-    const colon = a.indexOf(':');
-    if (colon <= 0) invalid('attr', `'${a.slice(0, 64)}' is not key:value`);
-    return [a.slice(0, colon), a.slice(colon + 1)] as const;
-  });
-  if (attrs.length > MAX_ATTRS) invalid('attr', `at most ${MAX_ATTRS} are allowed`);
+  const attrs = p.attrs();
   const minDurationNs = p.durationMs('minDurationMs');
   const maxDurationNs = p.durationMs('maxDurationMs');
   if (minDurationNs !== null && maxDurationNs !== null && minDurationNs > maxDurationNs) invalid('minDurationMs', 'is above maxDurationMs');
@@ -165,8 +172,10 @@ export function parseTraceSearch(query: string | URLSearchParams): TraceSearch {
 }
 
 export function parseLogSearch(query: string | URLSearchParams): LogSearch {
-  const p = new Params(query, ['service', 'severity', 'q', 'traceId', 'start', 'end', 'limit']);
-  return { ...p.range(), service: p.text('service'), minSeverity: p.severity(), q: p.text('q'), traceId: p.traceId('traceId'), limit: p.limit(LOG_LIMIT) };
+  const p = new Params(query, ['service', 'severity', 'q', 'traceId', 'attr', 'start', 'end', 'limit']);
+  return {
+    ...p.range(), service: p.text('service'), minSeverity: p.severity(), q: p.text('q'), traceId: p.traceId('traceId'), attrs: p.attrs(), limit: p.limit(LOG_LIMIT),
+  };
 }
 
 export function parseTailFilter(query: string | URLSearchParams): TailFilter {

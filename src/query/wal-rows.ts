@@ -1,11 +1,11 @@
 /**
  * WAL rows (the short-key JSON of src/storage/schema.ts) as the public records of
- * src/query/records.ts, in JavaScript: for live tail, which gets rows straight from the writer,
+ * src/view/records.ts, in JavaScript: for live tail, which gets rows straight from the writer,
  * and for trace lookups in WAL segments not yet converted. This mirrors each table's SQL
  * `projection` in schema.ts; test/api.test.ts checks that a record read here and the same record
  * read from Parquet are equal.
  */
-import type { Attributes, LogRecord, SpanRecord } from './records.js';
+import type { Attributes, LogRecord, SpanRecord } from '../view/records.js';
 
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUSES = ['UNSET', 'OK', 'ERROR'] as const;

@@ -3,7 +3,7 @@
  * with the error code; the UI shows that message as it is.
  */
 import { TOKEN_HINT, authHeaders } from './token.js';
-import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../query/records.js';
+import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../view/records.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {

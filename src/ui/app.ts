@@ -1,12 +1,14 @@
 /**
- * The web UI's entry: a hash router (#/traces, #/trace/<id>, #/logs) so every view has a URL and
- * the back button works, and the service list beside the views. No framework: the views are
- * plain functions that render into <main>.
+ * The web UI's entry: a hash router (#/traces, #/trace/<id>?span=<id>, #/logs) so every view has
+ * a URL and the back button works; the header's trace-id box, time-zone choice and token field;
+ * and the service list beside the views. No framework: the views are plain functions that render
+ * into <main>.
  */
 import { api } from './api.js';
 import { h, show } from './dom.js';
 import { knownServices } from './form.js';
 import { renderLogs, stopTail } from './logs.js';
+import { browserZoneName, setTimeZone, timeZone } from './time-zone.js';
 import { renderTraceSearch } from './traces.js';
 import { getToken, setToken } from './token.js';
 import { renderTrace } from './waterfall.js';
@@ -34,7 +36,7 @@ async function route(): Promise<void> {
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  if (name === 'trace') await renderTrace(main, arg);
+  if (name === 'trace') await renderTrace(main, arg, params);
   else if (name === 'logs') await renderLogs(main, params, navigate);
   else await renderTraceSearch(main, params, navigate);
 }
@@ -65,6 +67,38 @@ if (tokenForm && tokenInput) {
     e.preventDefault();
     setToken(tokenInput.value.trim());
     void loadServices().then(() => route());
+  });
+}
+
+/**
+ * The trace-id box: a trace id (any case), or a W3C traceparent pasted whole
+ * (`00-<trace id>-<span id>-01`, which opens at that span).
+ */
+const traceForm = document.getElementById('open-trace-form') as HTMLFormElement | null;
+const traceInput = document.getElementById('open-trace') as HTMLInputElement | null;
+const traceError = document.getElementById('open-trace-error');
+if (traceForm && traceInput && traceError) {
+  traceForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = traceInput.value.trim();
+    const parent = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/i.exec(text);
+    const id = parent ? parent[1]! : /^[0-9a-f]{32}$/i.test(text) ? text : null;
+    traceInput.setAttribute('aria-invalid', String(id === null));
+    traceError.textContent = id === null ? 'A trace id is 32 hex digits' : '';
+    if (id === null) return traceInput.focus();
+    traceInput.value = '';
+    navigate(`#/trace/${id.toLowerCase()}${parent ? `?span=${parent[2]!.toLowerCase()}` : ''}`);
+  });
+}
+
+// Times in UTC or the browser's zone: remembered, and the current view is drawn again.
+const zoneSelect = document.getElementById('time-zone') as HTMLSelectElement | null;
+if (zoneSelect) {
+  zoneSelect.replaceChildren(h('option', { value: 'utc' }, 'UTC'), h('option', { value: 'local' }, `Browser (${browserZoneName()})`));
+  zoneSelect.value = timeZone();
+  zoneSelect.addEventListener('change', () => {
+    setTimeZone(zoneSelect.value === 'local' ? 'local' : 'utc');
+    void route();
   });
 }
 

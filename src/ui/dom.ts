@@ -24,12 +24,24 @@ export function show(container: Element, ...children: Child[]): void {
   container.replaceChildren(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
 }
 
-/** A table of attributes (key → value), sorted by key. */
+/**
+ * An attribute key that may wrap only after its separators (`http.response.status_code` after
+ * a dot or an underscore), never inside a word: the text with a <wbr> after each `.`, `_`, `-`,
+ * `/` and `:`. The table's CSS forbids other breaks.
+ */
+function breakableKey(key: string): Node[] {
+  const out: Node[] = [];
+  for (const part of key.split(/(?<=[._\-/:])/)) out.push(document.createTextNode(part), document.createElement('wbr'));
+  out.pop();
+  return out;
+}
+
+/** A table of attributes (key → value), sorted by key; values keep their newlines (stack traces). */
 export function attributeTable(caption: string, attrs: Record<string, string>): HTMLElement {
   const keys = Object.keys(attrs).sort();
   if (keys.length === 0) return h('p', { class: 'muted' }, `${caption}: none`);
   return h('table', { class: 'attrs' },
     h('caption', {}, caption),
-    h('tbody', {}, ...keys.map((k) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, attrs[k]!)))),
+    h('tbody', {}, ...keys.map((k) => h('tr', {}, h('th', { scope: 'row' }, ...breakableKey(k)), h('td', {}, attrs[k]!)))),
   );
 }

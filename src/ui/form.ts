@@ -4,6 +4,7 @@
  * view's URL-hash parameters to API parameters.
  */
 import { h } from './dom.js';
+import { fromInputValue, toInputValue } from './time-zone.js';
 
 export const RANGES: ReadonlyArray<readonly [string, string, number]> = [
   ['15m', 'Last 15 minutes', 15 * 60_000],
@@ -41,13 +42,10 @@ export function serviceSelect(value: string | null): HTMLSelectElement {
   return select([['', 'Any service'], ...names.map((n) => [n, n] as const)], value);
 }
 
-/** `<input type=datetime-local>` value (local time) ↔ RFC 3339. */
-function localInput(rfc3339: string | null): HTMLInputElement {
+/** `<input type=datetime-local>` for an RFC 3339 time, in the zone the times are shown in. */
+function timeInput(rfc3339: string | null): HTMLInputElement {
   const input = h('input', { type: 'datetime-local', step: '1' });
-  if (rfc3339) {
-    const d = new Date(rfc3339);
-    input.value = new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
-  }
+  if (rfc3339) input.value = toInputValue(rfc3339);
   return input;
 }
 
@@ -55,8 +53,8 @@ function localInput(rfc3339: string | null): HTMLInputElement {
 export function timeRangeFields(params: URLSearchParams): HTMLElement {
   const range = select([...RANGES.map(([v, text]) => [v, text] as const), ['custom', 'Custom range']], params.get('range') ?? '1h');
   const custom = h('div', { class: 'custom-range' },
-    field('From', 'start', localInput(params.get('start'))),
-    field('To', 'end', localInput(params.get('end'))),
+    field('From', 'start', timeInput(params.get('start'))),
+    field('To', 'end', timeInput(params.get('end'))),
   );
   const sync = () => (custom.hidden = range.value !== 'custom');
   range.addEventListener('change', sync);
@@ -72,7 +70,10 @@ export function formParams(form: HTMLFormElement): URLSearchParams {
   for (const [key, value] of data) {
     const v = String(value).trim();
     if (v === '' || ((key === 'start' || key === 'end') && range !== 'custom')) continue;
-    out.set(key, key === 'start' || key === 'end' ? new Date(v).toISOString() : v);
+    // A field left at its default (the limit) stays out of the URL.
+    const element = form.elements.namedItem(key);
+    if (element instanceof HTMLInputElement && element.dataset.default === v) continue;
+    out.append(key, key === 'start' || key === 'end' ? fromInputValue(v) : v);
   }
   return out;
 }
@@ -81,8 +82,7 @@ export function formParams(form: HTMLFormElement): URLSearchParams {
 export function apiParams(view: URLSearchParams, keys: readonly string[]): URLSearchParams {
   const out = new URLSearchParams();
   for (const key of keys) {
-    const v = view.get(key);
-    if (v) out.set(key, v);
+    for (const v of view.getAll(key)) if (v) out.append(key, v);
   }
   const range = view.get('range') ?? '1h';
   if (range === 'custom') {
@@ -95,6 +95,31 @@ export function apiParams(view: URLSearchParams, keys: readonly string[]): URLSe
     out.set('start', new Date(Date.now() - ms).toISOString());
   }
   return out;
+}
+
+/** The number of results asked for: a field of the form, capped where the API caps it. */
+export function limitInput(view: URLSearchParams, fallback: number, max: number): HTMLInputElement {
+  const input = h('input', { type: 'number', min: '1', max: String(max), step: '1', 'data-default': String(fallback) });
+  input.value = view.get('limit') ?? String(fallback);
+  return input;
+}
+
+/**
+ * When a search returned as many results as it asked for, say so and offer twice as many (up to
+ * the API's cap), instead of showing the first page as if it were everything.
+ */
+export function limitNotice(found: number, limit: number, max: number, what: string, view: URLSearchParams, navigate: (hash: string) => void, path: string): HTMLElement | null {
+  if (found < limit) return null;
+  if (limit >= max) {
+    return h('p', { class: 'limit-notice', role: 'note' },
+      `The search stopped at ${limit} ${what}, the most one search returns: narrow the filters or the time range to see the rest.`);
+  }
+  const more = Math.min(limit * 2, max);
+  const next = new URLSearchParams(view);
+  next.set('limit', String(more));
+  return h('p', { class: 'limit-notice', role: 'note' },
+    `The search stopped at its limit of ${limit} ${what}; there may be more. `,
+    h('button', { type: 'button', id: 'show-more', onclick: () => navigate(`${path}?${next}`) }, `Show up to ${more}`));
 }
 
 /** A status line for results, errors and progress (announced to screen readers). */

@@ -59,7 +59,11 @@ export interface LogSpec {
   observed?: bigint;
   body?: string;
   severity?: number;
+  severityText?: string;
   traceId?: Uint8Array;
+  spanId?: Uint8Array;
+  flags?: number;
+  attributes?: Record<string, string | number>;
 }
 
 export function logsRequest(logs: LogSpec[], service = 'test-svc'): Uint8Array {
@@ -72,8 +76,12 @@ export function logsRequest(logs: LogSpec[], service = 'test-svc'): Uint8Array {
           timeUnixNano: l.time === undefined ? undefined : (String(l.time) as never),
           observedTimeUnixNano: l.observed === undefined ? undefined : (String(l.observed) as never),
           severityNumber: l.severity ?? 9,
+          severityText: l.severityText,
           body: l.body === undefined ? undefined : { stringValue: l.body },
           traceId: l.traceId,
+          spanId: l.spanId,
+          flags: l.flags,
+          attributes: kv(l.attributes),
         })),
       }],
     }],
