@@ -15,7 +15,7 @@ import type { RequestState } from '../acceptor/server.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../acceptor/uws.js';
 import type { QueryClient } from '../query/client.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
-import type { QueryCall } from '../threads/query-protocol.js';
+import type { QueryCall } from '../query/protocol.js';
 import { sendError, sendJson } from './reply.js';
 
 type Parse = (query: string, req: HttpRequest) => QueryCall;
