@@ -167,6 +167,7 @@ t.test('the same request 3×, and again after a restart, is stored and answered 
 /** Unique spans and logs over two closed days in many small files, plus one retried request. */
 async function manySmallFiles(dataDir: string): Promise<{ spans: number; logs: number; dupSpans: number; dupLogs: number }> {
   const server = await startServer({ dataDir, args: [...OFF, '--flush-ms', '20'] });
+  const spanFiles = () => Object.values(filesByDay(dataDir, 'spans')).flat().length;
   let spans = 0;
   let logs = 0;
   let retry: [Uint8Array, Uint8Array] | null = null;
@@ -175,12 +176,15 @@ async function manySmallFiles(dataDir: string): Promise<{ spans: number; logs: n
     const traceId = randomTraceId();
     const s = spansRequest(Array.from({ length: 20 }, (_, j) => ({ traceId, start: nsAt(day, i % 24) + BigInt(j), attributes: { i, j } })), `svc-${i % 3}`);
     const l = logsRequest(Array.from({ length: 10 }, (_, j) => ({ time: nsAt(day, i % 24) + BigInt(j), body: `log ${i}/${j}`, traceId })), `svc-${i % 3}`);
+    const had = spanFiles();
     if ((await post(`${server.url}/v1/traces`, s, PROTO)).status !== 200) throw new Error('not stored');
     if ((await post(`${server.url}/v1/logs`, l, PROTO)).status !== 200) throw new Error('not stored');
     spans += 20;
     logs += 10;
     retry ??= [s, l];
-    await new Promise((r) => setTimeout(r, 40)); // a new flush file for most requests
+    // Wait for this request's own flush file (rather than sleeping and hoping the segment was
+    // sealed in between): every request then starts out in a small file of its own.
+    await eventually(() => spanFiles() > had, 15_000, 10);
   }
   await post(`${server.url}/v1/traces`, retry![0], PROTO);
   await post(`${server.url}/v1/logs`, retry![1], PROTO);

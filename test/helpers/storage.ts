@@ -68,10 +68,14 @@ export function dayDirs(dataDir: string, area: string): string[] {
  * too: take the counts after a clean stop).
  */
 export async function rawCounts(dataDir: string, table: 'spans' | 'logs', column: string): Promise<Map<string, number>> {
-  const dir = path.join(dataDir, table);
   if (!parquetFiles(dataDir).some((f) => f.area === table)) return new Map();
-  const rows = await queryData(dataDir, `SELECT ${column}::VARCHAR AS id, count(*)::INT AS n FROM read_parquet('${dir}/day=*/*.parquet') GROUP BY 1`);
+  const rows = await queryData(dataDir, `SELECT ${column}::VARCHAR AS id, count(*)::INT AS n FROM ${rawParquet(dataDir, table)} GROUP BY 1`);
   return new Map(rows.map((r) => [r.id as string, r.n as number]));
+}
+
+/** SQL that reads every row of a table's Parquet files as stored (duplicates included). */
+export function rawParquet(dataDir: string, table: 'spans' | 'logs'): string {
+  return `read_parquet('${path.join(dataDir, table)}/day=*/*.parquet')`;
 }
 
 /**
