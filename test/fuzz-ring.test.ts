@@ -15,10 +15,10 @@ import t from 'tap';
 import { BatchRing, type BatchMeta } from '../src/ring/batch-ring.js';
 import { type BodyRef, BodyRing } from '../src/ring/body-ring.js';
 import { BATCH_CONTROL_BYTES, BatchCtl, I32 } from '../src/ring/layout.js';
+import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
-const SEED = process.env.GLUST_FUZZ_SEED ? Number(process.env.GLUST_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const RUNS = Number(process.env.GLUST_FUZZ_RUNS ?? 300);
-console.log(`# fuzz-ring: fast-check seed ${SEED}, ${RUNS} runs per property (replay with GLUST_FUZZ_SEED=${SEED})`);
+const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 300);
+const { seed: SEED } = fuzzRun('test/fuzz-ring.test.ts', { GLUST_FUZZ_RUNS: RUNS });
 
 function fill(length: number, tag: number): Uint8Array {
   const out = new Uint8Array(length);
