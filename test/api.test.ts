@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { MAX_QUEUED_QUERIES } from '../src/api/feature.js';
+import type { LogRecord, ServiceSummary, SpanRecord, TraceSummary } from '../src/query/records.js';
 import { bulkLogsDir } from './helpers/bulk.js';
 import { rawGet } from './helpers/raw-http.js';
 import { PROTO, logsRequest } from './helpers/otlp.js';
@@ -66,9 +67,9 @@ t.test('GET /api/traces/:traceId returns every stored field, ready to draw as a 
   t.equal(status, 200);
   t.match(headers.get('content-type'), /^application\/json/);
   t.equal(body.trace_id, sent.traceId, 'upper-case id accepted, answered lowercase');
-  const byName = Object.fromEntries(body.spans.map((s: any) => [s.name, s]));
+  const byName = Object.fromEntries(body.spans.map((s: SpanRecord) => [s.name, s]));
   t.same(Object.keys(byName).sort(), Object.keys(sent.ids).sort());
-  t.same(body.spans.map((s: any) => s.name), ['GET /checkout', 'SELECT cart', 'POST /charge', 'card-network call', 'render receipt'], 'ordered by start');
+  t.same(body.spans.map((s: SpanRecord) => s.name), ['GET /checkout', 'SELECT cart', 'POST /charge', 'card-network call', 'render receipt'], 'ordered by start');
   t.equal(byName['GET /checkout'].parent_span_id, null);
   t.equal(byName['SELECT cart'].parent_span_id, sent.ids['GET /checkout']);
   t.equal(byName['card-network call'].parent_span_id, sent.ids['POST /charge']);
@@ -100,7 +101,7 @@ t.test('GET /api/traces: summaries, filters, time window, limit cap', async (t) 
     const r = await search('service=frontend');
     return r.traces.length === 2 ? r : null;
   });
-  t.same(all.traces.map((x: any) => x.trace_id), [other.traceId, sent.traceId], 'newest first');
+  t.same(all.traces.map((x: TraceSummary) => x.trace_id), [other.traceId, sent.traceId], 'newest first');
   t.match(all.traces[1], {
     root_service: 'frontend', root_name: 'GET /checkout', duration_ns: '300000000', span_count: 5, error_count: 1,
     services: ['db', 'frontend', 'payments'],
@@ -114,7 +115,7 @@ t.test('GET /api/traces: summaries, filters, time window, limit cap', async (t) 
   t.equal((await search('attr=db.system:postgresql')).traces.length, 2, 'span attribute');
   t.equal((await search('attr=deployment.environment:test&attr=customer.tier:gold')).traces.length, 2, 'resource and span attributes together');
   t.equal((await search('attr=customer.tier:silver')).traces.length, 0);
-  t.same((await search('service=frontend&limit=1')).traces.map((x: any) => x.trace_id), [other.traceId]);
+  t.same((await search('service=frontend&limit=1')).traces.map((x: TraceSummary) => x.trace_id), [other.traceId]);
   t.equal((await search('limit=999999')).limit, 1000, 'limit capped, not refused');
   const old = await getJson(`${server.url}/api/traces?start=2020-01-01T00:00:00Z&end=2020-01-02T00:00:00.5%2B02:00`);
   t.same(old.body.traces, [], 'another window');
@@ -123,11 +124,11 @@ t.test('GET /api/traces: summaries, filters, time window, limit cap', async (t) 
 });
 
 t.test('GET /api/logs: substring, severity, trace id, service, newest first', async (t) => {
-  const logs = async (q: string) => (await getJson(`${server.url}/api/logs?start=${hourAgo()}&${q}`)).body.logs as any[];
+  const logs = async (q: string) => (await getJson(`${server.url}/api/logs?start=${hourAgo()}&${q}`)).body.logs as LogRecord[];
   const timeout = await logs('q=timeout');
   t.equal(timeout.length, 2, 'case-insensitive substring (one per trace sent)');
   t.match(timeout[1], { body: 'Payment TIMEOUT for order 42', severity_number: 17, severity_text: 'ERROR', service_name: 'payments', trace_id: sent.traceId, span_id: sent.ids['POST /charge'] });
-  t.ok(BigInt(timeout[0].time) > BigInt(timeout[1].time), 'newest first');
+  t.ok(BigInt(timeout[0].time!) > BigInt(timeout[1].time!), 'newest first');
   t.equal((await logs('q=100%25%20_applied_')).length, 2, '% and _ are literal');
   t.equal((await logs('q=100_')).length, 0, '_ is not a wildcard');
   t.same((await logs(`traceId=${sent.traceId}`)).map((l) => l.body).sort(), ['Payment TIMEOUT for order 42', 'checkout started']);
@@ -139,7 +140,7 @@ t.test('GET /api/logs: substring, severity, trace id, service, newest first', as
 
 t.test('GET /api/services: counts and time range per service', async (t) => {
   const { body } = await getJson(`${server.url}/api/services?start=${hourAgo()}`);
-  const by = Object.fromEntries(body.services.map((s: any) => [s.service_name, s]));
+  const by = Object.fromEntries(body.services.map((s: ServiceSummary) => [s.service_name, s]));
   t.same(Object.keys(by), ['db', 'frontend', 'payments'], 'sorted by name');
   t.match(by.frontend, { spans: 4, logs: 4 });
   t.match(by.payments, { spans: 6, logs: 2 }, 'the charge, the network call and the unrelated span, twice');
@@ -228,9 +229,15 @@ t.test('the web UI is served, with content types, and no path leaves its folder'
   t.match(none.body.message, /^GLUST_ERR_HTTP_NOT_FOUND/);
 });
 
+/** One Server-Sent Event of /api/tail: a batch of records, `ready`, `dropped` or `closing`. */
+interface TailEvent {
+  event: string;
+  data: { records?: Array<Partial<SpanRecord> & Partial<LogRecord>>; reason?: string };
+}
+
 /** Read Server-Sent Events from the tail; `events` fills as they arrive. */
 function openTail(url: string) {
-  const events: Array<{ event: string; data: any }> = [];
+  const events: TailEvent[] = [];
   const controller = new AbortController();
   const done = (async () => {
     const res = await fetch(url, { signal: controller.signal });
@@ -249,7 +256,7 @@ function openTail(url: string) {
   return { events, close: () => controller.abort(), done };
 }
 
-const records = (events: Array<{ event: string; data: any }>) => events.filter((e) => e.event === 'message').flatMap((e) => e.data.records);
+const records = (events: TailEvent[]) => events.filter((e) => e.event === 'message').flatMap((e) => e.data.records ?? []);
 
 t.test('live tail streams newly acknowledged records, filtered per client', async (t) => {
   const tail = openTail(`${server.url}/api/tail?signal=logs&severity=error`);

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { PROTO, decodeStatus, hex, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { type Server, eventually, post, startServer, tempDataDir } from './helpers/server.js';
 import { getJson } from './helpers/telemetry.js';
@@ -25,7 +25,7 @@ function traceRequest(padding: string): { traceId: string; body: Uint8Array } {
 }
 
 /** Every Parquet file reads whole, every WAL segment holds only complete JSON rows, no staging file is left. */
-async function assertNothingCorrupt(t: Tap.Test, dataDir: string): Promise<void> {
+async function assertNothingCorrupt(t: Test, dataDir: string): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
@@ -62,12 +62,12 @@ async function assertNothingCorrupt(t: Tap.Test, dataDir: string): Promise<void>
 }
 
 /** Every acknowledged trace is stored with all its spans, once, in the raw Parquet files. */
-async function assertAckedStored(t: Tap.Test, dataDir: string, acked: readonly string[]): Promise<void> {
+async function assertAckedStored(t: Test, dataDir: string, acked: readonly string[]): Promise<void> {
   const wrong = await notStoredOnce(dataDir, 'spans', 'trace_id', acked, SPANS_PER_REQUEST);
   t.same(wrong, [], `all ${acked.length} acknowledged traces stored whole and once`);
 }
 
-async function assertRefusal(t: Tap.Test, res: { status: number; headers: Headers; body: Buffer }, cause: RegExp): Promise<void> {
+async function assertRefusal(t: Test, res: { status: number; headers: Headers; body: Buffer }, cause: RegExp): Promise<void> {
   t.equal(res.status, 503);
   t.equal(res.headers.get('retry-after'), '1', 'Retry-After: 1');
   const status = decodeStatus(res.body);
@@ -146,7 +146,7 @@ t.test('a crash in the middle of a conversion: the half-written staging Parquet 
 });
 
 /** Mount a tmpfs of `size` at a new directory; unmounted at teardown. */
-function mountTmpfs(t: Tap.Test, size: string): string {
+function mountTmpfs(t: Test, size: string): string {
   const dir = tempDataDir('glust-tmpfs-');
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
   t.teardown(() => execFileSync('umount', ['-l', dir]));

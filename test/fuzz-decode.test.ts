@@ -33,6 +33,8 @@ const T = opentelemetry.proto.collector.trace.v1;
 const L = opentelemetry.proto.collector.logs.v1;
 const MAX_BODY = 1024 * 1024;
 const SIGNALS_BY_NAME = { traces: TRACES, logs: LOGS_SIGNAL } as const;
+/** A WAL row as parsed JSON: the checks below compare its fields with the generated record. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fields are read by name, nested as the WAL writes them
 type Row = Record<string, any>;
 
 interface Outcome {
@@ -73,7 +75,7 @@ function onlyCodedErrors(fn: () => unknown): void {
     fn();
   } catch (err) {
     if (err instanceof GlustError && DECODE_CODES.has(err.code)) return;
-    throw new Error(`uncoded error: ${(err as Error)?.stack ?? String(err)}`);
+    throw new Error(`uncoded error: ${(err as Error)?.stack ?? String(err)}`, { cause: err });
   }
 }
 

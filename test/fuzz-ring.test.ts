@@ -49,7 +49,7 @@ type BodyOp =
   | { op: 'release'; pick: number }
   | { op: 'stale'; pick: number };
 
-const bodyOps = (capacity: number) =>
+const bodyOps = (capacity: number): fc.Arbitrary<BodyOp[]> =>
   fc.array(
     fc.oneof(
       { arbitrary: fc.record({ op: fc.constant('write' as const), size: fc.integer({ min: 0, max: capacity }), cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }) }), weight: 5 },
@@ -109,7 +109,7 @@ t.test('BatchRing: polled batches are the published ones, in order, once, from a
   const capacity = 2048;
   const ring0 = new BatchRing(capacity);
   const maxPayload = ring0.maxPayloadBytes;
-  const opsArb = fc.array(
+  const opsArb: fc.Arbitrary<BatchOp[]> = fc.array(
     fc.oneof(
       { arbitrary: fc.record({ op: fc.constant('publish' as const), size: fc.integer({ min: 0, max: maxPayload }) }), weight: 3 },
       { arbitrary: fc.record({ op: fc.constant('poll' as const), maxBytes: fc.integer({ min: 1, max: capacity }), release: fc.boolean() }), weight: 2 },

@@ -103,8 +103,13 @@ function batchControl(ring: BatchRing): Int32Array {
 function countWaits(fn: () => void): number {
   const { wait, waitAsync } = Atomics;
   let waits = 0;
-  Atomics.wait = (...args: Parameters<typeof wait>) => (waits++, wait(...args));
-  Atomics.waitAsync = (...args: Parameters<typeof waitAsync>) => (waits++, waitAsync(...args));
+  const counted = <F extends (...args: never[]) => unknown>(original: F): F =>
+    ((...args: Parameters<F>) => {
+      waits++;
+      return Reflect.apply(original, Atomics, args);
+    }) as F;
+  Atomics.wait = counted(wait);
+  Atomics.waitAsync = counted(waitAsync);
   try {
     fn();
   } finally {
