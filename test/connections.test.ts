@@ -76,8 +76,8 @@ t.test('slow bodies', async (t) => {
     t.equal(answer?.status, 408);
     const m = /^\{"code":4,"message":"GLUST_ERR_HTTP_BODY_TOO_SLOW: request body arrived too slowly: (\d+) bytes in ([\d.]+) s/.exec(answer?.body ?? '');
     t.ok(m, `a coded Status body: ${answer?.body}`);
-    // Cut by the rule, and only once behind it: after the 1 s grace, 1000 bytes/s (the 50 ms
-    // allow for the message's rounding to tenths of a second).
+    // Cut by the rule, and only once behind it: 1 s of grace, then 1000 bytes/s (plus 50 ms: the
+    // message rounds the time to tenths of a second).
     if (m) t.ok(Number(m[1]) < 1000 * (Number(m[2]) - 1) + 50, `${m[1]} bytes in ${m[2]} s: behind 1 s + 1000 bytes/s`);
     await slow.closed;
   });
