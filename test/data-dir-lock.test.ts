@@ -14,6 +14,7 @@ import t from 'tap';
 import { PROTO, hex, logsRequest, nowNs, randomSpanId, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { MAIN, type Server, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
 import { scrapeMetrics } from './helpers/metrics.js';
+import { plantDuplicate, rawCounts } from './helpers/storage.js';
 
 const NEVER = ['--flush-ms', '3600000'];
 
@@ -36,15 +37,6 @@ function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
-}
-
-/** Raw rows per id in the Parquet files: duplicates count twice. */
-async function rawCounts(dataDir: string, table: 'spans' | 'logs', column: string): Promise<Map<string, number>> {
-  const dir = path.join(dataDir, table);
-  const hasFiles = fs.existsSync(dir) && fs.readdirSync(dir, { recursive: true }).some((n) => String(n).endsWith('.parquet'));
-  if (!hasFiles) return new Map();
-  const rows = await queryData(dataDir, `SELECT ${column} AS id, count(*)::INT AS n FROM read_parquet('${dir}/day=*/*.parquet') GROUP BY 1`);
-  return new Map(rows.map((r) => [r.id as string, r.n as number]));
 }
 
 /** A steady trickle of span and log exports; remembers exactly which were acknowledged. */
@@ -113,8 +105,7 @@ t.test('the raw-count check above fails on a planted duplicate and a planted los
   const spanId = randomSpanId();
   t.equal((await post(`${server.url}/v1/traces`, spansRequest([{ spanId }]), PROTO)).status, 200);
   t.equal(await server.stop(), 0);
-  const file = fs.readdirSync(path.join(dataDir, 'spans'), { recursive: true }).map(String).find((f) => f.endsWith('.parquet'))!;
-  fs.copyFileSync(path.join(dataDir, 'spans', file), path.join(dataDir, 'spans', file.replace('.parquet', '-copy.parquet')));
+  plantDuplicate(dataDir, 'spans');
   t.equal((await rawCounts(dataDir, 'spans', 'span_id')).get(hex(spanId)), 2, 'a duplicate counts twice');
   t.equal((await rawCounts(dataDir, 'spans', 'span_id')).get(hex(randomSpanId())), undefined, 'a span never stored counts as missing');
 });

@@ -9,7 +9,9 @@
  *    record with the right ids, times, names and attribute texts;
  *  - under random limits every row respects them and counts what it dropped.
  *
- * Reproducible: fast-check prints the seed and path of a failure; GLUST_FUZZ_SEED fixes the seed.
+ * Reproducible: each run takes a new seed and prints it; a failure prints the command that replays
+ * it (test/helpers/fuzz-seed.ts), and fast-check the seed and path of the counterexample.
+ * GLUST_FUZZ_SEED fixes the seed, GLUST_FUZZ_RUNS the runs per property.
  */
 import zlib from 'node:zlib';
 import fc from 'fast-check';
@@ -21,16 +23,18 @@ import { Rejections } from '../src/otlp/reject.js';
 import { LOGS_SIGNAL, type Signal, TRACES } from '../src/otlp/signals.js';
 import { type ValidateContext, walkRequest } from '../src/otlp/validate.js';
 import { DEFAULT_LIMITS, type Limits } from '../src/otlp/values.js';
+import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
-const SEED = process.env.GLUST_FUZZ_SEED ? Number(process.env.GLUST_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const RUNS = Number(process.env.GLUST_FUZZ_RUNS ?? 300);
+const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 300);
+const { seed: SEED } = fuzzRun('test/fuzz-decode.test.ts', { GLUST_FUZZ_RUNS: RUNS });
 const params = { seed: SEED, numRuns: RUNS };
-console.log(`# fuzz-decode: fast-check seed ${SEED}, ${RUNS} runs per property (replay with GLUST_FUZZ_SEED=${SEED})`);
 
 const T = opentelemetry.proto.collector.trace.v1;
 const L = opentelemetry.proto.collector.logs.v1;
 const MAX_BODY = 1024 * 1024;
 const SIGNALS_BY_NAME = { traces: TRACES, logs: LOGS_SIGNAL } as const;
+/** A WAL row as parsed JSON: the checks below compare its fields with the generated record. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fields are read by name, nested as the WAL writes them
 type Row = Record<string, any>;
 
 interface Outcome {
@@ -71,7 +75,7 @@ function onlyCodedErrors(fn: () => unknown): void {
     fn();
   } catch (err) {
     if (err instanceof GlustError && DECODE_CODES.has(err.code)) return;
-    throw new Error(`uncoded error: ${(err as Error)?.stack ?? String(err)}`);
+    throw new Error(`uncoded error: ${(err as Error)?.stack ?? String(err)}`, { cause: err });
   }
 }
 

@@ -8,8 +8,10 @@
  *    Export*ServiceResponse, or a 4xx whose body is a google.rpc.Status with a GLUST_ERR_ code;
  *  - records acknowledged before the fuzzing (a marker set) are all there afterwards, once each.
  *
- * Reproducible: the seed is printed; GLUST_FUZZ_SEED=<n> replays a run, GLUST_FUZZ_CASES=<n>
- * changes its length (default 10,000).
+ * Reproducible: each run takes a new seed and prints it (test/helpers/fuzz-seed.ts), and a failure
+ * prints the command that replays it; GLUST_FUZZ_SEED=<n> replays a run, GLUST_FUZZ_CASES=<n>
+ * changes its length (default 10,000). Case n depends only on the seed, n and the corpus, whose
+ * bodies are the same every run but for the times of their records (test/helpers/corpus.ts).
  */
 import t from 'tap';
 import { opentelemetry } from '../src/gen/otlp.js';
@@ -17,11 +19,13 @@ import { loadCorpus } from './helpers/corpus.js';
 import { type FuzzRequest, fuzzCase } from './helpers/mutate.js';
 import { PROTO, decodeStatus, hex, logsRequest, nowNs, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { post, queryData, startServer } from './helpers/server.js';
+import { rawParquet } from './helpers/storage.js';
+import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
-const SEED = process.env.GLUST_FUZZ_SEED ? Number(process.env.GLUST_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const CASES = Number(process.env.GLUST_FUZZ_CASES ?? 10_000);
+const CASES = fuzzSetting('GLUST_FUZZ_CASES', 10_000);
+// The server under test is dist/: the replay builds first.
+const { seed: SEED, replay: REPLAY } = fuzzRun('test/fuzz-http.test.ts', { GLUST_FUZZ_CASES: CASES }, true);
 const CONCURRENCY = 8;
-console.log(`# fuzz-http: seed ${SEED}, ${CASES} cases (replay with GLUST_FUZZ_SEED=${SEED})`);
 
 const collector = opentelemetry.proto.collector;
 const server = await startServer({ args: ['--flush-ms', '300', '--max-body-bytes', '4MiB', '--body-ring-bytes', '16MiB', '--batch-ring-bytes', '16MiB'] });
@@ -114,7 +118,7 @@ t.test(`${CASES} mutated exporter payloads: no crash, every answer a 200 or a co
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
-  t.same(failures, [], 'every answer keeps the contract');
+  t.same(failures, [], failures.length === 0 ? 'every answer keeps the contract' : `every answer keeps the contract (replay: ${REPLAY})`);
   t.equal(server.child.exitCode, null, 'the server is still running');
   t.comment(`${CASES} cases in ${seconds.toFixed(1)} s (${Math.round(CASES / seconds)}/s), ${retries} retries after 503`);
   t.comment([...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join('; '));
@@ -125,9 +129,10 @@ t.test(`${CASES} mutated exporter payloads: no crash, every answer a 200 or a co
 t.test('the marker set is intact after fuzzing, each record once', async (t) => {
   t.equal(await server.stop(), 0, 'clean shutdown (everything flushed to Parquet)');
   t.notMatch(server.output(), /crash|GLUST_ERR_INTERNAL/i, 'no crash or internal error logged');
-  const spans = await queryData(server.dataDir, `SELECT trace_id, count(*) AS n, count(DISTINCT span_id) AS ids FROM spans WHERE service_name = '${MARKER}' GROUP BY trace_id`);
+  // Raw rows of the Parquet files, not the deduplicating views: a record stored twice counts twice.
+  const spans = await queryData(server.dataDir, `SELECT trace_id, count(*) AS n, count(DISTINCT span_id) AS ids FROM ${rawParquet(server.dataDir, 'spans')} WHERE service_name = '${MARKER}' GROUP BY trace_id`);
   t.same(new Set(spans.map((r) => r.trace_id)), markerTraces, 'every marker trace is there');
   t.ok(spans.every((r) => Number(r.n) === 25 && Number(r.ids) === 25), 'each with its 25 spans, none twice');
-  const logs = await queryData(server.dataDir, `SELECT body FROM logs WHERE service_name = '${MARKER}' ORDER BY body`);
+  const logs = await queryData(server.dataDir, `SELECT body FROM ${rawParquet(server.dataDir, 'logs')} WHERE service_name = '${MARKER}' ORDER BY body`);
   t.same(logs.map((r) => r.body), [...markerBodies].sort(), 'every marker log record is there, once');
 });

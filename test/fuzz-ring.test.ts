@@ -15,10 +15,10 @@ import t from 'tap';
 import { BatchRing, type BatchMeta } from '../src/ring/batch-ring.js';
 import { type BodyRef, BodyRing } from '../src/ring/body-ring.js';
 import { BATCH_CONTROL_BYTES, BatchCtl, I32 } from '../src/ring/layout.js';
+import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
-const SEED = process.env.GLUST_FUZZ_SEED ? Number(process.env.GLUST_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const RUNS = Number(process.env.GLUST_FUZZ_RUNS ?? 300);
-console.log(`# fuzz-ring: fast-check seed ${SEED}, ${RUNS} runs per property (replay with GLUST_FUZZ_SEED=${SEED})`);
+const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 300);
+const { seed: SEED } = fuzzRun('test/fuzz-ring.test.ts', { GLUST_FUZZ_RUNS: RUNS });
 
 function fill(length: number, tag: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -49,7 +49,7 @@ type BodyOp =
   | { op: 'release'; pick: number }
   | { op: 'stale'; pick: number };
 
-const bodyOps = (capacity: number) =>
+const bodyOps = (capacity: number): fc.Arbitrary<BodyOp[]> =>
   fc.array(
     fc.oneof(
       { arbitrary: fc.record({ op: fc.constant('write' as const), size: fc.integer({ min: 0, max: capacity }), cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }) }), weight: 5 },
@@ -109,7 +109,7 @@ t.test('BatchRing: polled batches are the published ones, in order, once, from a
   const capacity = 2048;
   const ring0 = new BatchRing(capacity);
   const maxPayload = ring0.maxPayloadBytes;
-  const opsArb = fc.array(
+  const opsArb: fc.Arbitrary<BatchOp[]> = fc.array(
     fc.oneof(
       { arbitrary: fc.record({ op: fc.constant('publish' as const), size: fc.integer({ min: 0, max: maxPayload }) }), weight: 3 },
       { arbitrary: fc.record({ op: fc.constant('poll' as const), maxBytes: fc.integer({ min: 1, max: capacity }), release: fc.boolean() }), weight: 2 },

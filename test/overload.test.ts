@@ -6,12 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { PROTO, decodeStatus, hex, randomTraceId, spansRequest } from './helpers/otlp.js';
-import { eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
+import { eventually, post, startServer, tempDataDir } from './helpers/server.js';
+import { rawCounts } from './helpers/storage.js';
 
-async function storedTraces(dataDir: string): Promise<Map<string, number>> {
-  const rows = await queryData(dataDir, 'SELECT trace_id, count(*)::INT AS n FROM spans GROUP BY trace_id');
-  return new Map(rows.map((r) => [r.trace_id as string, r.n as number]));
-}
+/** Spans per trace in the raw Parquet files (not the deduplicating views: a duplicate counts). */
+const storedTraces = (dataDir: string) => rawCounts(dataDir, 'spans', 'trace_id');
 
 t.test('a full body ring refuses at once with 503 and Retry-After; accepted requests are stored', async (t) => {
   // Room for one 35 KB body at a time: concurrent requests must find the ring full.

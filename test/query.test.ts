@@ -10,6 +10,7 @@ import { parseLogSearch, parseTraceSearch } from '../src/query/params.js';
 import { parseDuration, parseTime } from '../src/query/time.js';
 import { logFromWal } from '../src/query/wal-rows.js';
 import { bulkLogsDir } from './helpers/bulk.js';
+import { eventually } from './helpers/server.js';
 
 t.test('times: RFC 3339 with fraction and offset, or unix nanoseconds', async (t) => {
   t.equal(parseTime('1970-01-01T00:00:00Z'), 0n);
@@ -58,6 +59,20 @@ t.test('a query past its deadline is stopped and answered GLUST_ERR_API_TIMEOUT;
   t.teardown(() => client.close());
   const params = parseLogSearch(`q=nothing-matches&start=${start}&end=${end}`);
   await t.rejects(client.run({ kind: 'logs', params }).result, { code: 'GLUST_ERR_API_TIMEOUT', message: /(longer than|within) 20 ms/ });
-  const services = JSON.parse(await client.run({ kind: 'services', params: { startNs: 0n, endNs: 1n } }).result);
-  t.same(services, { services: [] }, 'the next query runs');
+  // The worker goes on: a later query is answered. It has the same 20 ms deadline, which a busy
+  // machine can miss (the worker may still be winding the interrupted query down): a miss is the
+  // same coded timeout, so ask again, within a deadline of its own, until one is answered.
+  const otherErrors: string[] = [];
+  let attempts = 0;
+  const services = await eventually(async () => {
+    attempts++;
+    try {
+      return JSON.parse(await client.run({ kind: 'services', params: { startNs: 0n, endNs: 1n } }).result) as unknown;
+    } catch (err) {
+      if ((err as GlustError).code !== 'GLUST_ERR_API_TIMEOUT') otherErrors.push(String(err));
+      return null;
+    }
+  }, 60_000, 100);
+  t.same(otherErrors, [], 'no error but the deadline');
+  t.same(services, { services: [] }, `the next query runs (answered at attempt ${attempts})`);
 });

@@ -3,7 +3,7 @@
  * against its data directory, with data sent by the official exporters.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { PROTO, logsRequest } from './helpers/otlp.js';
 import { MAIN, eventually, post, startServer, tempDataDir } from './helpers/server.js';
 import { sendCheckout } from './helpers/telemetry.js';
@@ -17,7 +17,7 @@ let server = await startServer({ dataDir, args: ['--flush-ms', '300'] });
 t.teardown(() => server.kill());
 const sent = await sendCheckout(server.url);
 
-function checkOutputs(t: Tap.Test, source: string[]) {
+function checkOutputs(t: Test, source: string[]) {
   const traces = glust(['traces', '--service', 'payments', '--status', 'error', '--since', '1h', ...source]);
   t.equal(traces.status, 0, traces.stderr);
   t.match(traces.stdout, new RegExp(`${sent.traceId} │ frontend: GET /checkout\\s+│ 300\\.0 ms │ 5\\s+│ 1 `));

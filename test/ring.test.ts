@@ -96,6 +96,29 @@ function batchControl(ring: BatchRing): Int32Array {
   return new Int32Array(ring.sab, 0, BATCH_CONTROL_BYTES / I32);
 }
 
+/**
+ * Run `fn` and count the blocking or async waits it starts on shared memory: "never waits" is
+ * checked on what the code does, not on how long it took on a busy machine.
+ */
+function countWaits(fn: () => void): number {
+  const { wait, waitAsync } = Atomics;
+  let waits = 0;
+  const counted = <F extends (...args: never[]) => unknown>(original: F): F =>
+    ((...args: Parameters<F>) => {
+      waits++;
+      return Reflect.apply(original, Atomics, args);
+    }) as F;
+  Atomics.wait = counted(wait);
+  Atomics.waitAsync = counted(waitAsync);
+  try {
+    fn();
+  } finally {
+    Atomics.wait = wait;
+    Atomics.waitAsync = waitAsync;
+  }
+  return waits;
+}
+
 /** Start an empty ring's positions at `position` (an int32 byte counter, like TAIL and HEAD). */
 function startAt(ring: BatchRing, position: number): void {
   const ctl = batchControl(ring);
@@ -197,12 +220,12 @@ t.test('BodyRing write returns null at once when full, and overwrites nothing', 
   t.ok(last, 'the 16 bytes left still hold an 8-byte body');
   t.equal(ring.usedBytes(), 1024);
 
-  const started = performance.now();
   let refused = 0;
-  for (let i = 0; i < 100; i++) if (ring.write([new Uint8Array(0)], 0) === null) refused++;
-  const elapsed = performance.now() - started;
+  const waits = countWaits(() => {
+    for (let i = 0; i < 100; i++) if (ring.write([new Uint8Array(0)], 0) === null) refused++;
+  });
   t.equal(refused, 100, 'even an empty body is refused by a full ring');
-  t.ok(elapsed < 100, `100 refusals took ${elapsed.toFixed(1)} ms: write never waits`);
+  t.equal(waits, 0, 'write never waits: the acceptor answers 503 at once');
 
   const problems = new Problems();
   for (const { ref, body } of held) problems.add(bytesDiff(ring.view(ref), body));
@@ -408,13 +431,13 @@ t.test('BatchRing tryPublish returns false at once when full', async (t) => {
   sent.push(filler);
   t.equal(ring.usedBytes(), 1024);
 
-  const started = performance.now();
   let refused = 0;
   const empty = { requestId: 99, signal: 0, flags: 0, rows: 0, day: 19_008 };
-  for (let i = 0; i < 100; i++) if (!ring.tryPublish(empty, new Uint8Array(0))) refused++;
-  const elapsed = performance.now() - started;
+  const waits = countWaits(() => {
+    for (let i = 0; i < 100; i++) if (!ring.tryPublish(empty, new Uint8Array(0))) refused++;
+  });
   t.equal(refused, 100);
-  t.ok(elapsed < 100, `100 refusals took ${elapsed.toFixed(1)} ms: tryPublish never waits`);
+  t.equal(waits, 0, 'tryPublish never waits');
 
   const problems = new Problems();
   drain(ring, sent, problems);
@@ -461,11 +484,12 @@ t.test('BatchRing wakes the writer on publish and waiting producers on release',
   t.equal(await waiterAfter(ring, BatchCtl.RELEASE_SEQ, () => ring.release(ring.poll(() => {}))), 'ok', 'release notifies RELEASE_SEQ');
 
   // The writer reads COMMIT_SEQ, polls, then waits: a publish in between must not be slept through.
+  // Its timeout here is ten minutes, so returning at all within the 30 s deadline means it saw the
+  // moved COMMIT_SEQ rather than timing out.
   const seen = ring.commitSeq();
   ring.tryPublish(batch.meta, batch.payload);
-  const started = performance.now();
-  await ring.waitForCommit(seen, 5000);
-  t.ok(performance.now() - started < 1000, 'waitForCommit returns at once when COMMIT_SEQ moved since it was read');
+  const woke = await Promise.race([ring.waitForCommit(seen, 600_000).then(() => 'returned'), sleep(30_000, 'still waiting', { ref: false })]);
+  t.equal(woke, 'returned', 'waitForCommit returns at once when COMMIT_SEQ moved since it was read');
 });
 
 t.test('BatchRing pads the end of the ring, even when less than a header is left', async (t) => {
@@ -540,16 +564,28 @@ t.test('BatchRing enforces maxPayloadBytes', async (t) => {
   t.ok(ring.tryPublish(meta, new Uint8Array(ring.maxPayloadBytes)), 'exactly maxPayloadBytes is accepted');
 });
 
-t.test('BatchRing publish gives up after its timeout when nobody releases', async (t) => {
+t.test('BatchRing publish gives up after its timeout when nobody releases, wake-ups or not', async (t) => {
   const ring = new BatchRing(1024);
+  const ctl = batchControl(ring);
   const sent = publishBytes(t, ring, 1024, 1);
-  const timeoutMs = 300;
-  const started = performance.now();
-  const ok = ring.publish({ requestId: 9, signal: 0, flags: 0, rows: 0, day: 19_012 }, new Uint8Array(0), timeoutMs);
-  const elapsed = performance.now() - started;
-  t.equal(ok, false);
-  t.ok(elapsed >= timeoutMs, `waited ${elapsed.toFixed(0)} ms, at least the timeout`);
-  t.ok(elapsed < 2 * timeoutMs, `waited ${elapsed.toFixed(0)} ms, not much more than the timeout`);
+  const timeoutMs = 1000;
+  const worker = startProducer(t, { sab: ring.sab, mode: 'publish-once', meta: { requestId: 9, signal: 0, flags: 0, rows: 0, day: 19_012 }, payload: new Uint8Array(0), timeoutMs });
+  // The deadline of this test, not a bound on the producer's timing: 30 times its timeout.
+  const result = firstMessage<{ ok: boolean; elapsedMs: number }>(worker, 30 * timeoutMs);
+  let settled = false;
+  void result.then(() => (settled = true), () => (settled = true));
+  // Wake the producer again and again while the ring stays full: each wake-up must spend the one
+  // budget, not start a new one; a publish that restarted its timeout would never give up while
+  // this goes on, and the deadline above would fail the test.
+  let wakeUps = 0;
+  while (!settled) {
+    wakeUps += Atomics.notify(ctl, BatchCtl.RELEASE_SEQ, 1);
+    await sleep(5);
+  }
+  const { ok, elapsedMs } = await result;
+  t.equal(ok, false, 'gave up');
+  t.ok(elapsedMs >= timeoutMs, `after ${elapsedMs.toFixed(0)} ms: not before its timeout`);
+  t.ok(wakeUps > 0, `through ${wakeUps} spurious wake-ups`);
   const problems = new Problems();
   drain(ring, sent, problems);
   t.same(problems.list, [], 'the ring holds only what was there before');
@@ -575,9 +611,9 @@ t.test('BatchRing publish waits for room and succeeds when the consumer releases
   const problems = new Problems();
   drain(ring, before, problems);
 
+  // A publish that times out returns false: true is "woken by the release, inside its timeout".
   const { ok, elapsedMs } = await result;
-  t.equal(ok, true, 'published once room was released');
-  t.ok(elapsedMs < 5000, `took ${elapsedMs.toFixed(0)} ms of its 10 s timeout`);
+  t.equal(ok, true, `published once room was released (after ${elapsedMs.toFixed(0)} ms of its 10 s timeout)`);
   const expected = [batch];
   drain(ring, expected, problems);
   t.same(problems.list, []);

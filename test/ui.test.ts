@@ -18,7 +18,11 @@ import { PROTO, hex, logsRequest, randomSpanId, randomTraceId, spansRequest } fr
 import { ROOT, post, startServer, tempDataDir } from './helpers/server.js';
 import { sendCheckout } from './helpers/telemetry.js';
 
-const SHOTS = path.join(ROOT, 'test', 'screenshots');
+// Each run's screenshots go to test/screenshots/latest/ (ignored by git), so a test run never
+// rewrites tracked files. The committed set in test/screenshots/ is what a reviewer looks at; it
+// changes only on purpose: `npm run screenshots` (GLUST_UPDATE_SCREENSHOTS=1) writes there.
+const SHOTS = path.join(ROOT, 'test', 'screenshots', process.env.GLUST_UPDATE_SCREENSHOTS === '1' ? '' : 'latest');
+fs.mkdirSync(SHOTS, { recursive: true });
 
 /** Every screenshot goes through here, so where they are written is decided in one place. */
 async function screenshot(p: Page, name: string): Promise<void> {

@@ -245,7 +245,12 @@ export class Acceptor {
   ): void {
     const outcome = this.pipeline.submit({ signal, format, encoding, chunks, length });
     if (outcome instanceof Promise) {
-      outcome.then((o) => this.reply(res, state, signal, started, outcomeReply(signal, format, o)));
+      // The pipeline settles every accepted body with an Outcome and never rejects; a rejection
+      // would be a bug in Glust, answered 500 rather than left hanging.
+      outcome.then(
+        (o) => this.reply(res, state, signal, started, outcomeReply(signal, format, o)),
+        (err: unknown) => this.reply(res, state, signal, started, outcomeReply(signal, format, { ok: false, error: new GlustError('GLUST_ERR_INTERNAL', `pipeline failed: ${(err as Error).message}`) })),
+      );
     } else {
       this.reply(res, state, signal, started, outcomeReply(signal, format, outcome));
     }

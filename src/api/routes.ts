@@ -16,7 +16,7 @@ import type { RequestState } from '../acceptor/server.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../acceptor/uws.js';
 import type { QueryClient } from '../query/client.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
-import type { QueryCall } from '../threads/query-protocol.js';
+import type { QueryCall } from '../query/protocol.js';
 import type { ReadObserver } from './observer.js';
 import { sendError, sendJson } from './reply.js';
 

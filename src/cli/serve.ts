@@ -115,7 +115,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
     if (giving) return;
     giving = true;
     console.error(`glust: ${why}; exiting without finishing the flush (the WAL keeps acknowledged data, the next start converts it)`);
-    server.abort().finally(() => process.exit(1));
+    void server.abort().finally(() => process.exit(1));
   };
   const onSignal = (name: string) => {
     if (++signals > 1) return giveUp(`${name} again`);

@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { GlustError } from '../errors.js';
-import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from '../threads/query-protocol.js';
+import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './protocol.js';
 
 export interface QueryClientOptions extends QueryWorkerData {
   /** Queries queued or running in the worker before new ones are refused. */
@@ -53,7 +53,7 @@ export class QueryClient {
     if (this.worker) return this.worker;
     const { dataDir, threads, memoryLimit } = this.options;
     const workerData: QueryWorkerData = { dataDir, threads, memoryLimit };
-    const worker = new Worker(new URL('../threads/query-worker.js', import.meta.url), { workerData });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
     worker.on('message', (reply: QueryReply) => {
       const w = this.waiting.get(reply.id);
       if (!w) return; // given up on already

@@ -1,6 +1,6 @@
 /**
  * The read queries — services, trace search, trace by id, log search — over one DuckDB
- * connection and a data directory. Runs in the query worker (src/threads/query-worker.ts) for
+ * connection and a data directory. Runs in the query worker (src/query/worker.ts) for
  * the server, and in-process for the CLI against a data directory.
  *
  * Each query first takes a file snapshot (src/query/files.ts) of only the day partitions its time

@@ -3,6 +3,11 @@
  * OpenTelemetry JS exporters send them (protobuf and JSON, traces and logs), captured by a small
  * node:http server standing in for the collector, plus the OTLP project's own example requests
  * (../shared/otlp-examples, OTLP/JSON).
+ *
+ * The fuzzer picks and mutates bodies by index and offset from its seed, so the corpus is the
+ * same every run: ids from a counter, one export per signal (at forceFlush, never on a timer that
+ * could split a batch), bodies in a fixed order. Only the records' times are the run's (their
+ * encodings have a fixed length, so every mutation still lands on the same bytes).
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -59,13 +64,19 @@ async function capture(send: (url: string) => Promise<void>): Promise<Array<{ pa
   return got;
 }
 
+/** Longer than any run: the processors export only when flushed. */
+const NO_TIMER_MS = 3_600_000;
+
 /** A trace with nesting, every attribute type, events, a link and an error; and log records. */
 async function exportTelemetry(url: string, format: CorpusFormat): Promise<void> {
   const traceExporter = format === 'proto' ? new ProtoTraceExporter({ url: `${url}/v1/traces` }) : new JsonTraceExporter({ url: `${url}/v1/traces` });
   const logExporter = format === 'proto' ? new ProtoLogExporter({ url: `${url}/v1/logs` }) : new JsonLogExporter({ url: `${url}/v1/logs` });
+  let nextId = 0;
+  const id = (hexDigits: number) => (++nextId).toString(16).padStart(hexDigits, 'a');
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': `corpus-${format}`, 'host.cores': 2, 'deployment.environment': 'fuzz' }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: traceExporter, scheduledDelayMillis: 10 })],
+    idGenerator: { generateTraceId: () => id(32), generateSpanId: () => id(16) },
+    spanProcessors: [new BatchSpanProcessor({ exporter: traceExporter, scheduledDelayMillis: NO_TIMER_MS })],
   });
   const tracer = provider.getTracer('glust-fuzz-corpus', '0.1.0');
   const root = tracer.startSpan('GET /cart', {
@@ -82,7 +93,7 @@ async function exportTelemetry(url: string, format: CorpusFormat): Promise<void>
   root.end();
   const logs = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': `corpus-${format}` }),
-    processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 10 })],
+    processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: NO_TIMER_MS })],
   });
   const logger = logs.getLogger('glust-fuzz-corpus', '0.1.0');
   logger.emit({ severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'cart loaded', attributes: { items: 3 }, context: inRoot });
@@ -97,7 +108,10 @@ async function exportTelemetry(url: string, format: CorpusFormat): Promise<void>
 export async function loadCorpus(): Promise<CorpusBody[]> {
   const corpus: CorpusBody[] = [];
   for (const format of ['proto', 'json'] as const) {
-    for (const got of await capture((url) => exportTelemetry(url, format))) {
+    const captured = await capture((url) => exportTelemetry(url, format));
+    // Arrival order is the network's: fix it.
+    captured.sort((a, b) => a.path.localeCompare(b.path) || Buffer.compare(a.body, b.body));
+    for (const got of captured) {
       corpus.push({ path: got.path, format: got.contentType.includes('json') ? 'json' : 'proto', body: got.body, origin: `${format} exporter ${got.path}` });
     }
   }

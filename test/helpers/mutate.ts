@@ -183,7 +183,12 @@ function editJsonValue(b: Buffer, rnd: Rand): Buffer {
   const holders: Array<[Record<string, unknown> | unknown[], string | number]> = [];
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach((x, i) => (holders.push([v, i]), walk(x)));
-    else if (v && typeof v === 'object') for (const k of Object.keys(v)) holders.push([v as Record<string, unknown>, k]), walk((v as Record<string, unknown>)[k]);
+    else if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) {
+        holders.push([v as Record<string, unknown>, k]);
+        walk((v as Record<string, unknown>)[k]);
+      }
+    }
   };
   walk(doc);
   if (holders.length === 0) return editJsonToken(b, rnd);

@@ -130,14 +130,14 @@ function plain(value: unknown, type: DuckDBType): unknown {
   return value;
 }
 
-/** Poll until `fn` returns a truthy value or `ms` passes. */
-export async function eventually<T>(fn: () => Promise<T> | T, ms = 15_000, stepMs = 100): Promise<T> {
+/** Poll until `fn` returns a truthy value (which it resolves to) or `ms` passes. */
+export async function eventually<T>(fn: () => Promise<T> | T, ms = 15_000, stepMs = 100): Promise<Exclude<T, null | undefined | false | 0 | ''>> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as Exclude<T, null | undefined | false | 0 | ''>;
       last = v;
     } catch (err) {
       last = err;

@@ -1,9 +1,11 @@
 /**
- * Looking at a data directory from the outside, for the retention and disk-full tests: which
- * Parquet files and WAL segments are on disk, and records dated some whole days ago.
+ * Looking at a data directory from the outside, for the storage tests: which Parquet files and
+ * WAL segments are on disk, how many raw rows each record has in the Parquet files, and records
+ * dated some whole days ago.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { queryData } from './server.js';
 
 export const DAY_MS = 86_400_000;
 export const AREAS = ['spans', 'logs', 'trace-index'] as const;
@@ -57,4 +59,44 @@ export function walFiles(dataDir: string): string[] {
 export function dayDirs(dataDir: string, area: string): string[] {
   const root = path.join(dataDir, area);
   return fs.existsSync(root) ? fs.readdirSync(root).filter((d) => d.startsWith('day=')).map((d) => d.slice(4)).sort() : [];
+}
+
+/**
+ * Rows per value of `column` in a table's raw Parquet files, read with read_parquet and not
+ * through Glust's deduplicating views: a record stored twice counts 2, one never stored is absent.
+ * Only the day partitions are read (covered files that compaction has not deleted yet would count
+ * too: take the counts after a clean stop).
+ */
+export async function rawCounts(dataDir: string, table: 'spans' | 'logs', column: string): Promise<Map<string, number>> {
+  if (!parquetFiles(dataDir).some((f) => f.area === table)) return new Map();
+  const rows = await queryData(dataDir, `SELECT ${column}::VARCHAR AS id, count(*)::INT AS n FROM ${rawParquet(dataDir, table)} GROUP BY 1`);
+  return new Map(rows.map((r) => [r.id as string, r.n as number]));
+}
+
+/** SQL that reads every row of a table's Parquet files as stored (duplicates included). */
+export function rawParquet(dataDir: string, table: 'spans' | 'logs'): string {
+  return `read_parquet('${path.join(dataDir, table)}/day=*/*.parquet')`;
+}
+
+/**
+ * The ids among `ids` that the raw Parquet files do not hold exactly `each` rows of, as
+ * "id: count" (empty when every one is stored whole and once).
+ */
+export async function notStoredOnce(dataDir: string, table: 'spans' | 'logs', column: string, ids: readonly string[], each = 1): Promise<string[]> {
+  const counts = await rawCounts(dataDir, table, column);
+  return ids.filter((id) => counts.get(id) !== each).map((id) => `${id}: ${counts.get(id) ?? 0}`);
+}
+
+/**
+ * Plant a byte copy of a table's first Parquet file under an unused flush-file name (a sequence
+ * number far past the real ones): a duplicate that Glust's readers deduplicate away and the raw
+ * counts must see. Returns the copy's path.
+ */
+export function plantDuplicate(dataDir: string, table: 'spans' | 'logs'): string {
+  const original = parquetFiles(dataDir).find((f) => f.area === table);
+  if (!original) throw new Error(`no ${table} Parquet file to copy in ${dataDir}`);
+  const seq = Number(/^\d{20}/.exec(original.name)![0]) + 1_000_000;
+  const copy = path.join(path.dirname(original.path), `${String(seq).padStart(20, '0')}.parquet`);
+  fs.copyFileSync(original.path, copy);
+  return copy;
 }

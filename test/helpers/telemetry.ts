@@ -99,7 +99,11 @@ export async function sendCheckout(serverUrl: string, service = 'frontend', agoM
   };
 }
 
-/** GET a JSON path of the server; returns status, headers and parsed body. */
+/**
+ * GET a JSON path of the server; returns status, headers and parsed body. The body is `any`
+ * unless a type is given: tests compare its fields with what they sent, whatever its shape.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above; callers may pass the API's type
 export async function getJson<T = any>(url: string): Promise<{ status: number; headers: Headers; body: T }> {
   const res = await fetch(url);
   const text = await res.text();

@@ -1,5 +1,5 @@
 /**
- * Messages between the main thread and the query worker (src/threads/query-worker.ts).
+ * Messages between the main thread and the query worker (src/query/worker.ts).
  *
  *   main ──QueryCommand──▶ query worker     one query at a time, in order; cancel drops a queued one
  *   main ◀──QueryReply──── query worker     the answer as JSON text, or an error code
@@ -8,7 +8,7 @@
  * sent, so a bad request is answered 400 without waiting behind other queries.
  */
 import type { ErrorCode } from '../errors.js';
-import type { LogSearch, ServicesQuery, TraceSearch } from '../query/params.js';
+import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
 
 export interface QueryWorkerData {
   readonly dataDir: string;

@@ -10,8 +10,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
-import { QueryEngine } from '../query/engine.js';
-import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './query-protocol.js';
+import { QueryEngine } from './engine.js';
+import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './protocol.js';
 
 const data = workerData as QueryWorkerData;
 const port = parentPort!;
