@@ -47,7 +47,7 @@ export type Area = TableName | typeof TRACE_INDEX_AREA;
 
 // ---------------------------------------------------------------- sequence numbers and days
 
-export const SEQ_DIGITS = 20;
+const SEQ_DIGITS = 20;
 const SEQ = `\\d{${SEQ_DIGITS}}`;
 const DAY = '\\d{4}-\\d{2}-\\d{2}';
 const DAY_RE = new RegExp(`^${DAY}$`);
@@ -64,7 +64,7 @@ export function dayString(daysSinceEpoch: number): string {
   return new Date(daysSinceEpoch * DAY_MS).toISOString().slice(0, 10);
 }
 
-export function isDay(text: string): boolean {
+function isDay(text: string): boolean {
   return DAY_RE.test(text);
 }
 
@@ -170,7 +170,7 @@ function isTable(name: string): name is TableName {
   return Object.hasOwn(TABLES, name);
 }
 
-export function stagingName(purpose: StagingPurpose, area: Area, file: string): string {
+function stagingName(purpose: StagingPurpose, area: Area, file: string): string {
   if ((purpose === 'index') !== (area === TRACE_INDEX_AREA)) throw new RangeError(`no ${purpose} staging file for ${area}`);
   if (!parseDataFileName(file)) throw new RangeError(`'${file}' is not a data file name`);
   return `${purpose === 'compact' ? COMPACT_PREFIX : ''}${area}-${file}`;

@@ -37,7 +37,7 @@ const PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
  * Whether a conversion failed writing (no space, file size limit, I/O error) rather than
  * reading the segment: only the latter may quarantine rows, the former is retried as it is.
  */
-export function isStorageError(err: unknown): boolean {
+function isStorageError(err: unknown): boolean {
   const e = err as NodeJS.ErrnoException;
   if (['ENOSPC', 'EFBIG', 'EIO', 'EDQUOT', 'EROFS'].includes(e?.code ?? '')) return true;
   return /^IO Error|No space left|File too large|Disk quota|Read-only file system|Input\/output error/i.test(String(e?.message ?? ''));

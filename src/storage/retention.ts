@@ -39,12 +39,11 @@ export interface RetentionPolicy {
   readonly checkMs: number;
 }
 
-/** Where a deleted file was: a table's partitions, or the trace index. */
-export type RetentionArea = Area;
 export type RetentionReason = 'age' | 'size';
 
 export interface RetentionDeletion {
-  readonly area: RetentionArea;
+  /** Where the files were: a table's partitions, or the trace index. */
+  readonly area: Area;
   readonly reason: RetentionReason;
   readonly files: number;
   readonly bytes: number;
@@ -73,7 +72,7 @@ const INDEX_AREAS: readonly Area[] = INDEXED ? [TRACE_INDEX_AREA] : [];
 const AREAS: readonly Area[] = [...TABLE_LIST.map((t) => t.name), ...INDEX_AREAS];
 
 interface StoredFile {
-  readonly area: RetentionArea;
+  readonly area: Area;
   readonly path: string;
   readonly bytes: number;
 }
@@ -110,9 +109,9 @@ async function sizeOf(file: string): Promise<number> {
 }
 
 /** Every Parquet file of every area as deletion units, oldest first, and each area's day directories. */
-async function scanUnits(layout: DataLayout): Promise<{ units: Unit[]; dayDirs: Map<RetentionArea, string[]> }> {
+async function scanUnits(layout: DataLayout): Promise<{ units: Unit[]; dayDirs: Map<Area, string[]> }> {
   const byKey = new Map<string, Unit>();
-  const dayDirs = new Map<RetentionArea, string[]>();
+  const dayDirs = new Map<Area, string[]>();
   for (const area of AREAS) {
     const days = (await listDir(layout.areaDir(area))).map(parseDayDirName).filter((d): d is string => d !== null);
     dayDirs.set(area, days);
@@ -162,7 +161,7 @@ export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, 
   const { units, dayDirs } = await scanUnits(layout);
   const wal = await walBytes(layout);
   let total = wal + units.reduce((sum, u) => sum + u.files.reduce((s, f) => s + f.bytes, 0), 0);
-  const counts = new Map<string, { area: RetentionArea; reason: RetentionReason; files: number; bytes: number }>();
+  const counts = new Map<string, { area: Area; reason: RetentionReason; files: number; bytes: number }>();
   const errors: string[] = [];
   const touchedDays = new Set<string>();
 

@@ -39,7 +39,7 @@ export interface Segment {
  * Returns the segment's new size. Rows of unacknowledged batches may survive; they were never
  * promised, and storing them is harmless (at-least-once).
  */
-export function repairSegment(file: string): number {
+function repairSegment(file: string): number {
   const data = fs.readFileSync(file);
   let end = data.length;
   const nul = data.indexOf(0);

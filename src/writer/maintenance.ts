@@ -48,7 +48,7 @@ export interface MaintenanceTiming {
 }
 
 /** A failed conversion is retried every second; closed days are looked at every 10 s; a failed step a minute later. */
-export const MAINTENANCE_TIMING: MaintenanceTiming = { convertRetryMs: 1000, compactCheckMs: 10_000, compactRetryMs: 60_000 };
+const MAINTENANCE_TIMING: MaintenanceTiming = { convertRetryMs: 1000, compactCheckMs: 10_000, compactRetryMs: 60_000 };
 
 type Running = 'convert' | 'sweep' | 'compact';
 
@@ -71,11 +71,6 @@ export class Maintenance {
       this.clearTimer();
       this.checkDrained();
     });
-  }
-
-  /** What runs now (for tests and stats). */
-  get busy(): readonly Running[] {
-    return [...this.running.keys()];
   }
 
   /** Start whatever may start now. */
