@@ -7,16 +7,16 @@
  *   <data>/spans/day=D/00…93.parquet ┘               (+ trace index of the same name)
  *
  * A step merges a run of consecutive files of one day (by sequence number) up to
- * `targetBytes` of input, so no step holds the writer's DuckDB for long and a day of any size
+ * `targetBytes` of input, so no step holds its DuckDB connection for long and a day of any size
  * ends as files of about that size. One step, crash-safe at every point:
  *
  *   1. DuckDB writes the merged rows to <data>/.staging/ (outside every table tree): one row per
  *      record key (src/storage/schema.ts `key`), none whose key is already in another compacted
  *      file of the day, sorted by the table's `sortKey`;
  *   2. publish it into day=D/ as <lo>-<hi>.parquet (fsync, rename, fsync the directory:
- *      src/storage/publish.ts). This rename is the commit: from here on, every Glust reader leaves out the files it covers
- *      (src/storage/data-files.ts), so a reader sees the old set or the new one, never both,
- *      never neither;
+ *      src/storage/publish.ts). This rename is the commit: from here on, every Glust reader
+ *      leaves out the files it covers (src/storage/data-files.ts), so a reader sees the old set
+ *      or the new one, never both, never neither;
  *   3. write the trace index of the new file (tables with `traceIndex`);
  *   4. delete the covered files and their index files, fsync the directories.
  *
