@@ -17,6 +17,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { DataLayout } from '../dist/storage/layout.js';
 import { cpuModel, cpuSeconds, peakRssBytes, sampler } from './lib/proc.mjs';
 import { ROOT, runJson, startBaseline, startDrain, startGlust, tempDir } from './lib/servers.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
@@ -73,7 +74,7 @@ function summary(r) {
 
 /** Rows stored by a server run, read back from its Parquet files. */
 async function storedRows(dataDir, table) {
-  const files = path.join(dataDir, table, '**', '*.parquet');
+  const files = new DataLayout(dataDir).parquetGlob(table);
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
@@ -97,7 +98,7 @@ function parquetBytes(dataDir, table) {
       else if (e.name.endsWith('.parquet') && !e.name.includes('.traces.')) bytes += fs.statSync(p).size;
     }
   };
-  walk(path.join(dataDir, table));
+  walk(new DataLayout(dataDir).areaDir(table));
   return bytes;
 }
 

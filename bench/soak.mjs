@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { DataLayout } from '../dist/storage/layout.js';
 import { cpuModel, sampler } from './lib/proc.mjs';
 import { execSync } from 'node:child_process';
 import { lineChart, snapshot } from './lib/report.mjs';
@@ -47,7 +48,7 @@ async function stored(dataDir) {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    const files = path.join(dataDir, 'spans', '**', '*.parquet');
+    const files = new DataLayout(dataDir).parquetGlob('spans');
     const row = (await conn.runAndReadAll(`SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM read_parquet('${files}')`)).getRows()[0];
     return { rows: Number(row[0]), distinct: Number(row[1]) };
   } finally {
@@ -75,7 +76,8 @@ export async function main(args) {
   const samples = sampler(server.pid);
   const extra = [];
   const timer = setInterval(() => {
-    extra.push({ walMB: dirBytes(path.join(server.dataDir, 'wal')) / 1048576, parquetMB: dirBytes(path.join(server.dataDir, 'spans')) / 1048576 });
+    const layout = new DataLayout(server.dataDir);
+    extra.push({ walMB: dirBytes(layout.walRoot) / 1048576, parquetMB: dirBytes(layout.areaDir('spans')) / 1048576 });
   }, 1000);
   const load = await runJson(path.join(ROOT, 'bench', 'lib', 'loadgen.mjs'), [JSON.stringify({
     port: server.port, rate: requestsPerSecond, durationS: minutes * 60, warmupS: 0, connections: 64,

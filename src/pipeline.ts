@@ -6,7 +6,6 @@
  * body enters the body ring and the moment it can be answered: after its decode result arrived
  * and, in durable mode, after the writer acknowledged its last batch as fsynced.
  */
-import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ServeConfig } from './config.js';
 import { GlustError } from './errors.js';
@@ -16,7 +15,8 @@ import { BatchRing } from './ring/batch-ring.js';
 import { QueueBound } from './queue-bound.js';
 import { BodyRing } from './ring/body-ring.js';
 import type { SweepReport } from './storage/retention.js';
-import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterCommand, WriterEvent, WriterStats, WriterWorkerData } from './threads/protocol.js';
+import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterStats, WriterWorkerData } from './threads/protocol.js';
+import { WriterHandle } from './writer/handle.js';
 
 export interface Submission {
   readonly signal: Signal;
@@ -61,15 +61,15 @@ export class Pipeline {
   writerFailing: string | null = null;
   /** WAL writes fail: no acknowledgement can come until they succeed again. */
   private walFailing = false;
-  recovered = { rows: 0, segments: 0 };
   private readonly inFlight = new Map<number, InFlight>();
   private nextRequestId = 1;
   private readonly queueBound: QueueBound;
   private closing = false;
   private closed: Promise<void> | null = null;
+  /** Resolves the wait of close() once the last request in flight is settled. */
+  private lastSettled: (() => void) | null = null;
   private pool!: Piscina<DecodeTask, DecodeResult>;
-  private writer!: Worker;
-  private writerClosed!: Promise<void>;
+  private writer!: WriterHandle;
 
   private constructor(
     private readonly config: ServeConfig,
@@ -80,81 +80,58 @@ export class Pipeline {
     this.queueBound = new QueueBound(config.maxQueuedRequests, config.maxQueueMs);
   }
 
-  static async start(config: ServeConfig, observer: PipelineObserver = {}): Promise<Pipeline> {
+  /**
+   * `onFatal`: the writer thread died (GLUST_ERR_WRITER_CRASHED). Nothing can be acknowledged
+   * any more; the owner decides what happens to the process (`glust serve` exits).
+   */
+  static async start(config: ServeConfig, observer: PipelineObserver, onFatal: (error: GlustError) => void): Promise<Pipeline> {
     const p = new Pipeline(config, observer);
-    await p.startWriter();
+    await p.startWriter(onFatal);
     p.startDecoders();
     return p;
   }
 
-  private startWriter(): Promise<void> {
+  /** Rows and segments the writer converted at start, left by an earlier run. */
+  get recovered(): { rows: number; segments: number } {
+    return this.writer.recovered;
+  }
+
+  private async startWriter(onFatal: (error: GlustError) => void): Promise<void> {
+    const c = this.config;
     const workerData: WriterWorkerData = {
       batchRing: this.batchRing.sab,
-      dataDir: this.config.dataDir,
-      flushMs: this.config.flushMs,
-      segmentBytes: this.config.segmentBytes,
-      maxPendingSegments: this.config.maxPendingSegments,
-      duckdbThreads: this.config.duckdbThreads,
-      duckdbMemoryLimit: this.config.duckdbMemoryLimit,
-      retention: { retentionDays: this.config.retentionDays, maxBytes: this.config.maxBytes, checkMs: this.config.retentionCheckMs },
-      compact: this.config.compact ? { afterMs: this.config.compactAfterMs, targetBytes: this.config.compactTargetBytes } : null,
+      dataDir: c.dataDir,
+      flushMs: c.flushMs,
+      segmentBytes: c.segmentBytes,
+      maxPendingSegments: c.maxPendingSegments,
+      duckdbThreads: c.duckdbThreads,
+      duckdbMemoryLimit: c.duckdbMemoryLimit,
+      retention: { retentionDays: c.retentionDays, maxBytes: c.maxBytes, checkMs: c.retentionCheckMs },
+      compact: c.compact ? { afterMs: c.compactAfterMs, targetBytes: c.compactTargetBytes } : null,
     };
-    this.writer = new Worker(new URL('./threads/writer-worker.js', import.meta.url), { workerData });
-    let markClosed!: () => void;
-    this.writerClosed = new Promise((resolve) => (markClosed = resolve));
-    return new Promise((resolve, reject) => {
-      let ready = false;
-      this.writer.on('message', (event: WriterEvent) => {
-        switch (event.type) {
-          case 'ready':
-            ready = true;
-            this.recovered = { rows: event.recoveredRows, segments: event.recoveredSegments };
-            resolve();
-            break;
-          case 'acked':
-            for (const id of event.requestIds) this.onAck(id);
-            break;
-          case 'failing':
-            if (this.writerFailing === null) console.error(`glust: storage failing, ingest answers 503 until it heals: ${event.message}`);
-            this.writerFailing = event.message;
-            this.walFailing = event.walFailing;
-            if (this.walFailing) this.refuseUnacknowledged();
-            this.observer.onWriterState?.(event.message);
-            break;
-          case 'recovered':
-            console.error('glust: storage recovered, ingest resumed');
-            this.writerFailing = null;
-            this.walFailing = false;
-            this.observer.onWriterState?.(null);
-            break;
-          case 'warning':
-            console.error(`glust: ${event.code}: ${event.message}`);
-            break;
-          case 'retention':
-            this.observer.onRetention?.(event.report);
-            break;
-          case 'stats':
-            this.observer.onWriterStats?.(event.stats);
-            break;
-          case 'tail':
-            this.observer.onTail?.(event.table, event.rows, event.skipped);
-            break;
-          case 'closed':
-            markClosed();
-            break;
-        }
-      });
-      this.writer.on('error', (err) => {
-        if (!ready) return reject(new GlustError('GLUST_ERR_DATA_DIR', `writer failed to start: ${err.message}`, { cause: err }));
-        // The writer owns durability; without it nothing can be acknowledged. Everything
-        // acknowledged is in the WAL, which the next start recovers: fail fast.
-        console.error(`glust: writer thread crashed: ${err.stack ?? err.message}`);
-        process.exit(70);
-      });
-      this.writer.on('exit', (code) => {
-        if (!ready) reject(new GlustError('GLUST_ERR_DATA_DIR', `writer exited with code ${code} before it was ready`));
-        markClosed();
-      });
+    const observer = this.observer;
+    this.writer = await WriterHandle.spawn(workerData, {
+      acked: (ids) => {
+        for (const id of ids) this.onAck(id);
+      },
+      failing: (message, walFailing) => {
+        if (this.writerFailing === null) console.error(`glust: GLUST_ERR_WRITER_FAILED: storage failing, ingest answers 503 until it heals: ${message}`);
+        this.writerFailing = message;
+        this.walFailing = walFailing;
+        if (walFailing) this.refuseUnacknowledged();
+        observer.onWriterState?.(message);
+      },
+      recovered: () => {
+        console.error('glust: storage recovered, ingest resumed');
+        this.writerFailing = null;
+        this.walFailing = false;
+        observer.onWriterState?.(null);
+      },
+      warning: (code, message) => console.error(`glust: ${code}: ${message}`),
+      stats: (stats) => observer.onWriterStats?.(stats),
+      retention: (report) => observer.onRetention?.(report),
+      tail: (table, rows, skipped) => observer.onTail?.(table, rows, skipped),
+      fatal: onFatal,
     });
   }
 
@@ -178,7 +155,7 @@ export class Pipeline {
 
   /** Ask the writer to forward acknowledged rows (onTail) while someone watches the live tail. */
   setTail(on: boolean): void {
-    this.writer.postMessage({ type: 'tail', on });
+    this.writer.setTail(on);
   }
 
   /** Requests whose answer is not yet known. */
@@ -222,7 +199,7 @@ export class Pipeline {
           // The worker died or the queue refused: give the record back ourselves.
           this.bodyRing.release(body);
           this.bodyRing.noteReleased();
-          this.inFlight.delete(requestId);
+          this.forget(requestId);
           resolve({ ok: false, error: new GlustError('GLUST_ERR_INTERNAL', `decode task failed: ${err.message}`) });
         },
       );
@@ -260,12 +237,17 @@ export class Pipeline {
   }
 
   private settle(requestId: number, req: InFlight): void {
-    this.inFlight.delete(requestId);
+    this.forget(requestId);
     const r = req.result!;
     this.observer.onSettled?.(req.signal, r.ok, (performance.now() - req.started) / 1000);
     req.resolve(r.ok
       ? { ok: true, accepted: r.accepted, rejected: r.rejected, message: r.message }
       : { ok: false, error: new GlustError(r.code, r.message) });
+  }
+
+  private forget(requestId: number): void {
+    this.inFlight.delete(requestId);
+    if (this.inFlight.size === 0) this.lastSettled?.();
   }
 
   /**
@@ -275,11 +257,9 @@ export class Pipeline {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
-      while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+      if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.lastSettled = resolve));
       await this.pool.close();
-      this.writer.postMessage({ type: 'close' });
-      await this.writerClosed;
-      await this.writer.terminate();
+      await this.writer.close();
     })();
     return this.closed;
   }
@@ -292,10 +272,7 @@ export class Pipeline {
    */
   async abort(ms = 5000): Promise<void> {
     this.closing = true;
-    this.writer.postMessage({ type: 'abort' } satisfies WriterCommand);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.writerClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-    clearTimeout(timer);
+    await this.writer.abort(ms);
   }
 }
 

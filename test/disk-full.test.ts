@@ -109,7 +109,7 @@ t.test('ulimit -f: a WAL write that fails (EFBIG) is refused with 503, nothing a
   }, 30_000, 250);
   acked.push(healed);
   t.equal((await getJson(`${server.url}/health`)).status, 200, 'ready again');
-  t.match(server.output(), /glust: storage failing, ingest answers 503 until it heals: WAL write failed/);
+  t.match(server.output(), /glust: GLUST_ERR_WRITER_FAILED: storage failing, ingest answers 503 until it heals: WAL write failed/);
   t.match(server.output(), /glust: storage recovered, ingest resumed/);
   t.equal(await server.stop(), 0);
   await assertAckedStored(t, dataDir, acked);

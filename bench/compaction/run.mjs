@@ -21,7 +21,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Compactor, SORT_ORDER } from '../../dist/storage/compact.js';
+import { Compactor } from '../../dist/storage/compact.js';
+import { DataLayout, parseDataFileName } from '../../dist/storage/layout.js';
 import { LOGS, SPANS } from '../../dist/storage/schema.js';
 import { QueryEngine } from '../../dist/query/engine.js';
 import { parseLogSearch, parseServicesQuery, parseTraceSearch } from '../../dist/query/params.js';
@@ -59,8 +60,8 @@ if (!fs.existsSync(marker) || JSON.parse(fs.readFileSync(marker, 'utf8')).rowsPe
 const { tracesPerDay } = JSON.parse(fs.readFileSync(marker, 'utf8'));
 
 function files(dir, table) {
-  const d = path.join(dir, table, `day=${opts.day0}`);
-  const names = fs.readdirSync(d).filter((n) => n.endsWith('.parquet'));
+  const d = new DataLayout(dir).dayDir(table, opts.day0);
+  const names = fs.readdirSync(d).filter((n) => parseDataFileName(n) !== null);
   return { files: names.length, bytes: names.reduce((n, f) => n + fs.statSync(path.join(d, f)).size, 0) };
 }
 
@@ -100,16 +101,19 @@ async function queries(dir) {
 
 /** A conversion-sized COPY on `conn`: one flush file of spans read and written again. */
 async function convertLike(conn, dir) {
-  const src = path.join(pristine, 'spans', `day=${opts.day0}`, fs.readdirSync(path.join(pristine, 'spans', `day=${opts.day0}`))[0]);
+  const day = new DataLayout(pristine).dayDir('spans', opts.day0);
+  const src = path.join(day, fs.readdirSync(day)[0]);
   const t = performance.now();
   await conn.run(`COPY (SELECT * FROM read_parquet('${src}')) TO '${path.join(dir, 'convert-like.parquet')}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`);
   return performance.now() - t;
 }
 
-async function compact(dir, order, measureWriter) {
+/** Compact every day of `dir`, spans sorted by `spansOrder` (the schema's sortKey, or a candidate). */
+async function compact(dir, spansOrder, measureWriter) {
   const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '1GB' });
   const writerConn = await instance.connect();
-  const compactor = new Compactor(await instance.connect(), dir, [SPANS, LOGS], { afterMs: 0, targetBytes: 64 * 1024 * 1024, order });
+  const tables = [{ ...SPANS, sortKey: spansOrder }, LOGS];
+  const compactor = new Compactor(await instance.connect(), new DataLayout(dir), tables, { afterMs: 0, targetBytes: 64 * 1024 * 1024 });
   const scratch = fs.mkdtempSync(path.join(base, 'scratch-'));
   const alone = [];
   if (measureWriter) for (let i = 0; i < 5; i++) alone.push(await convertLike(writerConn, scratch));
@@ -163,13 +167,13 @@ const report = {
 };
 const variants = [
   ['flush files, not compacted', null],
-  [`compacted, spans by ${SORT_ORDER.spans}`, SORT_ORDER],
-  ['compacted, spans by service_name, start_time', { ...SORT_ORDER, spans: 'service_name, start_time' }],
+  [`compacted, spans by ${SPANS.sortKey}`, SPANS.sortKey],
+  ['compacted, spans by service_name, start_time', 'service_name, start_time'],
 ];
 for (const [name, order] of variants) {
   fs.rmSync(work, { recursive: true, force: true });
   fs.cpSync(pristine, work, { recursive: true });
-  const compaction = order ? await compact(work, order, order === SORT_ORDER) : null;
+  const compaction = order ? await compact(work, order, order === SPANS.sortKey) : null;
   report.variants[name] = { spanFiles: files(work, 'spans'), logFiles: files(work, 'logs'), compaction, queryP50Ms: await queries(work) };
   console.error(name, JSON.stringify(report.variants[name]));
 }

@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { DataLayout, flushFileName, segmentName } from '../../dist/storage/layout.js';
 import { ParquetConverter } from '../../dist/storage/parquet.js';
 import { TABLES } from '../../dist/storage/schema.js';
 import { writeTraceIndex } from '../../dist/storage/trace-index.js';
@@ -102,7 +103,8 @@ export async function buildDataset({ dataDir, spans, logs, days, rowsPerSegment,
   // The converter gets its own single-threaded instance, as in the writer (--duckdb-threads 1).
   const writerInstance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '1GB' });
   const conn = await writerInstance.connect();
-  const converter = new ParquetConverter(conn, dataDir);
+  const layout = new DataLayout(dataDir);
+  const converter = new ParquetConverter(conn, layout);
   const day0Ns = BigInt(Date.parse(`${day0}T00:00:00Z`)) * 1_000_000n;
   const tracesPerDay = Math.floor(spans / SPANS_PER_TRACE / days);
   const logsPerDay = Math.floor(logs / days);
@@ -115,7 +117,7 @@ export async function buildDataset({ dataDir, spans, logs, days, rowsPerSegment,
     for (const [table, perDay] of [['spans', tracesPerDay * SPANS_PER_TRACE], ['logs', logsPerDay]]) {
       for (let from = d * perDay; from < (d + 1) * perDay; from += rowsPerSegment) {
         const to = Math.min(from + rowsPerSegment, (d + 1) * perDay);
-        const file = path.join(walDir, `${String(seq).padStart(20, '0')}-${day}.ndjson`);
+        const file = path.join(walDir, segmentName(seq, day));
         const sql = table === 'spans' ? spanRowsSql(day0Ns, tracesPerDay, d, from, to) : logRowsSql(day0Ns, logsPerDay, tracesPerDay, d, from, to);
         await gen.run(`COPY (${sql}) TO '${file}' (FORMAT json)`);
         const segment = { path: file, seq, day, bytes: fs.statSync(file).size, rows: to - from };
@@ -130,10 +132,9 @@ export async function buildDataset({ dataDir, spans, logs, days, rowsPerSegment,
         if (table === 'spans') {
           c.spanBytes += result.bytes;
           // The index's own share: the same index written again into a scratch directory.
-          const name = `${String(seq).padStart(20, '0')}.parquet`;
-          fs.mkdirSync(path.join(scratch, '.staging'), { recursive: true });
+          const name = flushFileName(seq);
           const t = performance.now();
-          const idx = await writeTraceIndex(conn, scratch, day, name, path.join(dataDir, 'spans', `day=${day}`, name));
+          const idx = await writeTraceIndex(conn, new DataLayout(scratch), day, name, layout.dataFile('spans', day, name));
           c.indexMs += performance.now() - t;
           c.indexBytes += idx.bytes;
         } else c.bytes += result.bytes;

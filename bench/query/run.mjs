@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SERVICES, SPANS_PER_TRACE, buildDataset, traceIdOf } from './dataset.mjs';
+import { DataLayout } from '../../dist/storage/layout.js';
 import { flags } from '../lib/args.mjs';
 import { ROOT } from '../lib/servers.mjs';
 
@@ -146,9 +147,10 @@ try {
   await server.stop();
 }
 
-const spanFiles = dirStats(path.join(opts.dataDir, 'spans'));
-const indexFiles = dirStats(path.join(opts.dataDir, 'trace-index'));
-const logFiles = dirStats(path.join(opts.dataDir, 'logs'));
+const layout = new DataLayout(opts.dataDir);
+const spanFiles = dirStats(layout.areaDir('spans'));
+const indexFiles = dirStats(layout.areaDir('trace-index'));
+const logFiles = dirStats(layout.areaDir('logs'));
 let commit = 'unknown';
 try {
   commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();

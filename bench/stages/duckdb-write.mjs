@@ -11,6 +11,7 @@ import { LOGS_SIGNAL, TRACES } from '../../dist/otlp/signals.js';
 import { walkRequest } from '../../dist/otlp/validate.js';
 import { Rejections } from '../../dist/otlp/reject.js';
 import { DEFAULT_LIMITS } from '../../dist/otlp/values.js';
+import { DataLayout, dayString } from '../../dist/storage/layout.js';
 import { ParquetConverter } from '../../dist/storage/parquet.js';
 import { buildBodies, patchBody } from '../lib/payloads.mjs';
 
@@ -34,11 +35,10 @@ const segmentBytes = fs.statSync(segmentPath).size;
 
 const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
 const conn = await instance.connect();
-const converter = new ParquetConverter(conn, dir);
-const dayString = new Date(day * 86_400_000).toISOString().slice(0, 10);
+const converter = new ParquetConverter(conn, new DataLayout(dir));
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const result = await converter.convert(signal.table, { path: segmentPath, seq: 1, day: dayString, bytes: segmentBytes, rows });
+const result = await converter.convert(signal.table, { path: segmentPath, seq: 1, day: dayString(day), bytes: segmentBytes, rows });
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 conn.closeSync();

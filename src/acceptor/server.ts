@@ -10,9 +10,8 @@
  */
 import dns from 'node:dns/promises';
 import { GlustError } from '../errors.js';
-import type { BodyEncoding } from '../otlp/decode.js';
 import { type BodyFormat, SIGNALS, type Signal } from '../otlp/signals.js';
-import type { Outcome, Pipeline } from '../pipeline.js';
+import type { Outcome, Pipeline, Submission } from '../pipeline.js';
 import { BodyWatchdog } from './body-watchdog.js';
 import { ConnectionLimit } from './connection-limit.js';
 import { CONTENT_TYPE, parseContentEncoding, parseContentType } from './content.js';
@@ -143,7 +142,7 @@ export class Acceptor {
       return this.refuseUnread(res, state, signal, started, errorReply(tooLarge(declared, this.options.maxBodyBytes), format));
     }
     this.collectBody(res, state, declared, (chunks, length) => {
-      this.submit(res, state, signal, format, encoding, chunks, length, started);
+      this.submit(res, state, { signal, format, encoding, chunks, length }, started);
     }, (err, close) => this.reply(res, state, signal, started, errorReply(err, format), close));
   }
 
@@ -233,26 +232,14 @@ export class Acceptor {
     });
   }
 
-  private submit(
-    res: HttpResponse,
-    state: RequestState,
-    signal: Signal,
-    format: BodyFormat,
-    encoding: BodyEncoding,
-    chunks: Uint8Array[],
-    length: number,
-    started: number,
-  ): void {
-    const outcome = this.pipeline.submit({ signal, format, encoding, chunks, length });
+  private submit(res: HttpResponse, state: RequestState, sub: Submission, started: number): void {
+    const answer = (o: Outcome) => this.reply(res, state, sub.signal, started, outcomeReply(sub.signal, sub.format, o));
+    const outcome = this.pipeline.submit(sub);
     if (outcome instanceof Promise) {
-      // The pipeline settles every accepted body with an Outcome and never rejects; a rejection
-      // would be a bug in Glust, answered 500 rather than left hanging.
-      outcome.then(
-        (o) => this.reply(res, state, signal, started, outcomeReply(signal, format, o)),
-        (err: unknown) => this.reply(res, state, signal, started, outcomeReply(signal, format, { ok: false, error: new GlustError('GLUST_ERR_INTERNAL', `pipeline failed: ${(err as Error).message}`) })),
-      );
+      // The pipeline resolves every request with an Outcome; a rejection would be a bug in it.
+      outcome.then(answer, (err: unknown) => answer({ ok: false, error: new GlustError('GLUST_ERR_INTERNAL', `pipeline failed: ${(err as Error).message}`) }));
     } else {
-      this.reply(res, state, signal, started, outcomeReply(signal, format, outcome));
+      answer(outcome);
     }
   }
 

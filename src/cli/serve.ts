@@ -33,7 +33,8 @@ function createFeatures(config: ServeConfig): Feature[] {
   return [metricsFeature(), createReadFeature(config)];
 }
 
-export async function startServer(config: ServeConfig): Promise<RunningServer> {
+/** `onWriterFatal`: the writer thread died (GLUST_ERR_WRITER_CRASHED); nothing can be acknowledged any more. */
+export async function startServer(config: ServeConfig, onWriterFatal: (error: GlustError) => void): Promise<RunningServer> {
   const loaded = loadUws();
   // Token file and certificates are checked before anything starts: a typo stops the server now.
   const tokens = config.authTokenFile === null ? null : TokenSet.load(config.authTokenFile);
@@ -44,7 +45,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const features = createFeatures(config);
   let pipeline: Pipeline;
   try {
-    pipeline = await Pipeline.start(config, fanOut(features.map((f) => f.pipelineObserver)));
+    pipeline = await Pipeline.start(config, fanOut(features.map((f) => f.pipelineObserver)), onWriterFatal);
   } catch (err) {
     lock.release();
     throw err;
@@ -105,8 +106,15 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   return { config, acceptor, pipeline, tokens, stop, abort };
 }
 
+/** Exit status when the writer thread died: EX_SOFTWARE (sysexits.h), an internal failure. */
+const EXIT_WRITER_CRASHED = 70;
+
 export async function serve(argv: readonly string[]): Promise<void> {
-  const server = await startServer(parseServeConfig(argv));
+  // Everything acknowledged is in the WAL, which the next start recovers: fail fast.
+  const server = await startServer(parseServeConfig(argv), (error) => {
+    console.error(`glust: ${error.code}: ${error.message}`);
+    process.exit(EXIT_WRITER_CRASHED);
+  });
   let signals = 0;
   let giving = false;
   // Exiting while a DuckDB query runs on a worker thread aborts the process natively, so a stop

@@ -14,6 +14,7 @@ import { formatDuration, formatTime } from '../view/display.js';
 import { type TailFilter, matchesTail, parseTailFilter } from '../query/params.js';
 import type { LogRecord, SpanRecord, TailBatch } from '../view/records.js';
 import { logFromWal, spanFromWal } from '../query/wal-rows.js';
+import { DataLayout, parseSegmentName } from '../storage/layout.js';
 import { SOURCE_FLAGS, parseReadArgs } from './read-args.js';
 import { fetchApi } from './read-source.js';
 import { logLine } from './read.js';
@@ -22,7 +23,6 @@ const USAGE = `usage: glust tail [--signal logs|spans] [--service S] [--severity
   print records as they are acknowledged, until interrupted
 `;
 const POLL_MS = 250;
-const SEGMENT_RE = /^\d{20}-\d{4}-\d{2}-\d{2}\.ndjson$/;
 
 function spanLine(s: SpanRecord): string {
   return `${formatTime(s.start_time)}  ${s.status_code.padEnd(5)}  ${s.service_name}  ${s.name}  ${formatDuration(s.duration_ns)}  trace=${s.trace_id}`;
@@ -82,9 +82,9 @@ function readFrom(file: string, offset: number): Buffer | null {
 }
 
 async function followWal(dataDir: string, filter: TailFilter, print: (r: SpanRecord | LogRecord) => void): Promise<never> {
-  const dir = path.join(dataDir, 'wal', filter.signal);
+  const dir = new DataLayout(dataDir).walDir(filter.signal);
   const toRecord: (row: string) => SpanRecord | LogRecord = filter.signal === 'spans' ? spanFromWal : logFromWal;
-  const list = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => SEGMENT_RE.test(n)).sort() : []);
+  const list = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => parseSegmentName(n) !== null).sort() : []);
   const offsets = new Map<string, number>();
   for (const name of list()) {
     try {

@@ -18,11 +18,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type FileRange, splitCovered } from '../storage/data-files.js';
+import { splitCovered } from '../storage/data-files.js';
+import { type Area, DataLayout, type FileRange, TRACE_INDEX_AREA, parseDayDirName, parseSegmentName } from '../storage/layout.js';
 import type { TableName } from '../storage/schema.js';
-import { TRACE_INDEX_DIR } from '../storage/trace-index.js';
-
-const SEGMENT_RE = /^(\d{20})-(\d{4}-\d{2}-\d{2})\.ndjson$/;
 
 /** Inclusive range of UTC days (YYYY-MM-DD, which compare as strings); null bounds are open. */
 export interface DayRange {
@@ -53,7 +51,7 @@ export function cleanDays(files: TableFiles): Set<string> {
   const clean = new Set(files.parquet.filter((f) => f.compacted).map((f) => f.day));
   for (const f of files.parquet) if (!f.compacted) clean.delete(f.day);
   for (const w of files.wal) {
-    const seg = seqOfSegment(path.basename(w));
+    const seg = parseSegmentName(path.basename(w));
     if (seg) clean.delete(seg.day);
   }
   return clean;
@@ -72,32 +70,27 @@ function readdir(dir: string): string[] {
   }
 }
 
-/** Parquet files to read under <root>/day=D/ for the days in range (covered files left out). */
-export function listDayFiles(root: string, range: DayRange): DayFile[] {
+/** Parquet files of an area to read under day=D/ for the days in range (covered files left out). */
+function listDayFiles(layout: DataLayout, area: Area, range: DayRange): DayFile[] {
   const out: DayFile[] = [];
-  for (const dir of readdir(root).sort()) {
-    if (!dir.startsWith('day=')) continue;
-    const day = dir.slice(4);
-    if (!inRange(day, range)) continue;
-    const names = readdir(path.join(root, dir)).map((name) => ({ day, name, path: path.join(root, dir, name) }));
+  for (const dir of readdir(layout.areaDir(area)).sort()) {
+    const day = parseDayDirName(dir);
+    if (day === null || !inRange(day, range)) continue;
+    const names = readdir(layout.dayDir(area, day)).map((name) => ({ day, name, path: layout.dataFile(area, day, name) }));
     out.push(...splitCovered(names).visible);
   }
   return out;
 }
 
-function seqOfSegment(name: string): { seq: number; day: string } | null {
-  const m = SEGMENT_RE.exec(name);
-  return m ? { seq: Number(m[1]), day: m[2]! } : null;
-}
-
 /** The files holding `table`'s rows of the days in `range`, right now. */
 export function listTableFiles(dataDir: string, table: TableName, range: DayRange): TableFiles {
-  const walDir = path.join(dataDir, 'wal', table);
+  const layout = new DataLayout(dataDir);
+  const walDir = layout.walDir(table);
   const segments = readdir(walDir).sort();
-  const parquet = listDayFiles(path.join(dataDir, table), range);
+  const parquet = listDayFiles(layout, table, range);
   const wal: string[] = [];
   for (const name of segments) {
-    const seg = seqOfSegment(name);
+    const seg = parseSegmentName(name);
     if (!seg || !inRange(seg.day, range)) continue;
     // Converted: a listed file holds the segment's rows (its own flush file, or a compacted one).
     const converted = parquet.some((f) => f.day === seg.day && f.lo <= seg.seq && seg.seq <= f.hi);
@@ -126,7 +119,7 @@ export function listIndexedSpanFiles(dataDir: string, range: DayRange): IndexedS
   // Only the index files of span files in the snapshot: those of covered files name rows that
   // are read from the compacted file instead.
   const spans = new Map(files.parquet.map((f) => [`${f.day}/${f.name}`, f]));
-  const indexFiles = listDayFiles(path.join(dataDir, TRACE_INDEX_DIR), range).filter((f) => spans.has(`${f.day}/${f.name}`));
+  const indexFiles = listDayFiles(new DataLayout(dataDir), TRACE_INDEX_AREA, range).filter((f) => spans.has(`${f.day}/${f.name}`));
   const indexed = new Set(indexFiles.map((f) => `${f.day}/${f.name}`));
   const byIndexPath = new Map(indexFiles.map((f) => [f.path, `${f.day}/${f.name}`]));
   return {

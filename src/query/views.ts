@@ -9,13 +9,12 @@
  * per record key, partitioned by `day` too so that a filter on `day` still prunes partitions.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlString } from '../storage/parquet.js';
-import { TABLES, type TableSchema, firstOfKeySql, parquetSql } from '../storage/schema.js';
+import { TABLES, type TableSchema, firstOfKeySql, parquetSql, sqlStringList } from '../storage/schema.js';
 import { ALL_DAYS, cleanDays, listTableFiles } from './files.js';
 
 function readFiles(table: TableSchema, paths: readonly string[]): string {
   const withDay = { ...table, columns: [...table.columns, ['day', 'DATE'] as const] };
-  return `SELECT * FROM ${parquetSql(withDay, `[${paths.map(sqlString).join(', ')}]`, 'hive_partitioning = true')}`;
+  return `SELECT * FROM ${parquetSql(withDay, sqlStringList(paths), 'hive_partitioning = true')}`;
 }
 
 /** SQL of a view over one table's files (or an empty one of the same shape). */

@@ -7,17 +7,17 @@
  *   <data>/spans/day=D/00…93.parquet ┘               (+ trace index of the same name)
  *
  * A step merges a run of consecutive files of one day (by sequence number) up to
- * `targetBytes` of input, so no step holds the writer's DuckDB for long and a day of any size
+ * `targetBytes` of input, so no step holds its DuckDB connection for long and a day of any size
  * ends as files of about that size. One step, crash-safe at every point:
  *
  *   1. DuckDB writes the merged rows to <data>/.staging/ (outside every table tree): one row per
  *      record key (src/storage/schema.ts `key`), none whose key is already in another compacted
- *      file of the day, sorted by SORT_ORDER;
- *   2. fsync the file, rename it into day=D/ as <lo>-<hi>.parquet, fsync the directory. This
- *      rename is the commit: from here on, every Glust reader leaves out the files it covers
- *      (src/storage/data-files.ts), so a reader sees the old set or the new one, never both,
- *      never neither;
- *   3. write the trace index of the new file (spans);
+ *      file of the day, sorted by the table's `sortKey`;
+ *   2. publish it into day=D/ as <lo>-<hi>.parquet (fsync, rename, fsync the directory:
+ *      src/storage/publish.ts). This rename is the commit: from here on, every Glust reader
+ *      leaves out the files it covers (src/storage/data-files.ts), so a reader sees the old set
+ *      or the new one, never both, never neither;
+ *   3. write the trace index of the new file (tables with `traceIndex`);
  *   4. delete the covered files and their index files, fsync the directories.
  *
  * A kill before 2 leaves a staging file, which the next start deletes (rolled back); a kill
@@ -29,24 +29,12 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type FileRange, compactedFileName, covers, parseDataFileName, splitCovered } from './data-files.js';
-import { fsyncFile, sqlString } from './parquet.js';
-import { type TableName, type TableSchema, firstOfKeySql, parquetSql } from './schema.js';
-import { traceIndexDir, writeTraceIndex } from './trace-index.js';
-
-/**
- * Row order of compacted files. Spans by trace: the trace index names the one file that holds a
- * trace, and sorted by trace_id its row-group statistics leave one group of it to read (trace by
- * id 30.6 ms against 150 ms sorted by service_name, start_time, and 75 ms on the flush files).
- * The price: a trace search over one hour of a compacted day cannot skip by time (254 ms against
- * 183 ms by service and 93 ms on the time-ordered flush files); the waterfall, which looks traces
- * up by id, is the path worth the most. Logs by service and time, the filters of a log search.
- * Figures: bench/results/compaction-2026-12-01.md (a loaded 2-core machine, medians).
- */
-export const SORT_ORDER: Readonly<Record<TableName, string>> = {
-  spans: 'trace_id, start_time',
-  logs: 'service_name, coalesce(time, observed_time)',
-};
+import { GlustError } from '../errors.js';
+import { covers, splitCovered } from './data-files.js';
+import { type DataLayout, type FileRange, TRACE_INDEX_AREA, compactedFileName, parseDataFileName, parseDayDirName } from './layout.js';
+import { fsyncPath, publish, withStaging } from './publish.js';
+import { type TableName, type TableSchema, firstOfKeySql, parquetSql, sqlString, sqlStringList } from './schema.js';
+import { writeTraceIndex } from './trace-index.js';
 
 /**
  * Row groups of 16384 rows: a trace looked up by id decodes one group, which took 32 ms instead
@@ -60,8 +48,6 @@ export interface CompactOptions {
   readonly afterMs: number;
   /** Input bytes merged by one step at most (one output file). */
   readonly targetBytes: number;
-  /** Sort order per table; SORT_ORDER unless a benchmark compares others. */
-  readonly order?: Readonly<Record<TableName, string>>;
 }
 
 interface DataFile extends FileRange {
@@ -92,9 +78,10 @@ export interface CompactResult {
 
 const DAY_MS = 86_400_000;
 
-function dayDirs(tableDir: string): string[] {
+/** The days of a table's partitions, oldest first. */
+function days(tableDir: string): string[] {
   try {
-    return fs.readdirSync(tableDir).filter((d) => d.startsWith('day=')).sort();
+    return fs.readdirSync(tableDir).map(parseDayDirName).filter((d): d is string => d !== null).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -134,20 +121,12 @@ function groups(files: readonly DataFile[], targetBytes: number): DataFile[][] {
 }
 
 export class Compactor {
-  private readonly order: Readonly<Record<TableName, string>>;
-
   constructor(
     private readonly conn: DuckDBConnection,
-    private readonly dataDir: string,
+    private readonly layout: DataLayout,
     private readonly tables: readonly TableSchema[],
     private readonly opts: CompactOptions,
-  ) {
-    this.order = opts.order ?? SORT_ORDER;
-  }
-
-  private tableDir(table: TableSchema): string {
-    return path.join(this.dataDir, table.name);
-  }
+  ) {}
 
   /**
    * The next step to run, oldest day first, or null when every closed day is compacted.
@@ -155,11 +134,10 @@ export class Compactor {
    */
   plan(nowMs: number, busy: (table: TableName, day: string) => boolean): CompactStep | null {
     for (const table of this.tables) {
-      for (const dir of dayDirs(this.tableDir(table))) {
-        const day = dir.slice(4);
+      for (const day of days(this.layout.areaDir(table.name))) {
         const end = Date.parse(`${day}T00:00:00Z`) + DAY_MS;
         if (!(end + this.opts.afterMs <= nowMs) || busy(table.name, day)) continue;
-        const { visible } = dayFiles(path.join(this.tableDir(table), dir));
+        const { visible } = dayFiles(this.layout.dayDir(table.name, day));
         for (const run of groups(visible, this.opts.targetBytes)) {
           // Done: one compacted file. Anything else (a flush file, or several files) is work.
           if (run.length === 1 && run[0]!.compacted) continue;
@@ -171,41 +149,40 @@ export class Compactor {
     return null;
   }
 
-  /** Run one step (see the header): merge, commit by rename, index, delete what it covers. */
+  /**
+   * Run one step (see the header): merge, commit by rename, index, delete what it covers.
+   * Fails with GLUST_ERR_COMPACT_FAILED, naming the table, the day and the cause; nothing is lost
+   * then (the staging file is gone, or the step committed and `recover` finishes it).
+   */
   async run(step: CompactStep): Promise<CompactResult> {
+    try {
+      return await this.merge(step);
+    } catch (err) {
+      throw new GlustError('GLUST_ERR_COMPACT_FAILED', `compaction of ${step.table.name} day=${step.day} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async merge(step: CompactStep): Promise<CompactResult> {
     const started = performance.now();
     const { table, day, files, others } = step;
-    const lo = files[0]!.lo;
-    const hi = files.at(-1)!.hi;
-    const name = compactedFileName(lo, hi);
-    const stagingDir = path.join(this.dataDir, '.staging');
-    const staging = path.join(stagingDir, `compact-${table.name}-${name}`);
-    await fsp.mkdir(stagingDir, { recursive: true });
+    const name = compactedFileName(files[0]!.lo, files.at(-1)!.hi);
+    const staging = this.layout.stagingFile('compact', table.name, name);
     const columns = table.columns.map(([c]) => `"${c}"`).join(', ');
-    const list = (xs: readonly DataFile[]) => `[${xs.map((f) => sqlString(f.path)).join(', ')}]`;
+    const list = (xs: readonly DataFile[]) => sqlStringList(xs.map((f) => f.path));
     const key = table.key.map((c) => `"${c}"`).join(', ');
     // parquetSql: log files from before record_hash existed read it as NULL, never a duplicate.
     const antiJoin = others.length > 0 ? `ANTI JOIN (SELECT ${key} FROM ${parquetSql(table, list(others))}) USING (${key})` : '';
-    let rows: number;
-    try {
+    const { rows, bytes } = await withStaging(staging, async () => {
       const result = await this.conn.run(
         `COPY (SELECT ${columns} FROM ${parquetSql(table, list(files))} ${antiJoin}
                ${firstOfKeySql(table)}
-               ORDER BY ${this.order[table.name]})
+               ORDER BY ${table.sortKey})
          TO ${sqlString(staging)} (${PARQUET_OPTIONS})`,
       );
-      rows = Number(result.rowsChanged);
-    } catch (err) {
-      await fsp.rm(staging, { force: true });
-      throw err;
-    }
-    const bytes = await fsyncFile(staging);
-    const dir = path.join(this.tableDir(table), `day=${day}`);
-    const target = path.join(dir, name);
-    await fsp.rename(staging, target);
-    await fsyncFile(dir);
+      return { rows: Number(result.rowsChanged), bytes: await publish(staging, this.layout.dataFile(table.name, day, name)) };
+    });
     // Committed. What follows is what recover() redoes after a crash.
-    await this.finish(table, day, dir);
+    await this.finish(table, day);
     return {
       table: table.name,
       day,
@@ -219,18 +196,20 @@ export class Compactor {
   }
 
   /**
-   * After a commit: write the index of compacted span files that lack one, then delete covered
-   * files and index files. Idempotent, so recovery simply runs it again.
+   * After a commit: write the index of compacted files that lack one (tables with a trace
+   * index), then delete covered files and index files. Idempotent, so recovery simply runs it
+   * again.
    */
-  private async finish(table: TableSchema, day: string, dir: string): Promise<void> {
+  private async finish(table: TableSchema, day: string): Promise<void> {
+    const dir = this.layout.dayDir(table.name, day);
     const { visible, covered } = dayFiles(dir);
-    if (table.name === 'spans') {
-      const indexDir = path.join(traceIndexDir(this.dataDir), `day=${day}`);
+    if (table.traceIndex) {
+      const indexDir = this.layout.dayDir(TRACE_INDEX_AREA, day);
       const indexNames = new Set(fs.existsSync(indexDir) ? fs.readdirSync(indexDir) : []);
       for (const f of visible) {
-        if (f.compacted && !indexNames.has(f.name)) await writeTraceIndex(this.conn, this.dataDir, day, f.name, f.path);
+        if (f.compacted && !indexNames.has(f.name)) await writeTraceIndex(this.conn, this.layout, day, f.name, f.path);
       }
-      // Index files of covered span files: their rows are indexed under the compacted file.
+      // Index files of covered data files: their rows are indexed under the compacted file.
       let removed = false;
       for (const name of indexNames) {
         const range = parseDataFileName(name);
@@ -239,11 +218,11 @@ export class Compactor {
           removed = true;
         }
       }
-      if (removed) await fsyncFile(indexDir);
+      if (removed) await fsyncPath(indexDir);
     }
     if (covered.length === 0) return;
     for (const f of covered) await fsp.rm(f.path, { force: true });
-    await fsyncFile(dir);
+    await fsyncPath(dir);
   }
 
   /**
@@ -254,14 +233,12 @@ export class Compactor {
   async recover(): Promise<number> {
     let repaired = 0;
     for (const table of this.tables) {
-      for (const dir of dayDirs(this.tableDir(table))) {
-        const full = path.join(this.tableDir(table), dir);
-        const { visible, covered } = dayFiles(full);
-        const needsIndex = table.name === 'spans' && visible.some((f) => f.compacted);
+      for (const day of days(this.layout.areaDir(table.name))) {
+        const { visible, covered } = dayFiles(this.layout.dayDir(table.name, day));
+        const needsIndex = table.traceIndex && visible.some((f) => f.compacted);
         if (covered.length === 0 && !needsIndex) continue;
-        const before = covered.length;
-        await this.finish(table, dir.slice(4), full);
-        if (before > 0) repaired++;
+        await this.finish(table, day);
+        if (covered.length > 0) repaired++;
       }
     }
     return repaired;

@@ -1,46 +1,18 @@
 /**
- * Names of the Parquet files in a day partition, and which of them a reader must read.
+ * Which Parquet files of a day partition a reader must read. Their names (src/storage/layout.ts):
  *
  *   <seq>.parquet          a flush file: one WAL segment, rows in arrival order
  *   <lo>-<hi>.parquet      a compacted file: every file of the day whose sequence numbers lie in
  *                          [lo, hi], merged, without duplicates, sorted (src/storage/compact.ts)
  *
- * Sequence numbers are 20 digits. A file is a *covered* file, left out by every reader, when
- * another file of the same directory covers its whole range and is either wider or compacted
- * (a compacted file of a single sequence number beats the flush file of that number). The
- * rename of a compacted file into the directory is therefore the one atomic step that swaps the
+ * A file is a *covered* file, left out by every reader, when another file of the same directory
+ * covers its whole range and is either wider or compacted (a compacted file of a single sequence
+ * number beats the flush file of that number). The rename of a compacted file into the directory is therefore the one atomic step that swaps the
  * old set for the new set for Glust's readers: before it they read the flush files, after it the
  * compacted file alone, even while the covered files still exist until they are deleted. The
  * trace index (src/storage/trace-index.ts) names its files the same way.
  */
-
-export interface FileRange {
-  /** First and last sequence number the file holds rows of. */
-  readonly lo: number;
-  readonly hi: number;
-  /** Written by compaction (no duplicates inside, sorted). */
-  readonly compacted: boolean;
-}
-
-const PARQUET_NAME_RE = /^(\d{20})(?:-(\d{20}))?\.parquet$/;
-
-/** The range of a Parquet file name, or null when it is not one of Glust's data files. */
-export function parseDataFileName(name: string): FileRange | null {
-  const m = PARQUET_NAME_RE.exec(name);
-  if (!m) return null;
-  const lo = Number(m[1]);
-  return m[2] === undefined ? { lo, hi: lo, compacted: false } : { lo, hi: Number(m[2]), compacted: true };
-}
-
-const seq20 = (n: number) => String(n).padStart(20, '0');
-
-export function flushFileName(seq: number): string {
-  return `${seq20(seq)}.parquet`;
-}
-
-export function compactedFileName(lo: number, hi: number): string {
-  return `${seq20(lo)}-${seq20(hi)}.parquet`;
-}
+import { type FileRange, parseDataFileName } from './layout.js';
 
 /** Does `a` make `b` (another file of the same directory) a covered file? */
 export function covers(a: FileRange, b: FileRange): boolean {

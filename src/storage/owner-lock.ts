@@ -18,9 +18,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GlustError } from '../errors.js';
 import { VERSION } from '../version.js';
-
-/** The file whose lock says who owns the directory. */
-export const LOCK_FILE = 'glust.lock';
+import { DataLayout } from './layout.js';
 
 interface NativeLocks {
   tryLock(fd: number, offset?: number, length?: number, opts?: { shared?: boolean }): boolean;
@@ -58,11 +56,12 @@ export class DataDirLock {
    */
   static acquire(dataDir: string, note: { listen?: string } = {}): DataDirLock {
     const dir = path.resolve(dataDir);
+    const lockFile = new DataLayout(dir).lockFile;
     let fd: number;
     try {
       fs.mkdirSync(dir, { recursive: true });
       // Without O_TRUNC: the owner's note must survive a refused attempt.
-      fd = fs.openSync(path.join(dir, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+      fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     } catch (err) {
       throw new GlustError('GLUST_ERR_DATA_DIR', `data directory ${dir} is not writable: ${(err as Error).message}`, { cause: err });
     }
@@ -71,7 +70,7 @@ export class DataDirLock {
       taken = locks().tryLock(fd);
     } catch (err) {
       fs.closeSync(fd);
-      throw new GlustError('GLUST_ERR_DATA_DIR', `could not lock ${path.join(dir, LOCK_FILE)}: ${(err as Error).message}`, { cause: err });
+      throw new GlustError('GLUST_ERR_DATA_DIR', `could not lock ${lockFile}: ${(err as Error).message}`, { cause: err });
     }
     if (!taken) {
       const owner = readOwnerNote(fd);

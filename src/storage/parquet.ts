@@ -3,8 +3,8 @@
  *
  *   1. DuckDB COPYs the segment (all rows of one UTC day) to <data>/.staging/<table>-<seq>.parquet
  *      (outside the table's tree: no reader's glob can see a file being written);
- *   2. the file is fsynced, renamed to <data>/<table>/day=YYYY-MM-DD/<seq>.parquet, and the day
- *      directory fsynced;
+ *   2. the file is published as <data>/<table>/day=YYYY-MM-DD/<seq>.parquet (fsync, rename,
+ *      fsync the directory: src/storage/publish.ts), then its trace index if the table has one;
  *   3. only then may the caller delete the segment.
  *
  * The file name is the segment's sequence number, so converting the same segment twice (a crash
@@ -14,8 +14,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { parseDataFileName } from './data-files.js';
-import { type TableSchema, walColumnsSql } from './schema.js';
+import { type DataLayout, flushFileName, parseDataFileName, parseDayDirName } from './layout.js';
+import { publish, withStaging } from './publish.js';
+import { type TableSchema, sqlString, walColumnsSql } from './schema.js';
 import { writeTraceIndex } from './trace-index.js';
 import type { Segment } from './wal.js';
 
@@ -32,29 +33,14 @@ export interface ConvertResult {
  */
 const PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
 
-/** fsync a file or directory without blocking the calling thread; returns its size. */
-export async function fsyncFile(file: string): Promise<number> {
-  const handle = await fsp.open(file, 'r');
-  try {
-    await handle.sync();
-    return (await handle.stat()).size;
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Whether a conversion failed writing (no space, file size limit, I/O error) rather than
  * reading the segment: only the latter may quarantine rows, the former is retried as it is.
  */
-export function isStorageError(err: unknown): boolean {
+function isStorageError(err: unknown): boolean {
   const e = err as NodeJS.ErrnoException;
   if (['ENOSPC', 'EFBIG', 'EIO', 'EDQUOT', 'EROFS'].includes(e?.code ?? '')) return true;
   return /^IO Error|No space left|File too large|Disk quota|Read-only file system|Input\/output error/i.test(String(e?.message ?? ''));
-}
-
-export function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
 }
 
 /**
@@ -65,7 +51,7 @@ export function scanParquet(tableDir: string): { files: number; bytes: number; m
   const out = { files: 0, bytes: 0, maxSeq: -1 };
   if (!fs.existsSync(tableDir)) return out;
   for (const day of fs.readdirSync(tableDir, { withFileTypes: true })) {
-    if (!day.isDirectory() || !day.name.startsWith('day=')) continue;
+    if (!day.isDirectory() || parseDayDirName(day.name) === null) continue;
     for (const name of fs.readdirSync(path.join(tableDir, day.name))) {
       const range = parseDataFileName(name);
       if (!range) continue;
@@ -80,62 +66,43 @@ export function scanParquet(tableDir: string): { files: number; bytes: number; m
 export class ParquetConverter {
   constructor(
     private readonly conn: DuckDBConnection,
-    private readonly dataDir: string,
+    private readonly layout: DataLayout,
   ) {}
-
-  tableDir(table: TableSchema): string {
-    return path.join(this.dataDir, table.name);
-  }
 
   async convert(table: TableSchema, segment: Segment): Promise<ConvertResult> {
     if (segment.bytes === 0) return { rows: 0, bytes: 0, quarantined: false };
-    const name = `${String(segment.seq).padStart(20, '0')}.parquet`;
-    const stagingDir = path.join(this.dataDir, '.staging');
-    const staging = path.join(stagingDir, `${table.name}-${name}`);
-    fs.mkdirSync(stagingDir, { recursive: true });
-
-    try {
-      return await this.convertVia(table, segment, name, staging);
-    } catch (err) {
-      // A failed write (disk full, file size limit, I/O error) leaves a partial file: remove it
-      // so it holds no space. The segment stays; the caller retries the whole conversion.
-      fs.rmSync(staging, { force: true });
-      throw err;
-    }
+    const name = flushFileName(segment.seq);
+    const staging = this.layout.stagingFile('convert', table.name, name);
+    const target = this.layout.dataFile(table.name, segment.day, name);
+    // A failed write (disk full, file size limit, I/O error) leaves a partial file, which
+    // `withStaging` removes. The segment stays; the caller retries the whole conversion.
+    return withStaging(staging, async () => {
+      const { rows, quarantined } = await this.copyOrQuarantine(table, segment, staging);
+      if (rows === 0) {
+        await fsp.rm(staging, { force: true });
+        return { rows, bytes: 0, quarantined };
+      }
+      const bytes = await publish(staging, target);
+      // The trace index is written after the span file is in place (src/storage/trace-index.ts).
+      if (table.traceIndex) await writeTraceIndex(this.conn, this.layout, segment.day, name, target);
+      return { rows, bytes, quarantined };
+    });
   }
 
-  private async convertVia(table: TableSchema, segment: Segment, name: string, staging: string): Promise<ConvertResult> {
-    let rows: number;
-    let quarantined = false;
+  private async copyOrQuarantine(table: TableSchema, segment: Segment, staging: string): Promise<{ rows: number; quarantined: boolean }> {
     try {
-      rows = await this.copy(table, segment, staging, false);
+      return { rows: await this.copy(table, segment, staging, false), quarantined: false };
     } catch (err) {
       if (isStorageError(err)) throw err;
       // The validate stage writes only rows DuckDB reads, so this is a bug or a damaged file.
       // Keep what can be read, and keep the segment itself for a human to look at.
-      rows = await this.copy(table, segment, staging, true);
-      const qdir = path.join(this.dataDir, 'quarantine');
-      fs.mkdirSync(qdir, { recursive: true });
-      fs.copyFileSync(segment.path, path.join(qdir, `${table.name}-${path.basename(segment.path)}`));
-      fs.writeFileSync(path.join(qdir, `${table.name}-${path.basename(segment.path)}.error.txt`), String((err as Error).message));
-      quarantined = true;
+      const rows = await this.copy(table, segment, staging, true);
+      const segmentName = path.basename(segment.path);
+      fs.mkdirSync(this.layout.quarantineDir, { recursive: true });
+      fs.copyFileSync(segment.path, this.layout.quarantineFile(table.name, segmentName));
+      fs.writeFileSync(this.layout.quarantineFile(table.name, segmentName, true), String((err as Error).message));
+      return { rows, quarantined: true };
     }
-    if (rows === 0) {
-      fs.rmSync(staging, { force: true });
-      return { rows, bytes: 0, quarantined };
-    }
-    // The fsyncs run on libuv's pool (fs/promises), not on the writer thread: fsyncing a file of
-    // several MB takes tens of ms, during which the writer must keep acknowledging WAL groups.
-    const bytes = await fsyncFile(staging);
-    const dayDir = path.join(this.tableDir(table), `day=${segment.day}`);
-    const created = !fs.existsSync(dayDir);
-    await fsp.mkdir(dayDir, { recursive: true });
-    await fsp.rename(staging, path.join(dayDir, name));
-    await fsyncFile(dayDir);
-    if (created) await fsyncFile(this.tableDir(table));
-    // Spans also get their trace index (src/storage/trace-index.ts), after the span file is in place.
-    if (table.name === 'spans') await writeTraceIndex(this.conn, this.dataDir, segment.day, name, path.join(dayDir, name));
-    return { rows, bytes, quarantined };
   }
 
   private async copy(table: TableSchema, segment: Segment, target: string, ignoreErrors: boolean): Promise<number> {

@@ -27,9 +27,8 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { type Area, type DataLayout, TRACE_INDEX_AREA, dayString, parseDataFileName, parseDayDirName, parseSegmentName } from './layout.js';
 import { TABLES, type TableName } from './schema.js';
-import { TRACE_INDEX_DIR } from './trace-index.js';
-import { dayString } from './wal.js';
 
 export interface RetentionPolicy {
   /** Whole days kept; 0 keeps everything. */
@@ -40,12 +39,11 @@ export interface RetentionPolicy {
   readonly checkMs: number;
 }
 
-/** Where a deleted file was: a table's partitions, or the trace index. */
-export type RetentionArea = TableName | typeof TRACE_INDEX_DIR;
 export type RetentionReason = 'age' | 'size';
 
 export interface RetentionDeletion {
-  readonly area: RetentionArea;
+  /** Where the files were: a table's partitions, or the trace index. */
+  readonly area: Area;
   readonly reason: RetentionReason;
   readonly files: number;
   readonly bytes: number;
@@ -67,16 +65,19 @@ export interface SweepReport {
 const DAY_MS = 86_400_000;
 /** Sweeps prompted by size (not the period) are at least this far apart. */
 const MIN_SIZE_SWEEP_GAP_MS = 1000;
-const AREAS: readonly RetentionArea[] = [...(Object.keys(TABLES) as TableName[]), TRACE_INDEX_DIR];
-const SEGMENT_RE = /\.ndjson$/;
+const TABLE_LIST = Object.values(TABLES);
+/** The table whose files have a trace index file each (schema.ts `traceIndex`): they go together. */
+const INDEXED = TABLE_LIST.find((t) => t.traceIndex)?.name;
+const INDEX_AREAS: readonly Area[] = INDEXED ? [TRACE_INDEX_AREA] : [];
+const AREAS: readonly Area[] = [...TABLE_LIST.map((t) => t.name), ...INDEX_AREAS];
 
 interface StoredFile {
-  readonly area: RetentionArea;
+  readonly area: Area;
   readonly path: string;
   readonly bytes: number;
 }
 
-/** What goes at once: a data file, and for spans its trace index file. */
+/** What goes at once: a data file, and its trace index file if it has one. */
 interface Unit {
   readonly day: string;
   readonly name: string;
@@ -108,26 +109,25 @@ async function sizeOf(file: string): Promise<number> {
 }
 
 /** Every Parquet file of every area as deletion units, oldest first, and each area's day directories. */
-async function scanUnits(dataDir: string): Promise<{ units: Unit[]; dayDirs: Map<RetentionArea, string[]> }> {
+async function scanUnits(layout: DataLayout): Promise<{ units: Unit[]; dayDirs: Map<Area, string[]> }> {
   const byKey = new Map<string, Unit>();
-  const dayDirs = new Map<RetentionArea, string[]>();
+  const dayDirs = new Map<Area, string[]>();
   for (const area of AREAS) {
-    const root = path.join(dataDir, area);
-    const days = (await listDir(root)).filter((d) => d.startsWith('day=')).map((d) => d.slice(4));
+    const days = (await listDir(layout.areaDir(area))).map(parseDayDirName).filter((d): d is string => d !== null);
     dayDirs.set(area, days);
     for (const day of days) {
-      const names = (await listDir(path.join(root, `day=${day}`))).filter((name) => name.endsWith('.parquet'));
-      const sizes = await Promise.all(names.map((name) => sizeOf(path.join(root, `day=${day}`, name))));
+      const names = (await listDir(layout.dayDir(area, day))).filter((name) => parseDataFileName(name) !== null);
+      const sizes = await Promise.all(names.map((name) => sizeOf(layout.dataFile(area, day, name))));
       for (const [i, name] of names.entries()) {
-        const file = path.join(root, `day=${day}`, name);
+        const file = layout.dataFile(area, day, name);
         const bytes = sizes[i]!;
         if (bytes < 0) continue;
-        const owner: TableName = area === TRACE_INDEX_DIR ? 'spans' : area;
+        const owner: TableName = area === TRACE_INDEX_AREA ? INDEXED! : area;
         const key = `${day}\0${name}\0${owner}`;
         let unit = byKey.get(key);
         if (!unit) byKey.set(key, (unit = { day, name, owner, files: [] }));
         // The index file first (see the module comment).
-        if (area === TRACE_INDEX_DIR) unit.files.unshift({ area, path: file, bytes });
+        if (area === TRACE_INDEX_AREA) unit.files.unshift({ area, path: file, bytes });
         else unit.files.push({ area, path: file, bytes });
       }
     }
@@ -138,11 +138,11 @@ async function scanUnits(dataDir: string): Promise<{ units: Unit[]; dayDirs: Map
   return { units, dayDirs };
 }
 
-async function walBytes(dataDir: string): Promise<number> {
+async function walBytes(layout: DataLayout): Promise<number> {
   let bytes = 0;
-  for (const table of Object.keys(TABLES)) {
-    const dir = path.join(dataDir, 'wal', table);
-    for (const name of await listDir(dir)) if (SEGMENT_RE.test(name)) bytes += Math.max(0, await sizeOf(path.join(dir, name)));
+  for (const table of TABLE_LIST) {
+    const dir = layout.walDir(table.name);
+    for (const name of await listDir(dir)) if (parseSegmentName(name)) bytes += Math.max(0, await sizeOf(path.join(dir, name)));
   }
   return bytes;
 }
@@ -156,12 +156,12 @@ async function removeEmptyDir(dir: string): Promise<void> {
   }
 }
 
-/** Enforce `policy` on `dataDir` once, now. The caller guarantees no conversion runs meanwhile. */
-export async function sweepStorage(dataDir: string, policy: RetentionPolicy, nowMs = Date.now()): Promise<SweepReport> {
-  const { units, dayDirs } = await scanUnits(dataDir);
-  const wal = await walBytes(dataDir);
+/** Enforce `policy` on the data directory once, now. The caller guarantees no conversion runs meanwhile. */
+export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, nowMs = Date.now()): Promise<SweepReport> {
+  const { units, dayDirs } = await scanUnits(layout);
+  const wal = await walBytes(layout);
   let total = wal + units.reduce((sum, u) => sum + u.files.reduce((s, f) => s + f.bytes, 0), 0);
-  const counts = new Map<string, { area: RetentionArea; reason: RetentionReason; files: number; bytes: number }>();
+  const counts = new Map<string, { area: Area; reason: RetentionReason; files: number; bytes: number }>();
   const errors: string[] = [];
   const touchedDays = new Set<string>();
 
@@ -202,10 +202,11 @@ export async function sweepStorage(dataDir: string, policy: RetentionPolicy, now
   }
   for (const day of new Set([...touchedDays, ...expired])) {
     for (const area of AREAS) {
+      const dir = layout.dayDir(area, day);
       try {
-        await removeEmptyDir(path.join(dataDir, area, `day=${day}`));
+        await removeEmptyDir(dir);
       } catch (err) {
-        errors.push(`${path.join(dataDir, area, `day=${day}`)}: ${(err as Error).message}`);
+        errors.push(`${dir}: ${(err as Error).message}`);
       }
     }
   }
@@ -239,7 +240,7 @@ export function describeSweep(report: SweepReport): string | null {
     line += ` of ${mib(report.maxBytes)}`;
     if (report.totalBytes > report.maxBytes) line += ` (the WAL's ${mib(report.walBytes)} is not in Parquet yet and cannot go)`;
   }
-  if (report.errors.length > 0) line += `; ${report.errors.length} could not be deleted, first: ${report.errors[0]}`;
+  if (report.errors.length > 0) line += `; GLUST_ERR_RETENTION_FAILED: ${report.errors.length} could not be deleted, first: ${report.errors[0]}`;
   return line;
 }
 

@@ -9,18 +9,15 @@
  * Sorted by trace_id in small row groups, each index file's row-group min/max statistics let
  * DuckDB skip all but one row group for an equality filter; the file named by a hit (same day,
  * same <seq>) is then the only span file read. The index is written after its span file is in
- * place, with the same staging → fsync → rename protocol, so a crash between the two leaves a
+ * place, published the same way (src/storage/publish.ts), so a crash between the two leaves a
  * span file without an index, never an index without data: readers scan such an unindexed file
  * directly (files written before the index existed are read the same way), and the WAL replay
  * that follows such a crash writes both files again under the same name.
  */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { fsyncFile, sqlString } from './parquet.js';
-
-export const TRACE_INDEX_DIR = 'trace-index';
+import { type DataLayout, TRACE_INDEX_AREA } from './layout.js';
+import { publish, withStaging } from './publish.js';
+import { sqlString } from './schema.js';
 
 /**
  * 2048 rows (one DuckDB vector) per row group: after the statistics pruned the rest, a lookup
@@ -28,53 +25,25 @@ export const TRACE_INDEX_DIR = 'trace-index';
  */
 const INDEX_ROW_GROUP_ROWS = 2048;
 
-export function traceIndexDir(dataDir: string): string {
-  return path.join(dataDir, TRACE_INDEX_DIR);
-}
-
 /**
  * Write the index of one span file, `spanFile` (already renamed into place), as
  * <data>/trace-index/day=<day>/<name>. Returns the index rows (traces) and bytes.
  */
 export async function writeTraceIndex(
   conn: DuckDBConnection,
-  dataDir: string,
+  layout: DataLayout,
   day: string,
   name: string,
   spanFile: string,
 ): Promise<{ traces: number; bytes: number }> {
-  const staging = path.join(dataDir, '.staging', `${TRACE_INDEX_DIR}-${name}`);
-  fs.mkdirSync(path.dirname(staging), { recursive: true });
-  try {
-    return await writeIndexVia(conn, dataDir, day, name, spanFile, staging);
-  } catch (err) {
-    // A partial file left by a failed write would only hold space (the caller retries).
-    fs.rmSync(staging, { force: true });
-    throw err;
-  }
-}
-
-async function writeIndexVia(
-  conn: DuckDBConnection,
-  dataDir: string,
-  day: string,
-  name: string,
-  spanFile: string,
-  staging: string,
-): Promise<{ traces: number; bytes: number }> {
-  const result = await conn.run(
-    `COPY (SELECT trace_id, min(start_time) AS start_time, max(end_time) AS end_time, count(*)::UINTEGER AS spans
-           FROM read_parquet(${sqlString(spanFile)}) GROUP BY trace_id ORDER BY trace_id)
-     TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE ${INDEX_ROW_GROUP_ROWS})`,
-  );
-  // Off the writer thread like the span file's (see fsyncFile): the writer keeps acknowledging.
-  const bytes = await fsyncFile(staging);
-  const root = traceIndexDir(dataDir);
-  const dayDir = path.join(root, `day=${day}`);
-  const created = !fs.existsSync(dayDir);
-  await fsp.mkdir(dayDir, { recursive: true });
-  await fsp.rename(staging, path.join(dayDir, name));
-  await fsyncFile(dayDir);
-  if (created) await fsyncFile(root);
-  return { traces: Number(result.rowsChanged), bytes };
+  const staging = layout.stagingFile('index', TRACE_INDEX_AREA, name);
+  return withStaging(staging, async () => {
+    const result = await conn.run(
+      `COPY (SELECT trace_id, min(start_time) AS start_time, max(end_time) AS end_time, count(*)::UINTEGER AS spans
+             FROM read_parquet(${sqlString(spanFile)}) GROUP BY trace_id ORDER BY trace_id)
+       TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE ${INDEX_ROW_GROUP_ROWS})`,
+    );
+    const bytes = await publish(staging, layout.dataFile(TRACE_INDEX_AREA, day, name));
+    return { traces: Number(result.rowsChanged), bytes };
+  });
 }

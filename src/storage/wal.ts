@@ -5,7 +5,7 @@
  * day has its own active segment, so a segment converts to exactly one Parquet file of one day
  * partition without DuckDB having to partition (which costs as much again as the conversion).
  * A segment is a file of WAL rows, one JSON object per line, named by a sequence number that
- * only grows and by its day:
+ * only grows and by its day (src/storage/layout.ts):
  *
  *   <data>/wal/spans/00000000000000000041-2026-11-22.ndjson   sealed, waiting for Parquet
  *   <data>/wal/spans/00000000000000000042-2026-11-22.ndjson   active, being appended to
@@ -19,6 +19,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { type DataLayout, dayString, parseRestoreName, parseSegmentName, restoreName } from './layout.js';
+import { fsyncDirSync, publishSync } from './publish.js';
+import type { TableName } from './schema.js';
 
 export interface Segment {
   readonly path: string;
@@ -30,35 +33,13 @@ export interface Segment {
   readonly rows: number;
 }
 
-const SEGMENT_RE = /^(\d{20})-(\d{4}-\d{2}-\d{2})\.ndjson$/;
-const RESTORE_SUFFIX = '.restore';
-
-export function segmentName(seq: number, day: string): string {
-  return `${String(seq).padStart(20, '0')}-${day}.ndjson`;
-}
-
-/** Days since 1970-01-01 → YYYY-MM-DD. */
-export function dayString(day: number): string {
-  return new Date(day * 86_400_000).toISOString().slice(0, 10);
-}
-
-/** fsync a directory, so a file created or renamed in it survives a power cut. */
-export function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Cut a segment left by a crash back to its last complete row: a row torn by a crash mid-write
  * has no newline, and a file extended but never written (power loss) reads as NUL bytes.
  * Returns the segment's new size. Rows of unacknowledged batches may survive; they were never
  * promised, and storing them is harmless (at-least-once).
  */
-export function repairSegment(file: string): number {
+function repairSegment(file: string): number {
   const data = fs.readFileSync(file);
   let end = data.length;
   const nul = data.indexOf(0);
@@ -111,11 +92,15 @@ export type VanishedReport = (message: string) => void;
 export class Wal {
   private readonly active = new Map<number, ActiveSegment>();
   private nextSeq = 0;
+  readonly dir: string;
 
   constructor(
-    readonly dir: string,
+    private readonly layout: DataLayout,
+    readonly table: TableName,
     private readonly onVanished: VanishedReport = () => {},
-  ) {}
+  ) {
+    this.dir = layout.walDir(table);
+  }
 
   /**
    * Open the log: repair and return the segments a previous run left (oldest first; they still
@@ -126,17 +111,18 @@ export class Wal {
     // A restore (below) that a crash interrupted before its rename: the copy is complete only
     // if it was renamed, so a leftover copy is finished when its segment is missing.
     for (const name of fs.readdirSync(this.dir)) {
-      if (!name.endsWith(RESTORE_SUFFIX) || !SEGMENT_RE.test(name.slice(0, -RESTORE_SUFFIX.length))) continue;
-      const target = path.join(this.dir, name.slice(0, -RESTORE_SUFFIX.length));
+      const segment = parseRestoreName(name);
+      if (segment === null) continue;
+      const target = path.join(this.dir, segment);
       if (fs.existsSync(target)) fs.rmSync(path.join(this.dir, name), { force: true });
       else fs.renameSync(path.join(this.dir, name), target);
     }
     const left: Segment[] = [];
     for (const name of fs.readdirSync(this.dir).sort()) {
-      const m = SEGMENT_RE.exec(name);
-      if (!m) continue;
+      const seg = parseSegmentName(name);
+      if (!seg) continue;
       const file = path.join(this.dir, name);
-      left.push({ path: file, seq: Number(m[1]), day: m[2]!, bytes: repairSegment(file), rows: -1 });
+      left.push({ path: file, seq: seg.seq, day: seg.day, bytes: repairSegment(file), rows: -1 });
     }
     this.nextSeq = Math.max(minSeq, (left.at(-1)?.seq ?? -1) + 1);
     return left;
@@ -146,10 +132,10 @@ export class Wal {
   append(day: number, rows: Uint8Array, rowCount: number): void {
     let seg = this.active.get(day);
     if (!seg) {
-      const name = segmentName(this.nextSeq, dayString(day));
-      seg = new ActiveSegment(path.join(this.dir, name), this.nextSeq++, dayString(day));
+      const date = dayString(day);
+      seg = new ActiveSegment(this.layout.segmentPath(this.table, this.nextSeq, date), this.nextSeq++, date);
       this.active.set(day, seg);
-      syncDir(this.dir);
+      fsyncDirSync(this.dir);
     }
     seg.finishRollback();
     let written = 0;
@@ -279,16 +265,9 @@ export class Wal {
       read += n;
     }
     fs.mkdirSync(this.dir, { recursive: true });
-    const tmp = `${seg.path}${RESTORE_SUFFIX}`;
-    fs.writeFileSync(tmp, rows.subarray(0, read));
-    const fd = fs.openSync(tmp, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, seg.path);
-    syncDir(this.dir);
+    const copy = restoreName(seg.path);
+    fs.writeFileSync(copy, rows.subarray(0, read));
+    publishSync(copy, seg.path);
     this.onVanished(
       `WAL segment ${seg.path} was ${onDisk ? 'replaced' : 'deleted'} while being written; ` +
         `its ${seg.rows} rows were written back from the open file`,

@@ -1,0 +1,137 @@
+/**
+ * The writer's maintenance jobs as the scheduler (src/writer/maintenance.ts) runs them: convert
+ * the oldest sealed segment, sweep retention, run one compaction step. Each does its storage work
+ * through src/storage/, keeps the tables' figures, and reports its own failures with their codes
+ * (src/writer/health.ts); the scheduler only hears "done" or "try later".
+ */
+import type { Compactor } from '../storage/compact.js';
+import type { DataLayout } from '../storage/layout.js';
+import { type RetentionSchedule, describeSweep, sweepStorage } from '../storage/retention.js';
+import type { TableName } from '../storage/schema.js';
+import type { WriterEvent, WriterStats } from '../threads/protocol.js';
+import type { Conversion, ConversionQueue, SealTiming } from './conversions.js';
+import type { StorageHealth } from './health.js';
+import type { MaintenanceJobs } from './maintenance.js';
+import type { TableState } from './tables.js';
+
+export interface JobsContext {
+  readonly layout: DataLayout;
+  readonly tables: readonly TableState[];
+  readonly queue: ConversionQueue;
+  readonly sealTiming: SealTiming;
+  readonly retention: RetentionSchedule;
+  /** Null when compaction is off. */
+  readonly compactor: Compactor | null;
+  readonly health: StorageHealth;
+  readonly send: (event: WriterEvent) => void;
+  /** The writer's abort: a job interrupted by it reports nothing. */
+  readonly signal: AbortSignal;
+}
+
+const message = (err: unknown) => (err as Error).message;
+
+export class StorageJobs implements MaintenanceJobs {
+  readonly nextCompaction?: () => (() => Promise<void>) | null;
+  /** Conversions finished since the last stats message. */
+  private samples: Array<WriterStats['conversions'][number]> = [];
+
+  constructor(private readonly ctx: JobsContext) {
+    if (ctx.compactor) {
+      const compactor = ctx.compactor;
+      this.nextCompaction = () => this.planCompaction(compactor);
+    }
+  }
+
+  waiting(): number {
+    return this.ctx.queue.length;
+  }
+
+  async convert(): Promise<void> {
+    const done = await this.convertOldest();
+    if (!done) return;
+    this.samples.push({ table: done.table.schema.name, seconds: done.seconds, rows: done.rows, bytes: done.bytes });
+    this.ctx.sealTiming.converted(done.seconds * 1000);
+  }
+
+  /**
+   * Convert the oldest waiting segment (recovery at start uses this too, with no timing kept).
+   * A failure is reported (GLUST_ERR_WRITER_FAILED: ingest is refused until a retry succeeds)
+   * and rethrown.
+   */
+  async convertOldest(): Promise<Conversion | null> {
+    const { queue, health } = this.ctx;
+    let done: Conversion | null;
+    try {
+      done = await queue.convertNext();
+    } catch (err) {
+      if (!this.ctx.signal.aborted) health.fail('convert', `parquet conversion of ${queue.head?.path} failed: ${message(err)}`);
+      throw err;
+    }
+    health.clear('convert');
+    if (!done) return null;
+    this.ctx.retention.noteBytes(done.bytes - done.segment.bytes);
+    if (done.quarantined) {
+      health.warn('GLUST_ERR_STORAGE_QUARANTINED', `WAL segment ${done.segment.path} had rows DuckDB could not read: ` +
+        `${done.rows} readable rows were stored, the segment and the reason are kept in ${this.ctx.layout.quarantineDir}`);
+    }
+    return done;
+  }
+
+  /** Conversions since the last call (for the stats message). */
+  takeSamples(): WriterStats['conversions'] {
+    const out = this.samples;
+    this.samples = [];
+    return out;
+  }
+
+  sweepDue(now: number): boolean {
+    return this.ctx.retention.due(now);
+  }
+
+  /** Enforce retention now; the scheduler makes sure nothing else runs meanwhile. */
+  async sweep(): Promise<void> {
+    const { retention, health } = this.ctx;
+    let report;
+    try {
+      report = await sweepStorage(this.ctx.layout, retention.policy);
+    } catch (err) {
+      // A directory that cannot be listed: say so, and try again at the next period.
+      retention.swept(null);
+      health.warn('GLUST_ERR_RETENTION_FAILED', `retention sweep failed, trying again in ${retention.policy.checkMs} ms: ${message(err)}`);
+      return;
+    }
+    retention.swept(report);
+    for (const d of report.deleted) this.table(d.area)?.deleted(d.files, d.bytes);
+    const line = describeSweep(report);
+    if (line) console.log(line);
+    this.ctx.send({ type: 'retention', report });
+  }
+
+  /** The next compaction step: a closed day none of whose rows still wait in the WAL. */
+  private planCompaction(compactor: Compactor): (() => Promise<void>) | null {
+    const { tables, queue } = this.ctx;
+    const busy = (table: TableName, day: string) =>
+      tables.some((t) => t.schema.name === table && t.wal.activeDays().includes(day)) || queue.holds(table, day);
+    const step = compactor.plan(Date.now(), busy);
+    if (!step) return null;
+    return async () => {
+      let r;
+      try {
+        r = await compactor.run(step);
+      } catch (err) {
+        // GLUST_ERR_COMPACT_FAILED (src/storage/compact.ts); ingest is not affected.
+        if (!this.ctx.signal.aborted) this.ctx.health.warn('GLUST_ERR_COMPACT_FAILED', `${message(err)}; trying again in a minute`);
+        throw err;
+      }
+      this.table(r.table)?.compacted(r);
+      console.log(
+        `glust: compacted ${r.table} day=${r.day}: ${r.inputFiles} files (${r.inputBytes} bytes) → ${r.name}, ` +
+          `${r.rows} rows, ${r.bytes} bytes, ${r.seconds.toFixed(2)} s`,
+      );
+    };
+  }
+
+  private table(name: string): TableState | undefined {
+    return this.ctx.tables.find((t) => t.schema.name === name);
+  }
+}

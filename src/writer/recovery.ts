@@ -1,0 +1,59 @@
+/**
+ * What the writer does at start, before it takes new data, in this order:
+ *
+ *   1. empty <data>/.staging: whatever is there a crash (or a failed write) left before its
+ *      rename, never data;
+ *   2. count each table's Parquet files and open its WAL above the highest sequence number in
+ *      them (src/storage/wal.ts), repairing the segments a previous run left;
+ *   3. complete every compaction step a crash interrupted after its commit (one interrupted
+ *      before it left only a staging file, deleted in 1: rolled back), so that a sweep never
+ *      counts a merged file and the files it covers together;
+ *   4. sweep retention: it may free the space the conversions need;
+ *   5. convert the segments the previous run left, oldest first. After the first that fails
+ *      (disk full at start), the rest wait in the queue: the writer takes data anyway once the
+ *      WAL accepts it, and the maintenance slot retries them.
+ */
+import fs from 'node:fs';
+import type { Compactor } from '../storage/compact.js';
+import type { DataLayout } from '../storage/layout.js';
+import type { RetentionSchedule } from '../storage/retention.js';
+import type { ConversionQueue } from './conversions.js';
+import type { StorageJobs } from './jobs.js';
+import type { TableState } from './tables.js';
+
+export interface Recovered {
+  readonly recoveredRows: number;
+  readonly recoveredSegments: number;
+}
+
+export async function recoverStorage(
+  layout: DataLayout,
+  tables: readonly TableState[],
+  queue: ConversionQueue,
+  jobs: StorageJobs,
+  retention: RetentionSchedule,
+  compactor: Compactor,
+): Promise<Recovered> {
+  fs.rmSync(layout.stagingDir, { recursive: true, force: true });
+  for (const t of tables) {
+    fs.mkdirSync(layout.areaDir(t.schema.name), { recursive: true });
+    for (const segment of t.wal.open(t.rescan() + 1)) queue.push(t, segment);
+  }
+  // Also with --compact off: a step of an earlier run that committed must be completed.
+  if ((await compactor.recover()) > 0) for (const t of tables) t.rescan();
+  if (retention.enabled) await jobs.sweep();
+  let recoveredRows = 0;
+  let recoveredSegments = 0;
+  while (queue.length > 0) {
+    let done;
+    try {
+      done = await jobs.convertOldest();
+    } catch {
+      break; // reported by convertOldest; retried by the maintenance slot
+    }
+    if (!done) break;
+    recoveredRows += done.rows;
+    recoveredSegments++;
+  }
+  return { recoveredRows, recoveredSegments };
+}
