@@ -8,18 +8,26 @@
  *   service + 1h window  GET /api/traces?service=S&start=…&end=…   target p95 < 300 ms
  *   log text, one day    GET /api/logs?q=…&start=<day>&end=<day+1> target < 1 s (every query)
  *
- * Writes bench/results/query-<date>.json and .md with the machine, commit and command.
+ * The data set lies on fixed UTC days (--day0, 2026-01-05 onwards) so that runs on different dates
+ * read the same files. The server therefore runs with retention and compaction off
+ * (SERVER_FLAGS): the default 7-day retention would delete the data set at start, and compaction
+ * would rewrite its closed days while they are measured. Both are said in the output.
+ *
+ * The machine is shared: the load average is sampled every 5 s while the queries run and
+ * recorded with the results.
+ *
+ * Writes bench/results/query-<date>.json and .md with the machine, commit, command and load.
  *
  *   npm run build && node bench/query/run.mjs [--spans 10000000] [--logs 10000000] [--days 3]
  *     [--rows-per-segment 100000] [--data /tmp/glust-bench-query] [--rebuild] [--build-only] [--label L]
  */
-import { execSync, spawn } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SERVICES, SPANS_PER_TRACE, buildDataset, traceIdOf } from './dataset.mjs';
 import { flags } from '../lib/args.mjs';
-import { ROOT } from '../lib/servers.mjs';
+import { ROOT, startGlust } from '../lib/servers.mjs';
 
 const args = flags();
 const opts = {
@@ -31,6 +39,8 @@ const opts = {
   day0: args.day0 ?? '2026-01-05',
 };
 const TARGETS = { traceById: 100, search1h: 300, logSearchDay: 1000 };
+/** Keep every file of the data set as it was built, whatever today's date (see the top). */
+const SERVER_FLAGS = ['--retention-days', '0', '--max-bytes', '0', '--compact', 'off'];
 
 // Deterministic choices, so runs compare.
 let seed = 12345;
@@ -45,18 +55,20 @@ function stats(ms) {
 }
 
 async function startServer(dataDir) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stderr.on('data', (d) => (out += d));
-  const port = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => { child.on('exit', r); child.kill('SIGTERM'); }) };
+  const server = await startGlust(SERVER_FLAGS, dataDir);
+  return { url: `http://127.0.0.1:${server.port}`, output: server.output, stop: () => server.stop() };
+}
+
+/** One-minute load averages sampled every 5 s until stop() (and one at each end). */
+function sampleLoad() {
+  const samples = [os.loadavg()[0]];
+  const timer = setInterval(() => samples.push(os.loadavg()[0]), 5000);
+  return () => {
+    clearInterval(timer);
+    samples.push(os.loadavg()[0]);
+    const r = (x) => Math.round(x * 100) / 100;
+    return { samples: samples.length, min: r(Math.min(...samples)), mean: r(samples.reduce((a, b) => a + b, 0) / samples.length), max: r(Math.max(...samples)) };
+  };
 }
 
 async function timed(url, check) {
@@ -89,14 +101,22 @@ function dirStats(dir) {
 const marker = path.join(opts.dataDir, 'bench-dataset.json');
 let dataset;
 const wanted = JSON.stringify({ ...opts, dataDir: undefined });
-if (!args.rebuild && fs.existsSync(marker) && JSON.stringify(JSON.parse(fs.readFileSync(marker, 'utf8')).opts) === wanted) {
-  dataset = JSON.parse(fs.readFileSync(marker, 'utf8'));
+/** Parquet files of each area: a reused data set must still be whole (an earlier server's retention may have deleted it). */
+const countFiles = () => ({
+  spans: dirStats(path.join(opts.dataDir, 'spans')),
+  traceIndex: dirStats(path.join(opts.dataDir, 'trace-index')),
+  logs: dirStats(path.join(opts.dataDir, 'logs')),
+});
+const previous = !args.rebuild && fs.existsSync(marker) ? JSON.parse(fs.readFileSync(marker, 'utf8')) : null;
+if (previous && JSON.stringify(previous.opts) === wanted && JSON.stringify(previous.files) === JSON.stringify(countFiles())) {
+  dataset = previous;
   console.error(`reusing the data set in ${opts.dataDir}`);
 } else {
+  if (previous && JSON.stringify(previous.opts) === wanted) console.error(`the data set in ${opts.dataDir} is not whole any more (files changed since it was built): building it again`);
   console.error(`building ${opts.spans} spans and ${opts.logs} logs over ${opts.days} days in ${opts.dataDir}`);
   const started = performance.now();
   const built = await buildDataset(opts);
-  dataset = { opts: JSON.parse(wanted), ...built, buildSeconds: Math.round((performance.now() - started) / 1000) };
+  dataset = { opts: JSON.parse(wanted), ...built, buildSeconds: Math.round((performance.now() - started) / 1000), files: countFiles() };
   fs.writeFileSync(marker, JSON.stringify(dataset, null, 2));
 }
 if (args['build-only']) process.exit(0);
@@ -105,9 +125,15 @@ const totalTraces = tracesPerDay * opts.days;
 const day0Ms = Date.parse(`${opts.day0}T00:00:00Z`);
 const iso = (ms) => new Date(ms).toISOString();
 
+console.error(`server: glust serve ${SERVER_FLAGS.join(' ')} (retention and compaction off: the data set lies on fixed days from ${opts.day0}, which the default 7-day retention would delete at start)`);
 const server = await startServer(opts.dataDir);
 const results = {};
+const stopLoad = sampleLoad();
+const loadBefore = os.loadavg().map((x) => Math.round(x * 100) / 100);
+let load;
 try {
+  // Nothing may have gone at start: a benchmark that queries a missing data set measures 404s.
+  if (JSON.stringify(countFiles()) !== JSON.stringify(dataset.files)) throw new Error(`the server changed the data set at start:\n${server.output()}`);
   const traceUrl = () => `${server.url}/api/traces/${traceIdOf(Math.floor(rand() * totalTraces))}`;
   const searchUrl = (hours) => {
     const start = day0Ms + Math.floor(rand() * (opts.days * 24 - hours)) * 3_600_000 + Math.floor(rand() * 3_600_000);
@@ -143,12 +169,11 @@ try {
   for (const term of terms) results.logSearchDayByTerm[term] = await run(5, () => logUrl(term));
   results.cold = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, Math.round(v)]));
 } finally {
+  load = { before: loadBefore, during: stopLoad() };
   await server.stop();
 }
 
-const spanFiles = dirStats(path.join(opts.dataDir, 'spans'));
-const indexFiles = dirStats(path.join(opts.dataDir, 'trace-index'));
-const logFiles = dirStats(path.join(opts.dataDir, 'logs'));
+const { spans: spanFiles, traceIndex: indexFiles, logs: logFiles } = countFiles();
 let commit = 'unknown';
 try {
   commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
@@ -168,6 +193,8 @@ const report = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.availableParallelism(),
   command: `node ${path.relative(ROOT, process.argv[1])} ${process.argv.slice(2).join(' ')}`.trim(),
+  serverFlags: SERVER_FLAGS.join(' '),
+  loadAverage: load,
   dataset: {
     ...dataset.opts,
     traces: totalTraces,
@@ -198,8 +225,11 @@ const md = `# Query benchmark, ${stamp}
 ${report.dataset.spans.toLocaleString('en')} spans (${totalTraces.toLocaleString('en')} traces) and ${report.dataset.logs.toLocaleString('en')} log records over ${opts.days} UTC days,
 ${opts.rowsPerSegment.toLocaleString('en')} rows per Parquet file (${spanFiles.files} span files, ${(spanFiles.bytes / 2 ** 20).toFixed(0)} MiB;
 ${indexFiles.files} trace index files, ${(indexFiles.bytes / 2 ** 20).toFixed(1)} MiB; ${logFiles.files} log files, ${(logFiles.bytes / 2 ** 20).toFixed(0)} MiB).
-Measured end to end over HTTP against \`glust serve\` (query worker: one DuckDB thread), one query at a time,
+Measured end to end over HTTP against \`glust serve ${report.serverFlags}\` (query worker: one DuckDB thread;
+retention and compaction off, since the data set lies on fixed days from ${opts.day0}), one query at a time,
 on ${report.cpu}, ${report.cores} cores, Node ${report.node}, commit ${commit}, ${report.date}.
+The machine is shared: load average ${load.before.join(', ')} (1, 5, 15 min) at start; 1-minute load while measuring
+${load.during.min}–${load.during.max}, mean ${load.during.mean} (${load.during.samples} samples, every 5 s).
 Command: \`${report.command}\`. The data set is written by Glust's own ParquetConverter from generated WAL segments
 (bench/query/dataset.mjs); the OS page cache holds it (the machine has more memory than the data).
 
