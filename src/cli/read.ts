@@ -12,15 +12,15 @@ import { renderWaterfall } from './waterfall-text.js';
 
 const TIME_FLAGS = { start: 'start', end: 'end', limit: 'limit' };
 
-const TRACES_USAGE = `usage: glust traces [--service S] [--name SPAN] [--status error|ok|unset] [--min-duration MS]
+export const TRACES_USAGE = `usage: glust traces [--service S] [--name SPAN] [--status error|ok|unset] [--min-duration MS]
                     [--max-duration MS] [--attr KEY:VALUE]… [--since 1h | --start T] [--end T]
                     [--limit N] ${SOURCE_FLAGS}
   trace summaries, newest first (default: the last hour). T is RFC 3339 or unix nanoseconds.
 `;
-const TRACE_USAGE = `usage: glust trace TRACE_ID ${SOURCE_FLAGS}
+export const TRACE_USAGE = `usage: glust trace TRACE_ID ${SOURCE_FLAGS}
   every span of a trace as an indented waterfall
 `;
-const LOGS_USAGE = `usage: glust logs [--service S] [--q TEXT] [--severity LEVEL|1-24] [--trace-id ID]
+export const LOGS_USAGE = `usage: glust logs [--service S] [--q TEXT] [--severity LEVEL|1-24] [--trace-id ID]
                   [--since 1h | --start T] [--end T] [--limit N] ${SOURCE_FLAGS}
   log records, newest first (default: the last hour); --q is a case-insensitive substring of the body
 `;
