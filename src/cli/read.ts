@@ -56,7 +56,9 @@ export async function trace(argv: readonly string[]): Promise<void> {
   if (args.positional.length !== 1) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `give one trace id\n\n${TRACE_USAGE}`);
   const found = await withSource(args, (s) => s.trace(args.positional[0]!));
   if (args.json) return void found.spans.forEach((s) => process.stdout.write(JSON.stringify(s) + '\n'));
-  process.stdout.write(renderWaterfall(found.trace_id, found.spans, Math.max(80, process.stdout.columns ?? 120)));
+  // A terminal's width, else COLUMNS (as shells export it), else 120.
+  const width = process.stdout.columns ?? (Number(process.env.COLUMNS) || 120);
+  process.stdout.write(renderWaterfall(found.trace_id, found.spans, Math.max(80, width)));
 }
 
 /** One line per record: time, severity, service, body, trace id. Used by glust tail too. */
