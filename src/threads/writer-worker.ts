@@ -168,7 +168,7 @@ function setFailure(stage: keyof typeof failures, message: string | null): void 
 const retention = new RetentionSchedule(data.retention);
 
 /** Enforce retention now; the caller makes sure no conversion runs until it is over. */
-async function sweepRetention(): Promise<void> {
+async function sweepRetention(atStart = false): Promise<void> {
   let report;
   try {
     report = await sweepStorage(data.dataDir, data.retention);
@@ -185,7 +185,7 @@ async function sweepRetention(): Promise<void> {
     t.parquetFiles -= d.files;
     t.parquetBytes -= d.bytes;
   }
-  const line = describeSweep(report);
+  const line = describeSweep(report, atStart ? data.retention : null);
   if (line) console.log(line);
   send({ type: 'retention', report });
 }
@@ -491,7 +491,7 @@ if (await compactor.recover()) {
     t.parquetBytes = onDisk.bytes;
   }
 }
-if (retention.enabled) await sweepRetention();
+if (retention.enabled) await sweepRetention(true);
 for (const [i, t] of tables.entries()) {
   for (const segment of leftInWal[i]!) {
     try {
