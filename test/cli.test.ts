@@ -200,16 +200,17 @@ t.test('a closed stdout ends a read command quietly with status 0, and does not 
 });
 
 t.test('glust query prints RFC 3339 UTC times and maps as objects, in every format', async (t) => {
-  const server = await startServer({ args: ['--flush-ms', '300'] });
+  // A fixed day long past, so retention is off: a periodic sweep would delete it.
+  const server = await startServer({ args: ['--flush-ms', '300', '--retention-days', '0'] });
   t.teardown(() => server.kill());
   const traceId = randomTraceId();
   const start = 1_767_610_796_025_123_456n; // 2026-01-05T10:59:56.025123456Z
   t.equal((await post(`${server.url}/v1/traces`, spansRequest([{ traceId, name: 'timed', start, end: start + 5000n, attributes: { 'http.route': '/pay', retries: 2 } }]), PROTO)).status, 200);
   const sql = `SELECT start_time, start_time::TIMESTAMP AS micros, attributes, day, duration_ns FROM spans WHERE trace_id = '${hex(traceId)}'`;
-  const rows = await eventually(async () => {
+  const rows = (await eventually(async () => {
     const r = glust(['query', sql, '--data', server.dataDir, '--format', 'json']);
     return r.stdout.trim() ? r.stdout : null;
-  });
+  }))!;
   t.same(JSON.parse(rows), {
     start_time: '2026-01-05T10:59:56.025123456Z',
     micros: '2026-01-05T10:59:56.025123Z',
