@@ -188,9 +188,9 @@ const { spans: spanFiles, traceIndex: indexFiles, logs: logFiles } = countFiles(
 let commit = 'unknown';
 try {
   commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
-  if (execSync('git status --porcelain', { cwd: ROOT }).toString().trim()) commit += ' (with uncommitted changes)';
+  if (execSync("git status --porcelain -- . ':!bench/results'", { cwd: ROOT }).toString().trim()) commit += ' (with uncommitted changes)';
 } catch {
-  // not a git checkout
+  // not a git checkout (results of earlier runs waiting to be committed do not count as changes)
 }
 const met = {
   traceById: results.traceById.p95 < TARGETS.traceById,
