@@ -68,6 +68,8 @@ export const ERRORS = {
   GLUST_ERR_TLS_CONFIG: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'TLS certificate, key or client CA unusable' },
   GLUST_ERR_COMPACT_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'compaction step failed, retried later' },
   GLUST_ERR_CLI_CONNECT: { status: 0, retryable: false, grpc: GrpcCode.UNAVAILABLE, message: 'could not reach the server' },
+  GLUST_ERR_CLI_NO_DATA: { status: 0, retryable: false, grpc: GrpcCode.NOT_FOUND, message: 'the data directory does not exist or holds no Glust data' },
+  GLUST_ERR_CLI_TAIL_STREAM: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'the live tail sent something that is not a Glust tail event' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -76,6 +76,8 @@ t.test('age: old day partitions go at start and periodically, with their trace i
   t.equal(m.get('glust_storage_bytes'), kept.reduce((n, f) => n + f.bytes, 0), 'storage gauge: what is left (the WAL is empty)');
   await eventually(() => logLines(second).length === 1);
   t.match(logLines(second)[0], new RegExp(`^glust: retention deleted ${totals(before, 'spans', expired).files + totals(before, 'logs', expired).files + totals(before, 'trace-index', expired).files} files \\(.* MiB\\): \\d+ older than --retention-days \\(days ${dayAgo(10)}\\.\\.${dayAgo(4)}\\)`));
+  t.match(logLines(second)[0], /; done at start, before listening \(--retention-days is 3, 0 keeps every day\)$/, 'the sweep at start says so, and what keeps old days');
+  t.ok(second.output().indexOf('glust: retention deleted') < second.output().indexOf('listening on'), 'before the startup line');
   t.equal((await getJson(`${second.url}/api/traces/${traces.get(10)}`)).status, 404, 'an expired trace is gone');
   t.equal((await getJson(`${second.url}/api/traces/${traces.get(3)}`)).body.spans.length, 20, 'a kept trace is whole');
 
@@ -133,7 +135,7 @@ t.test('size: past --max-bytes the oldest files go first, at start and as soon a
   }
   t.equal(m.get('glust_storage_bytes'), bytesOf(young));
   await eventually(() => logLines(second).length === 1);
-  t.match(logLines(second)[0], /over --max-bytes, [\d.]+ MiB; storage now [\d.]+ MiB of [\d.]+ MiB$/);
+  t.match(logLines(second)[0], /over --max-bytes, [\d.]+ MiB; storage now [\d.]+ MiB of [\d.]+ MiB; done at start, before listening \(--max-bytes is [\d.]+ MiB, 0 means no limit\)$/);
   t.equal((await getJson(`${second.url}/api/traces/${traces.get(4)}`)).status, 404, 'a trace of a deleted day is gone');
 
   // A little more today passes the limit: a sweep runs at once (the period is 10 minutes) and

@@ -20,39 +20,44 @@ function invalid(message: string): never {
   throw new GlustError('GLUST_ERR_CONFIG_INVALID', message);
 }
 
-/** `flags`: CLI flag (without --) → API parameter. `attr` may repeat. */
+/**
+ * `flags`: CLI flag (without --) → API parameter. `attr` may repeat. `--help` is answered before
+ * this runs (src/cli/commands.ts). An argument starting with `-` is a flag; the positional
+ * arguments (a trace id) never do.
+ */
 export function parseReadArgs(argv: readonly string[], flags: Readonly<Record<string, string>>, usage: string): ReadArgs {
   const params = new URLSearchParams();
   const positional: string[] = [];
-  let dataDir = process.env.GLUST_DATA ?? './glust-data';
+  let dataDir = process.env.GLUST_DATA || './glust-data';
   let server: string | null = null;
   let json = false;
   let since: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) {
+    if (!arg.startsWith('-')) {
       positional.push(arg);
       continue;
     }
+    if (!arg.startsWith('--')) invalid(`unknown flag ${arg}\n\n${usage}`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const known = name === 'json' || name === 'data' || name === 'server' || name === 'since' || Object.hasOwn(flags, name);
+    // Named unknown before anything else: `--bogus` is a typo, not a flag missing its value.
+    if (!known) invalid(`unknown flag --${name}\n\n${usage}`);
     if (name === 'json') {
+      if (eq >= 0) invalid(`--json takes no value`);
       json = true;
       continue;
-    }
-    if (name === 'help') {
-      process.stdout.write(usage);
-      process.exit(0);
     }
     const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) invalid(`--${name} needs a value\n\n${usage}`);
     if (name === 'data') dataDir = value;
     else if (name === 'server') server = value;
     else if (name === 'since') since = value;
-    else if (flags[name]) {
+    else {
       if (params.has(flags[name]!) && name !== 'attr') invalid(`--${name} given twice`);
       params.append(flags[name]!, value);
-    } else invalid(`unknown flag --${name}\n\n${usage}`);
+    }
   }
   if (since !== null) {
     if (params.has('start')) invalid('give --since or --start, not both');

@@ -9,6 +9,7 @@ import { GlustError, isErrorCode } from '../errors.js';
 import { QueryEngine } from '../query/engine.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
 import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../view/records.js';
+import { requireDataDir } from './data-dir.js';
 
 export interface ReadSource {
   services(params: URLSearchParams): Promise<ServicesResponse>;
@@ -19,6 +20,7 @@ export interface ReadSource {
 }
 
 export async function openDataDir(dataDir: string): Promise<ReadSource> {
+  requireDataDir(dataDir);
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   const engine = new QueryEngine(conn, dataDir);
@@ -44,12 +46,18 @@ export async function openDataDir(dataDir: string): Promise<ReadSource> {
  * with --auth-token-file wants a bearer token: the environment variable GLUST_TOKEN supplies it
  * (an environment variable rather than a flag, so the token stays out of `ps` and shell history).
  */
-export async function fetchApi(server: string, pathAndQuery: string, env: NodeJS.ProcessEnv = process.env): Promise<Response> {
+export interface FetchOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function fetchApi(server: string, pathAndQuery: string, opts: FetchOptions = {}): Promise<Response> {
   const url = new URL(pathAndQuery, server);
-  const token = env.GLUST_TOKEN?.trim();
+  const token = (opts.env ?? process.env).GLUST_TOKEN?.trim();
   let res: Response;
   try {
-    res = await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : undefined);
+    res = await fetch(url, { headers: { ...opts.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) }, signal: opts.signal });
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
     throw new GlustError('GLUST_ERR_CLI_CONNECT', `could not reach ${url.origin}: ${cause}`);

@@ -12,15 +12,15 @@ import { renderWaterfall } from './waterfall-text.js';
 
 const TIME_FLAGS = { start: 'start', end: 'end', limit: 'limit' };
 
-const TRACES_USAGE = `usage: glust traces [--service S] [--name SPAN] [--status error|ok|unset] [--min-duration MS]
+export const TRACES_USAGE = `usage: glust traces [--service S] [--name SPAN] [--status error|ok|unset] [--min-duration MS]
                     [--max-duration MS] [--attr KEY:VALUE]… [--since 1h | --start T] [--end T]
                     [--limit N] ${SOURCE_FLAGS}
   trace summaries, newest first (default: the last hour). T is RFC 3339 or unix nanoseconds.
 `;
-const TRACE_USAGE = `usage: glust trace TRACE_ID ${SOURCE_FLAGS}
+export const TRACE_USAGE = `usage: glust trace TRACE_ID ${SOURCE_FLAGS}
   every span of a trace as an indented waterfall
 `;
-const LOGS_USAGE = `usage: glust logs [--service S] [--q TEXT] [--severity LEVEL|1-24] [--trace-id ID]
+export const LOGS_USAGE = `usage: glust logs [--service S] [--q TEXT] [--severity LEVEL|1-24] [--trace-id ID]
                   [--since 1h | --start T] [--end T] [--limit N] ${SOURCE_FLAGS}
   log records, newest first (default: the last hour); --q is a case-insensitive substring of the body
 `;
@@ -56,7 +56,9 @@ export async function trace(argv: readonly string[]): Promise<void> {
   if (args.positional.length !== 1) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `give one trace id\n\n${TRACE_USAGE}`);
   const found = await withSource(args, (s) => s.trace(args.positional[0]!));
   if (args.json) return void found.spans.forEach((s) => process.stdout.write(JSON.stringify(s) + '\n'));
-  process.stdout.write(renderWaterfall(found.trace_id, found.spans, Math.max(80, process.stdout.columns ?? 120)));
+  // A terminal's width, else COLUMNS (as shells export it), else 120.
+  const width = process.stdout.columns ?? (Number(process.env.COLUMNS) || 120);
+  process.stdout.write(renderWaterfall(found.trace_id, found.spans, Math.max(80, width)));
 }
 
 /** One line per record: time, severity, service, body, trace id. Used by glust tail too. */

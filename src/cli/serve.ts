@@ -3,6 +3,7 @@
  * on SIGTERM/SIGINT: stop accepting, answer what is in flight, drain the rings, flush to Parquet,
  * exit 0.
  */
+import os from 'node:os';
 import { Acceptor, resolveListenHosts } from '../acceptor/server.js';
 import { createTransport } from '../acceptor/transport.js';
 import { loadUws } from '../acceptor/uws.js';
@@ -101,13 +102,24 @@ export async function startServer(config: ServeConfig, onWriterFatal: (error: Gl
   console.log(
     `glust ${VERSION} listening on ${addresses.map((a) => `${transport.scheme}://${a}`).join(', ')} ` +
       `(uWebSockets.js ${loaded.flavour}${security ? `; ${security}` : ''}), writing ${config.dataDir}; ` +
-      `${config.workers} decode workers, ack ${config.ack}, flush ${config.flushMs} ms${recovered}`,
+      `${config.workers} decode workers, ack ${config.ack}, flush ${config.flushMs} ms${recovered}; ` +
+      `web UI ${webUiUrl(transport.scheme, config.host, addresses[0] ?? '')}`,
   );
   return { config, acceptor, pipeline, tokens, stop, abort };
 }
 
 /** Exit status when the writer thread died: EX_SOFTWARE (sysexits.h), an internal failure. */
 const EXIT_WRITER_CRASHED = 70;
+/**
+ * The address to open in a browser: the host as configured (`localhost` stays `localhost`, which
+ * the startup line's list of bound addresses spells out), this machine's name for a wildcard
+ * address, and the port actually bound (for --listen host:0).
+ */
+function webUiUrl(scheme: string, host: string, bound: string): string {
+  const name = host === '' || host === '0.0.0.0' || host === '::' ? os.hostname() : host;
+  const port = /:(\d+)$/.exec(bound)?.[1] ?? '';
+  return `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}/`;
+}
 
 export async function serve(argv: readonly string[]): Promise<void> {
   // Everything acknowledged is in the WAL, which the next start recovers: fail fast.

@@ -2,8 +2,8 @@
  * `glust tail --signal logs|spans [--service S] [--severity L]`: print records as they are
  * acknowledged, until interrupted.
  *
- * With `--server URL` it reads the server's live tail (GET /api/tail, Server-Sent Events). With a
- * data directory it follows the write-ahead log itself, like `tail -f`: every 250 ms it reads
+ * With `--server URL` it reads the server's live tail (src/cli/tail-server.ts). With a data
+ * directory it follows the write-ahead log itself, like `tail -f`: every 250 ms it reads
  * what was appended to each segment since (segments that exist at start from their end, new ones
  * from their beginning). That needs no server, and sees what any server writing there appends.
  */
@@ -12,15 +12,17 @@ import path from 'node:path';
 import { GlustError } from '../errors.js';
 import { formatDuration, formatTime } from '../view/display.js';
 import { type TailFilter, matchesTail, parseTailFilter } from '../query/params.js';
-import type { LogRecord, SpanRecord, TailBatch } from '../view/records.js';
+import type { LogRecord, SpanRecord } from '../view/records.js';
 import { logFromWal, spanFromWal } from '../query/wal-rows.js';
 import { DataLayout, parseSegmentName } from '../storage/layout.js';
+import { requireDataDir } from './data-dir.js';
 import { SOURCE_FLAGS, parseReadArgs } from './read-args.js';
-import { fetchApi } from './read-source.js';
 import { logLine } from './read.js';
+import { tailServer } from './tail-server.js';
 
-const USAGE = `usage: glust tail [--signal logs|spans] [--service S] [--severity LEVEL|1-24] ${SOURCE_FLAGS}
-  print records as they are acknowledged, until interrupted
+export const TAIL_USAGE = `usage: glust tail [--signal logs|spans] [--service S] [--severity LEVEL|1-24] ${SOURCE_FLAGS}
+  print records as they are acknowledged, until interrupted; with --server it reconnects
+  (with a growing pause, said on stderr) when the connection is lost or the server restarts
 `;
 const POLL_MS = 250;
 
@@ -29,38 +31,19 @@ function spanLine(s: SpanRecord): string {
 }
 
 export async function tail(argv: readonly string[]): Promise<void> {
-  const args = parseReadArgs(argv, { signal: 'signal', service: 'service', severity: 'severity' }, USAGE);
-  if (args.positional.length > 0) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `unexpected argument '${args.positional[0]}'\n\n${USAGE}`);
+  const args = parseReadArgs(argv, { signal: 'signal', service: 'service', severity: 'severity' }, TAIL_USAGE);
+  if (args.positional.length > 0) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `unexpected argument '${args.positional[0]}'\n\n${TAIL_USAGE}`);
   const filter = parseTailFilter(args.params);
   const print = (record: SpanRecord | LogRecord) => {
     const line = args.json ? JSON.stringify(record) : filter.signal === 'spans' ? spanLine(record as SpanRecord) : logLine(record as LogRecord);
     process.stdout.write(line + '\n');
   };
-  if (args.server) await tailServer(args.server, args.params, print);
-  else await followWal(args.dataDir, filter, print);
-}
-
-async function tailServer(server: string, params: URLSearchParams, print: (r: SpanRecord | LogRecord) => void): Promise<void> {
-  const res = await fetchApi(server, `/api/tail?${params}`);
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-      const lines = buffered.slice(0, end).split('\n');
-      buffered = buffered.slice(end + 2);
-      const name = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
-      const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-      if (name === 'message') {
-        const batch = JSON.parse(data) as TailBatch;
-        batch.records.forEach(print);
-        if (batch.skipped > 0) process.stderr.write(`glust tail: ${batch.skipped} records skipped (rate limit of the live tail)\n`);
-      } else if (name === 'dropped' || name === 'closing') {
-        throw new GlustError('GLUST_ERR_CLI_CONNECT', `the server ended the tail: ${(JSON.parse(data) as { reason: string }).reason}`);
-      }
-    }
+  const note = (line: string) => void process.stderr.write(`${line}\n`);
+  if (args.server) await tailServer({ server: args.server, params: args.params, print, note });
+  else {
+    requireDataDir(args.dataDir);
+    await followWal(args.dataDir, filter, print);
   }
-  throw new GlustError('GLUST_ERR_CLI_CONNECT', `the server closed the tail connection`);
 }
 
 /** Bytes of `file` from `offset` to its end, or null when it vanished (converted and deleted). */

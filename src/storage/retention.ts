@@ -223,7 +223,12 @@ export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, 
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 /** The one log line of a sweep, or null when it deleted nothing and nothing failed. */
-export function describeSweep(report: SweepReport): string | null {
+/**
+ * The one line a sweep that deleted something logs. The sweep at start (`atStart`, with the
+ * policy) also says that it ran before the server listened, and which setting keeps such data:
+ * an operator who points Glust at an older directory learns at once where it went.
+ */
+export function describeSweep(report: SweepReport, atStart: { readonly retentionDays: number } | null = null): string | null {
   const files = report.deleted.reduce((n, d) => n + d.files, 0);
   if (files === 0 && report.errors.length === 0) return null;
   const bytes = report.deleted.reduce((n, d) => n + d.bytes, 0);
@@ -241,6 +246,13 @@ export function describeSweep(report: SweepReport): string | null {
     if (report.totalBytes > report.maxBytes) line += ` (the WAL's ${mib(report.walBytes)} is not in Parquet yet and cannot go)`;
   }
   if (report.errors.length > 0) line += `; GLUST_ERR_RETENTION_FAILED: ${report.errors.length} could not be deleted, first: ${report.errors[0]}`;
+  if (atStart && files > 0) {
+    const settings = [
+      report.deleted.some((d) => d.reason === 'age') ? `--retention-days is ${atStart.retentionDays}, 0 keeps every day` : '',
+      report.deleted.some((d) => d.reason === 'size') ? `--max-bytes is ${mib(report.maxBytes)}, 0 means no limit` : '',
+    ].filter(Boolean);
+    line += `; done at start, before listening (${settings.join('; ')})`;
+  }
   return line;
 }
 

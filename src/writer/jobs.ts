@@ -88,8 +88,12 @@ export class StorageJobs implements MaintenanceJobs {
     return this.ctx.retention.due(now);
   }
 
-  /** Enforce retention now; the scheduler makes sure nothing else runs meanwhile. */
-  async sweep(): Promise<void> {
+  /**
+   * Enforce retention now; the scheduler makes sure nothing else runs meanwhile. `atStart`: the
+   * sweep before listening, whose line says which setting deleted data (an operator pointing
+   * Glust at an older directory hears it at once).
+   */
+  async sweep(atStart = false): Promise<void> {
     const { retention, health } = this.ctx;
     let report;
     try {
@@ -102,7 +106,7 @@ export class StorageJobs implements MaintenanceJobs {
     }
     retention.swept(report);
     for (const d of report.deleted) this.table(d.area)?.deleted(d.files, d.bytes);
-    const line = describeSweep(report);
+    const line = describeSweep(report, atStart ? retention.policy : null);
     if (line) console.log(line);
     this.ctx.send({ type: 'retention', report });
   }

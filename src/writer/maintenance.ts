@@ -33,7 +33,7 @@ export interface MaintenanceJobs {
   /** Convert the oldest waiting segment. Rejects when it failed (it stays first in line). */
   convert(): Promise<void>;
   sweepDue(now: number): boolean;
-  sweep(): Promise<void>;
+  sweep(atStart?: boolean): Promise<void>;
   /**
    * The next compaction step, ready to run, or null when there is nothing to compact now.
    * Absent when compaction is off. The returned job rejects when the step failed.

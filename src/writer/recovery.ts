@@ -41,7 +41,7 @@ export async function recoverStorage(
   }
   // Also with --compact off: a step of an earlier run that committed must be completed.
   if ((await compactor.recover()) > 0) for (const t of tables) t.rescan();
-  if (retention.enabled) await jobs.sweep();
+  if (retention.enabled) await jobs.sweep(true);
   let recoveredRows = 0;
   let recoveredSegments = 0;
   while (queue.length > 0) {

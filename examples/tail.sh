@@ -1,0 +1,1 @@
+glust tail --signal logs --severity warn            # until Ctrl-C
