@@ -222,12 +222,13 @@ const RUNNERS: ReadonlyArray<readonly [readonly string[], Runner]> = [
   [['api.sh'], async (t, env) => {
     const out = await runUntil(env, localize(env, example('api.sh')), (o) => o.includes('tailed via curl'), () =>
       post(`${env.server.url}/v1/logs`, logsJson('checkout', [{ severity: 9, text: 'INFO', body: 'tailed via curl' }]), JSON_CT));
-    const [search, trace, logs, tail] = out.split(/(?<=\})(?=\{)|(?<=\})(?=event: ready)/);
+    const [search, trace, logs, byAttr, tail] = out.split(/(?<=\})(?=\{)|(?<=\})(?=event: ready)/);
     const found = JSON.parse(search!).traces as Array<{ trace_id: string; root_name: string }>;
     t.same(found.map((x) => x.root_name), ['POST /pay', 'POST /pay'], 'checkout traces with an error since the start given: the SDK example, then the fixture');
     t.equal(found[1]!.trace_id, FIXTURE_TRACE);
     t.equal(JSON.parse(trace!).spans.length, 5);
     t.same(JSON.parse(logs!).logs.map((l: { body: string }) => l.body).sort(), ['card network timeout for order 42', 'payment gateway timeout after 5000 ms'], 'warn or worse, with timeout in the body');
+    t.same(JSON.parse(byAttr!).logs.map((l: { body: string }) => l.body), ['payment gateway timeout after 5000 ms'], 'the log with that attribute, of that service');
     t.match(tail, /^event: ready\ndata: \{"signal":"logs"\}\n\n/);
     t.match(tail, /^data: \{"signal":"logs","records":\[\{.*"body":"tailed via curl"/m);
   }],
