@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { GlustError } from './errors.js';
-import { DEFAULT_LIMITS, type Limits } from './otlp/values.js';
+import { DEFAULT_LIMITS, type Limits } from './otlp/limits.js';
 import { assertPowerOfTwo } from './ring/layout.js';
 
 export type AckMode = 'durable' | 'received';

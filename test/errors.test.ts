@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { errorReply, statusBody } from '../src/acceptor/respond.js';
+import { errorReply } from '../src/acceptor/respond.js';
 import { SETTINGS } from '../src/config.js';
 import { ERRORS, type ErrorCode, GlustError, GrpcCode, RETRY_AFTER_SECONDS, isErrorCode } from '../src/errors.js';
 import { google } from '../src/gen/otlp.js';
+import { BODY_CODECS } from '../src/otlp/codec.js';
 import { REJECT_REASONS, RecordRejected, type RejectCode, Rejections } from '../src/otlp/reject.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -206,9 +207,9 @@ t.test('GlustError carries code, status, retryable and grpc from the table', asy
 t.test('error replies: google.rpc.Status in the request encoding, message starting with the code', async (t) => {
   for (const code of errorCodes) {
     const err = new GlustError(code, 'details here');
-    const json = JSON.parse(statusBody(err, 'json') as string);
+    const json = JSON.parse(BODY_CODECS.json.encodeStatus(err) as string);
     t.same(json, { code: err.grpc, message: `${code}: details here`, details: [] }, `${code}: JSON Status`);
-    const proto = google.rpc.Status.decode(statusBody(err, 'proto') as Uint8Array);
+    const proto = google.rpc.Status.decode(BODY_CODECS.proto.encodeStatus(err) as Uint8Array);
     t.equal(proto.code, err.grpc, `${code}: protobuf Status code`);
     t.equal(proto.message, `${code}: details here`, `${code}: protobuf Status message`);
 
