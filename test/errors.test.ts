@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { errorReply } from '../src/acceptor/respond.js';
-import { SETTINGS } from '../src/config.js';
+import { SETTING_ROWS } from '../src/config.js';
 import { ERRORS, type ErrorCode, GlustError, GrpcCode, RETRY_AFTER_SECONDS, isErrorCode } from '../src/errors.js';
 import { google } from '../src/gen/otlp.js';
 import { BODY_CODECS } from '../src/otlp/codec.js';
@@ -129,8 +129,8 @@ t.test('each rejection section quotes the reason message of the table', async (t
 });
 
 t.test('flags, environment variables and constants named in the doc are real', async (t) => {
-  const flags = new Set(SETTINGS.map((s) => s.flag));
-  const envs = new Set<string>([...SETTINGS.map((s) => s.env), 'GLUST_UWS_FALLBACK']);
+  const flags = new Set(SETTING_ROWS.map((s) => s.flag));
+  const envs = new Set<string>([...SETTING_ROWS.map((s) => s.env), 'GLUST_UWS_FALLBACK']);
   const mentioned = [...doc.matchAll(/`--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!);
   t.ok(mentioned.length > 10, 'the doc names flags');
   for (const f of new Set(mentioned)) t.ok(flags.has(f), `--${f} is a glust serve flag`);
