@@ -77,8 +77,6 @@ type SettingValues = { readonly [K in keyof Settings]: ValueOf<Settings[K]> };
 /** Every row, for code that goes over all of them (help, docs, tests). */
 export const SETTING_ROWS: readonly Setting<unknown>[] = Object.values(SETTINGS);
 
-export type AckMode = SettingValues['ack'];
-
 /** Server TLS: certificate and key; with a client CA, clients must present a certificate it signed. */
 export interface TlsConfig {
   readonly cert: string;
@@ -104,7 +102,7 @@ export type SettingLayer = ReadonlyMap<string, RawValue>;
 const ROW_BY_FLAG = new Map<string, Setting<unknown>>(SETTING_ROWS.map((s) => [s.flag, s]));
 
 /** The layer of `--name value` / `--name=value` flags. */
-export function flagLayer(argv: readonly string[]): SettingLayer {
+function flagLayer(argv: readonly string[]): SettingLayer {
   const layer = new Map<string, RawValue>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -120,7 +118,7 @@ export function flagLayer(argv: readonly string[]): SettingLayer {
 }
 
 /** The layer of GLUST_* environment variables that are set. */
-export function envLayer(env: NodeJS.ProcessEnv): SettingLayer {
+function envLayer(env: NodeJS.ProcessEnv): SettingLayer {
   const layer = new Map<string, RawValue>();
   for (const s of SETTING_ROWS) {
     const text = env[s.env];

@@ -20,7 +20,7 @@ export const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
   SPAN_KIND_PRODUCER: 4,
   SPAN_KIND_CONSUMER: 5,
 };
-export const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
+const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
   STATUS_CODE_UNSET: 0,
   STATUS_CODE_OK: 1,
   STATUS_CODE_ERROR: 2,

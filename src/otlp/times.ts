@@ -15,7 +15,7 @@ export interface U64 {
 }
 
 /** An absent time. Shared: a U64 is never changed once made. */
-export const ZERO_TIME: U64 = { hi: 0, lo: 0 };
+const ZERO_TIME: U64 = { hi: 0, lo: 0 };
 
 export const TWO32 = 4294967296;
 export const TWO63 = 9223372036854775808; // 2^63, exact as a double
