@@ -9,8 +9,9 @@
 import { Piscina } from 'piscina';
 import type { ServeConfig } from './config.js';
 import { GlustError } from './errors.js';
-import type { BodyEncoding } from './otlp/decode.js';
-import type { BodyFormat, Signal } from './otlp/signals.js';
+import type { BodyFormat } from './otlp/codec.js';
+import type { BodyEncoding } from './otlp/decompress.js';
+import type { Signal } from './otlp/signals.js';
 import { BatchRing } from './ring/batch-ring.js';
 import { QueueBound } from './queue-bound.js';
 import { BodyRing } from './ring/body-ring.js';

@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { errorReply, statusBody } from '../src/acceptor/respond.js';
-import { SETTINGS } from '../src/config.js';
+import { errorReply } from '../src/acceptor/respond.js';
+import { SETTING_ROWS } from '../src/config.js';
 import { ERRORS, type ErrorCode, GlustError, GrpcCode, RETRY_AFTER_SECONDS, isErrorCode } from '../src/errors.js';
 import { google } from '../src/gen/otlp.js';
+import { BODY_CODECS } from '../src/otlp/codec.js';
 import { REJECT_REASONS, RecordRejected, type RejectCode, Rejections } from '../src/otlp/reject.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,8 +129,8 @@ t.test('each rejection section quotes the reason message of the table', async (t
 });
 
 t.test('flags, environment variables and constants named in the doc are real', async (t) => {
-  const flags = new Set(SETTINGS.map((s) => s.flag));
-  const envs = new Set<string>([...SETTINGS.map((s) => s.env), 'GLUST_UWS_FALLBACK']);
+  const flags = new Set(SETTING_ROWS.map((s) => s.flag));
+  const envs = new Set<string>([...SETTING_ROWS.map((s) => s.env), 'GLUST_UWS_FALLBACK']);
   const mentioned = [...doc.matchAll(/`--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!);
   t.ok(mentioned.length > 10, 'the doc names flags');
   for (const f of new Set(mentioned)) t.ok(flags.has(f), `--${f} is a glust serve flag`);
@@ -206,9 +207,9 @@ t.test('GlustError carries code, status, retryable and grpc from the table', asy
 t.test('error replies: google.rpc.Status in the request encoding, message starting with the code', async (t) => {
   for (const code of errorCodes) {
     const err = new GlustError(code, 'details here');
-    const json = JSON.parse(statusBody(err, 'json') as string);
+    const json = JSON.parse(BODY_CODECS.json.encodeStatus(err) as string);
     t.same(json, { code: err.grpc, message: `${code}: details here`, details: [] }, `${code}: JSON Status`);
-    const proto = google.rpc.Status.decode(statusBody(err, 'proto') as Uint8Array);
+    const proto = google.rpc.Status.decode(BODY_CODECS.proto.encodeStatus(err) as Uint8Array);
     t.equal(proto.code, err.grpc, `${code}: protobuf Status code`);
     t.equal(proto.message, `${code}: details here`, `${code}: protobuf Status message`);
 

@@ -1,6 +1,6 @@
 /**
  * Property-based tests (fast-check) of the decode and validate stages, in process, exactly as the
- * decode worker chains them (decompress → decodeBody → walkRequest → rows):
+ * decode worker chains them (decompress → codec → walkRequest → rows):
  *  - arbitrary bytes, in any format, signal and encoding, never throw anything but a GlustError
  *    with a decode or size code (anything else would be a 500 and a lost request);
  *  - arbitrary JSON in the OTLP nesting rejects bad records one by one: accepted + rejected is
@@ -18,11 +18,12 @@ import fc from 'fast-check';
 import t from 'tap';
 import { GlustError } from '../src/errors.js';
 import { opentelemetry } from '../src/gen/otlp.js';
-import { type BodyEncoding, decodeBody, decompress } from '../src/otlp/decode.js';
-import { Rejections } from '../src/otlp/reject.js';
+import { BODY_CODECS } from '../src/otlp/codec.js';
+import { type BodyEncoding, decompress } from '../src/otlp/decompress.js';
+import { DEFAULT_LIMITS, type Limits } from '../src/otlp/limits.js';
 import { LOGS_SIGNAL, type Signal, TRACES } from '../src/otlp/signals.js';
-import { type ValidateContext, walkRequest } from '../src/otlp/validate.js';
-import { DEFAULT_LIMITS, type Limits } from '../src/otlp/values.js';
+import { walkRequest } from '../src/otlp/validate.js';
+import { DEFAULT_LIMITS, type Limits } from '../src/otlp/limits.js';
 import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
 const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 300);
@@ -48,23 +49,15 @@ interface Outcome {
 /** The decode worker's chain, in process, collecting rows. */
 function decodeValidate(signal: Signal, body: Buffer, format: 'proto' | 'json', encoding: BodyEncoding, limits: Limits = DEFAULT_LIMITS): Outcome {
   const raw = encoding === 'identity' ? body : decompress(body, encoding, MAX_BODY);
-  const request = decodeBody(signal, raw, format);
+  const request = BODY_CODECS[format].decodeRequest(signal, raw);
   const lines: string[] = [];
   const days: number[] = [];
-  const rejections = new Rejections();
-  const ctx: ValidateContext = {
-    limits,
-    sink: { push: (line, day) => (lines.push(line), days.push(day)) },
-    rejections,
-    adjustments: { truncatedValues: 0, droppedAttributes: 0 },
-    maxRowBytes: 2 * 1024 * 1024,
-    rowDay: 0,
-  };
-  const { accepted } = walkRequest(request, signal.nesting, ctx, (record, shared) => signal.rowOf(record, shared, ctx));
+  const sink = { push: (line: string, day: number) => (lines.push(line), days.push(day)) };
+  const { accepted, rejections, adjustments } = walkRequest(request, signal, { limits, sink, maxRowBytes: 2 * 1024 * 1024 });
   for (const line of lines) {
     if (!line.endsWith('}\n') || line.indexOf('\n') !== line.length - 1) throw new Error(`row is not one line: ${JSON.stringify(line.slice(0, 200))}`);
   }
-  return { rows: lines.map((l) => JSON.parse(l) as Row), days, accepted, rejected: rejections.total, truncated: ctx.adjustments.truncatedValues };
+  return { rows: lines.map((l) => JSON.parse(l) as Row), days, accepted, rejected: rejections.total, truncated: adjustments.truncatedValues };
 }
 
 const DECODE_CODES = new Set(['GLUST_ERR_DECODE_PROTOBUF', 'GLUST_ERR_DECODE_JSON', 'GLUST_ERR_DECODE_COMPRESSION', 'GLUST_ERR_HTTP_BODY_TOO_LARGE']);

@@ -9,10 +9,11 @@ import Long from 'long';
 import { xxh3 } from '@node-rs/xxhash';
 import { GlustError } from '../src/errors.js';
 import { opentelemetry } from '../src/gen/otlp.js';
-import { REJECT_REASONS, Rejections, type RejectCode } from '../src/otlp/reject.js';
+import { BODY_CODECS } from '../src/otlp/codec.js';
+import { type Adjustments, DEFAULT_LIMITS, type Limits } from '../src/otlp/limits.js';
+import { REJECT_REASONS, type Rejections, type RejectCode } from '../src/otlp/reject.js';
 import { LOGS_SIGNAL, type Signal, TRACES } from '../src/otlp/signals.js';
-import { type RowSink, type ValidateContext, walkRequest } from '../src/otlp/validate.js';
-import { type Adjustments, DEFAULT_LIMITS, type Limits } from '../src/otlp/values.js';
+import { type RowSink, walkRequest } from '../src/otlp/validate.js';
 import { LOGS, SPANS, type TableSchema } from '../src/storage/schema.js';
 
 type Row = Record<string, unknown>;
@@ -113,10 +114,7 @@ interface Run {
 
 function run(t: Test, signal: Signal, request: unknown, limits: Limits = DEFAULT_LIMITS, maxRowBytes = 2 * 1024 * 1024): Run {
   const sink = new Collect();
-  const rejections = new Rejections();
-  const adjustments: Adjustments = { truncatedValues: 0, droppedAttributes: 0 };
-  const ctx: ValidateContext = { limits, sink, rejections, adjustments, maxRowBytes, rowDay: -1 };
-  const { accepted } = walkRequest(request, signal.nesting, ctx, (record, shared) => signal.rowOf(record, shared, ctx));
+  const { accepted, rejections, adjustments } = walkRequest(request, signal, { limits, sink, maxRowBytes });
   t.equal(sink.lines.length, accepted, 'one row per accepted record');
   const rows = sink.lines.map((l) => parseRow(t, l, signal.table));
   // Each row's partition day: the UTC day of the span's start, or of the log's time (else observed time).
@@ -367,12 +365,9 @@ t.test('structural errors fail the whole request with GLUST_ERR_DECODE_JSON', as
   ];
   for (const [what, signal, request] of cases) {
     const sink = new Collect();
-    const ctx: ValidateContext = {
-      limits: DEFAULT_LIMITS, sink, rejections: new Rejections(), adjustments: { truncatedValues: 0, droppedAttributes: 0 }, maxRowBytes: 1 << 20, rowDay: -1,
-    };
     let thrown: unknown = null;
     try {
-      walkRequest(request, signal.nesting, ctx, (rec, sh) => signal.rowOf(rec, sh, ctx));
+      walkRequest(request, signal, { limits: DEFAULT_LIMITS, sink, maxRowBytes: 1 << 20 });
     } catch (err) {
       thrown = err;
     }
@@ -381,11 +376,8 @@ t.test('structural errors fail the whole request with GLUST_ERR_DECODE_JSON', as
     t.same(sink.lines, [], `${what}: no rows`);
   }
   // The path of the bad part is in the message.
-  const ctx: ValidateContext = {
-    limits: DEFAULT_LIMITS, sink: new Collect(), rejections: new Rejections(), adjustments: { truncatedValues: 0, droppedAttributes: 0 }, maxRowBytes: 1 << 20, rowDay: -1,
-  };
   t.throws(
-    () => walkRequest({ resourceSpans: [{ scopeSpans: [{ spans: [] }, { spans: 'x' }] }] }, TRACES.nesting, ctx, () => ''),
+    () => walkRequest({ resourceSpans: [{ scopeSpans: [{ spans: [] }, { spans: 'x' }] }] }, TRACES, { limits: DEFAULT_LIMITS, sink: new Collect(), maxRowBytes: 1 << 20 }),
     { message: 'resourceSpans[0].scopeSpans[1].spans is not an array' },
   );
   // Empty requests are fine and produce nothing.
@@ -570,7 +562,7 @@ t.test('protobuf spans: encode with the generated code, decode, validate', async
       }],
     }],
   }).finish();
-  const decoded = TRACES.decodeProto(body);
+  const decoded = BODY_CODECS.proto.decodeRequest(TRACES, body);
   const r = run(t, TRACES, decoded);
   t.equal(r.accepted, 1);
   const at = (i: number) => `resourceSpans[0].scopeSpans[0].spans[${i}]`;
@@ -633,7 +625,7 @@ t.test('protobuf logs: encode, decode, validate', async (t) => {
       }],
     }],
   }).finish();
-  const r = run(t, LOGS_SIGNAL, LOGS_SIGNAL.decodeProto(body));
+  const r = run(t, LOGS_SIGNAL, BODY_CODECS.proto.decodeRequest(LOGS_SIGNAL, body));
   t.equal(r.accepted, 2);
   const ob = halves(END);
   t.same(r.rows[0], {
@@ -686,7 +678,7 @@ t.test('protobuf with invalid UTF-8 inside strings: the record is kept, bad byte
   const R = '\ufffd\ufffd\ufffd(';
   // Production hands the decoder a Buffer; a plain Uint8Array takes protobufjs's other reader.
   for (const [what, input] of [['Buffer', bytes], ['Uint8Array', Uint8Array.from(bytes)]] as const) {
-    const r = run(t, TRACES, TRACES.decodeProto(input));
+    const r = run(t, TRACES, BODY_CODECS.proto.decodeRequest(TRACES, input));
     t.equal(r.accepted, 1, `${what}: kept`);
     t.equal(r.rejections.total, 0, `${what}: nothing rejected`);
     const row = r.rows[0]!;

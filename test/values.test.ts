@@ -1,32 +1,19 @@
 /**
- * Unit tests of the validate stage's field readers (src/otlp/values.ts), fed both input shapes
- * the decoders produce: protobufjs objects (ids as bytes, 64-bit values as long.js Long) and
- * JSON.parse output of OTLP/JSON (ids as hex, 64-bit values as strings or numbers).
+ * Unit tests of the validate stage's field readers (src/otlp/ ids, times, scalars, any-value,
+ * attributes, limits), fed both input shapes the decoders produce: protobufjs objects (ids as
+ * bytes, 64-bit values as long.js Long) and JSON.parse output of OTLP/JSON (ids as hex, 64-bit
+ * values as strings or numbers).
  */
 import t, { type Test } from 'tap';
 import Long from 'long';
 import { REJECT_REASONS, RecordRejected, type RejectCode } from '../src/otlp/reject.js';
 import { SPAN_KIND_NAMES } from '../src/otlp/spans.js';
-import {
-  type Adjustments,
-  DEFAULT_LIMITS,
-  type Limits,
-  type U64,
-  anyValueJson,
-  anyValueText,
-  attributesJson,
-  enumValue,
-  findStringAttribute,
-  idToHex,
-  int64Text,
-  isBefore,
-  isZero,
-  list,
-  readTime,
-  str,
-  truncate,
-  u32,
-} from '../src/otlp/values.js';
+import { anyValueJson, anyValueText, int64Text } from '../src/otlp/any-value.js';
+import { attributesJson, findStringAttribute } from '../src/otlp/attributes.js';
+import { idToHex } from '../src/otlp/ids.js';
+import { type Adjustments, DEFAULT_LIMITS, type Limits, truncate } from '../src/otlp/limits.js';
+import { enumValue, list, str, u32 } from '../src/otlp/scalars.js';
+import { type U64, isBefore, isZero, readTime } from '../src/otlp/times.js';
 
 
 /** Assert that `fn` throws RecordRejected with `reason` (and the reason's message). */
@@ -98,8 +85,7 @@ t.test('idToHex', async (t) => {
 
 const big = (u: U64): bigint => (BigInt(u.hi) << 32n) + BigInt(u.lo);
 function time(v: unknown): bigint {
-  const out: U64 = { hi: 0xdead, lo: 0xbeef }; // stale values must be overwritten
-  readTime(v as never, out);
+  const out = readTime(v as never);
   // The WAL columns are UINTEGER halves of a signed BIGINT: hi below 2^31, lo below 2^32.
   if (!Number.isInteger(out.hi) || out.hi < 0 || out.hi >= 2 ** 31) throw new Error(`hi ${out.hi} out of range`);
   if (!Number.isInteger(out.lo) || out.lo < 0 || out.lo >= 2 ** 32) throw new Error(`lo ${out.lo} out of range`);
@@ -380,8 +366,7 @@ const s = (v: string) => ({ stringValue: v });
 
 t.test('attributesJson: every value kind, as a JSON object of text', async (t) => {
   const adj = adjustments();
-  const dropped = { n: 99 };
-  const text = attributesJson(
+  const { json: text, dropped } = attributesJson(
     kvs([
       ['s', s('v')],
       ['b', { boolValue: true }],
@@ -394,7 +379,6 @@ t.test('attributesJson: every value kind, as a JSON object of text', async (t) =
     ]),
     DEFAULT_LIMITS,
     adj,
-    dropped,
   );
   t.equal(
     text,
@@ -403,59 +387,52 @@ t.test('attributesJson: every value kind, as a JSON object of text', async (t) =
   t.same(JSON.parse(text), {
     s: 'v', b: 'true', i: '-9223372036854775808', d: '0.1', by: 'AQID', arr: '[1,"two"]', kv: '{"a":"b"}', none: null,
   });
-  t.equal(dropped.n, 0, 'dropped count reset');
+  t.equal(dropped, 0, 'nothing dropped');
   t.same(adj, { truncatedValues: 0, droppedAttributes: 0 });
-  t.equal(attributesJson(undefined, DEFAULT_LIMITS, adj, dropped), '{}', 'absent');
-  t.equal(attributesJson(null, DEFAULT_LIMITS, adj, dropped), '{}', 'null');
-  t.equal(attributesJson([], DEFAULT_LIMITS, adj, dropped), '{}', 'empty');
-  t.equal(attributesJson(kvs([['only', s('one')]]), DEFAULT_LIMITS, adj, dropped), '{"only":"one"}', 'a single attribute');
+  t.same(attributesJson(undefined, DEFAULT_LIMITS, adj), { json: '{}', dropped: 0 }, 'absent');
+  t.same(attributesJson(null, DEFAULT_LIMITS, adj), { json: '{}', dropped: 0 }, 'null');
+  t.same(attributesJson([], DEFAULT_LIMITS, adj), { json: '{}', dropped: 0 }, 'empty');
+  t.same(attributesJson(kvs([['only', s('one')]]), DEFAULT_LIMITS, adj), { json: '{"only":"one"}', dropped: 0 }, 'a single attribute');
 });
 
 t.test('attributesJson: maxAttributes keeps the first ones and counts the rest', async (t) => {
   const adj: Adjustments = { truncatedValues: 0, droppedAttributes: 10 };
-  const dropped = { n: 0 };
   const five = kvs([['a', s('1')], ['b', s('2')], ['c', s('3')], ['d', s('4')], ['e', s('5')]]);
-  t.equal(attributesJson(five, limitsWith({ maxAttributes: 3 }), adj, dropped), '{"a":"1","b":"2","c":"3"}');
-  t.equal(dropped.n, 2, 'two dropped');
+  t.same(attributesJson(five, limitsWith({ maxAttributes: 3 }), adj), { json: '{"a":"1","b":"2","c":"3"}', dropped: 2 }, 'two dropped');
   t.equal(adj.droppedAttributes, 12, 'added to the running total');
-  t.equal(attributesJson(five, limitsWith({ maxAttributes: 5 }), adj, dropped), '{"a":"1","b":"2","c":"3","d":"4","e":"5"}', 'exactly at the limit');
-  t.equal(dropped.n, 0, 'nothing dropped at the limit; count reset per call');
+  t.same(attributesJson(five, limitsWith({ maxAttributes: 5 }), adj), { json: '{"a":"1","b":"2","c":"3","d":"4","e":"5"}', dropped: 0 }, 'exactly at the limit: nothing dropped');
   t.equal(adj.droppedAttributes, 12);
-  t.equal(attributesJson(five, limitsWith({ maxAttributes: 0 }), adj, dropped), '{}', 'limit 0 keeps none');
-  t.equal(dropped.n, 5);
+  t.same(attributesJson(five, limitsWith({ maxAttributes: 0 }), adj), { json: '{}', dropped: 5 }, 'limit 0 keeps none');
 });
 
 t.test('attributesJson: a repeated key keeps its first value', async (t) => {
   const adj = adjustments();
-  const dropped = { n: 0 };
-  t.equal(attributesJson(kvs([['a', s('1')], ['b', s('2')], ['a', s('3')]]), DEFAULT_LIMITS, adj, dropped), '{"a":"1","b":"2"}');
-  t.equal(dropped.n, 1, 'the repeat is counted as dropped');
+  t.same(attributesJson(kvs([['a', s('1')], ['b', s('2')], ['a', s('3')]]), DEFAULT_LIMITS, adj), { json: '{"a":"1","b":"2"}', dropped: 1 }, 'the repeat is counted as dropped');
   t.equal(adj.droppedAttributes, 1);
   // Keys seen in one call do not leak into the next.
-  t.equal(attributesJson(kvs([['b', s('x')], ['a', s('y')]]), DEFAULT_LIMITS, adj, dropped), '{"b":"x","a":"y"}', 'fresh per call');
-  t.equal(dropped.n, 0);
+  t.same(attributesJson(kvs([['b', s('x')], ['a', s('y')]]), DEFAULT_LIMITS, adj), { json: '{"b":"x","a":"y"}', dropped: 0 }, 'fresh per call');
   // Repeats and the count limit together.
-  t.equal(
-    attributesJson(kvs([['a', s('1')], ['a', s('2')], ['b', s('3')], ['c', s('4')]]), limitsWith({ maxAttributes: 2 }), adj, dropped),
-    '{"a":"1","b":"3"}',
+  t.same(
+    attributesJson(kvs([['a', s('1')], ['a', s('2')], ['b', s('3')], ['c', s('4')]]), limitsWith({ maxAttributes: 2 }), adj),
+    { json: '{"a":"1","b":"3"}', dropped: 2 },
   );
-  t.equal(dropped.n, 2);
   // Keys that only become equal once made well-formed are still one key (a MAP needs unique keys).
-  const text = attributesJson(kvs([['k\ud800', s('first')], ['k\ud801', s('second')], ['k\ufffd', s('third')]]), DEFAULT_LIMITS, adj, dropped);
-  t.equal(text, '{"k\ufffd":"first"}', 'lone-surrogate keys collapse to one U+FFFD key, first value kept');
-  t.equal(dropped.n, 2);
+  t.same(
+    attributesJson(kvs([['k\ud800', s('first')], ['k\ud801', s('second')], ['k\ufffd', s('third')]]), DEFAULT_LIMITS, adj),
+    { json: '{"k\ufffd":"first"}', dropped: 2 },
+    'lone-surrogate keys collapse to one U+FFFD key, first value kept',
+  );
 });
 
 t.test('attributesJson: repeated keys in long lists (past the short-list scan)', async (t) => {
   const adj = adjustments();
-  const dropped = { n: 0 };
   const entries: Array<[unknown, object]> = [];
   for (let i = 0; i < 40; i++) entries.push([`k${i}`, s(`v${i}`)]);
   // Repeats of keys kept early, around the 16th kept key, and late; interleaved with new keys.
   entries.splice(16, 0, ['k0', s('dup')], ['k15', s('dup')]);
   entries.splice(20, 0, ['k16', s('dup')], ['k17', s('dup')]);
   entries.push(['k39', s('dup')], ['k20', s('dup')], ['k\ud800', s('lone1')], ['k\udbff', s('lone2')]);
-  const text = attributesJson(kvs(entries), DEFAULT_LIMITS, adj, dropped);
+  const { json: text, dropped } = attributesJson(kvs(entries), DEFAULT_LIMITS, adj);
   const obj = JSON.parse(text) as Record<string, string>;
   const want: Record<string, string> = {};
   for (let i = 0; i < 40; i++) want[`k${i}`] = `v${i}`;
@@ -463,15 +440,14 @@ t.test('attributesJson: repeated keys in long lists (past the short-list scan)',
   t.same(obj, want, 'every key once, with its first value');
   t.equal(Object.keys(obj).length, 41);
   t.equal((text.match(/":/g) ?? []).length, 41, 'no repeated key in the text either');
-  t.equal(dropped.n, 7);
+  t.equal(dropped, 7);
   // The same list again: nothing left over from the previous call.
-  t.equal(attributesJson(kvs(entries), DEFAULT_LIMITS, adj, dropped), text, 'same input, same output');
-  t.equal(attributesJson(kvs(entries.slice(20)), DEFAULT_LIMITS, adj, dropped).startsWith('{"k16":"dup"'), true, 'a later list starts fresh');
+  t.same(attributesJson(kvs(entries), DEFAULT_LIMITS, adj), { json: text, dropped: 7 }, 'same input, same output');
+  t.equal(attributesJson(kvs(entries.slice(20)), DEFAULT_LIMITS, adj).json.startsWith('{"k16":"dup"'), true, 'a later list starts fresh');
 });
 
 t.test('attributesJson: scalar values as text', async (t) => {
   const adj = adjustments();
-  const dropped = { n: 0 };
   t.equal(
     attributesJson(kvs([
       ['neg0', { doubleValue: -0 }],
@@ -483,35 +459,34 @@ t.test('attributesJson: scalar values as text', async (t) => {
       ['jsonbool', { boolValue: 'true' }],
       ['jsonnan', { doubleValue: 'NaN' }],
       ['empty', { stringValue: '' }],
-    ]), DEFAULT_LIMITS, adj, dropped),
+    ]), DEFAULT_LIMITS, adj).json,
     '{"neg0":"-0","nan":"NaN","inf":"-Infinity","tenth":"0.1","big":"9223372036854775807","f":"false","jsonbool":"true","jsonnan":"NaN","empty":""}',
   );
   // protobufjs objects: unset oneof members are null on the prototype.
   const proto = Object.assign(Object.create({ stringValue: null, boolValue: null, intValue: null, doubleValue: null }), { doubleValue: 2.5 });
-  t.equal(attributesJson([{ key: 'p', value: proto }], DEFAULT_LIMITS, adj, dropped), '{"p":"2.5"}');
-  rejects(t, () => attributesJson(kvs([['b', { boolValue: 1 }]]), DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'boolValue 1');
+  t.equal(attributesJson([{ key: 'p', value: proto }], DEFAULT_LIMITS, adj).json, '{"p":"2.5"}');
+  rejects(t, () => attributesJson(kvs([['b', { boolValue: 1 }]]), DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'boolValue 1');
 });
 
 t.test('attributesJson: maxValueLength truncates, counts, never splits a surrogate pair', async (t) => {
   const adj = adjustments();
-  const dropped = { n: 0 };
   const limits = limitsWith({ maxValueLength: 5 });
-  t.equal(
-    attributesJson(kvs([['long', s('abcdefgh')], ['exact', s('abcde')], ['short', s('ab')]]), limits, adj, dropped),
-    '{"long":"abcde","exact":"abcde","short":"ab"}',
+  t.same(
+    attributesJson(kvs([['long', s('abcdefgh')], ['exact', s('abcde')], ['short', s('ab')]]), limits, adj),
+    { json: '{"long":"abcde","exact":"abcde","short":"ab"}', dropped: 0 },
+    'truncation is not dropping',
   );
   t.equal(adj.truncatedValues, 1, 'only the long one counted');
-  t.equal(dropped.n, 0, 'truncation is not dropping');
   // '🚀' is two UTF-16 units at index 4 and 5: a cut at 5 would keep half of it.
-  const rocket = attributesJson(kvs([['r', s('abcd🚀xyz')]]), limits, adj, dropped);
+  const rocket = attributesJson(kvs([['r', s('abcd🚀xyz')]]), limits, adj).json;
   t.equal(rocket, '{"r":"abcd"}', 'the pair is dropped whole');
   t.ok(JSON.parse(rocket).r.isWellFormed(), 'well-formed');
   t.equal(adj.truncatedValues, 2);
-  t.equal(attributesJson(kvs([['r', s('abcd🚀xyz')]]), limitsWith({ maxValueLength: 6 }), adj, dropped), '{"r":"abcd🚀"}', 'room for the pair');
+  t.equal(attributesJson(kvs([['r', s('abcd🚀xyz')]]), limitsWith({ maxValueLength: 6 }), adj).json, '{"r":"abcd🚀"}', 'room for the pair');
   t.equal(adj.truncatedValues, 3);
-  t.equal(attributesJson(kvs([['r', s('🚀🚀🚀')]]), limitsWith({ maxValueLength: 3 }), adj, dropped), '{"r":"🚀"}', 'odd limit over pairs');
+  t.equal(attributesJson(kvs([['r', s('🚀🚀🚀')]]), limitsWith({ maxValueLength: 3 }), adj).json, '{"r":"🚀"}', 'odd limit over pairs');
   // Arrays are cut by their JSON text.
-  t.equal(attributesJson(kvs([['a', { arrayValue: { values: [{ intValue: 12345 }] } }]]), limits, adj, dropped), '{"a":"[1234"}');
+  t.equal(attributesJson(kvs([['a', { arrayValue: { values: [{ intValue: 12345 }] } }]]), limits, adj).json, '{"a":"[1234"}');
   t.equal(adj.truncatedValues, 5);
   // truncate() itself
   const a2 = adjustments();
@@ -522,8 +497,7 @@ t.test('attributesJson: maxValueLength truncates, counts, never splits a surroga
 
 t.test('attributesJson: lone surrogates from JSON become U+FFFD', async (t) => {
   const adj = adjustments();
-  const dropped = { n: 0 };
-  const text = attributesJson(kvs([['key\ud800', s('\udc00value')], ['ok', s('a\ud83d')]]), DEFAULT_LIMITS, adj, dropped);
+  const text = attributesJson(kvs([['key\ud800', s('\udc00value')], ['ok', s('a\ud83d')]]), DEFAULT_LIMITS, adj).json;
   t.equal(text, '{"key\ufffd":"\ufffdvalue","ok":"a\ufffd"}');
   t.ok(text.isWellFormed(), 'the JSON text is well-formed');
   t.notMatch(text, /\\ud[89a-f]/i, 'no escaped lone surrogates either');
@@ -532,15 +506,14 @@ t.test('attributesJson: lone surrogates from JSON become U+FFFD', async (t) => {
 
 t.test('attributesJson: malformed input rejects the record', async (t) => {
   const adj = adjustments();
-  const dropped = { n: 0 };
-  rejects(t, () => attributesJson(kvs([[5, s('x')]]), DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'numeric key (single)');
-  rejects(t, () => attributesJson(kvs([['a', s('x')], [null, s('y')]]), DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'null key');
-  rejects(t, () => attributesJson([{ value: s('x') }], DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'missing key');
-  rejects(t, () => attributesJson([null], DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'null entry');
-  rejects(t, () => attributesJson('a=b', DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'not an array');
-  rejects(t, () => attributesJson({ a: 'b' }, DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'an object map');
-  rejects(t, () => attributesJson(kvs([['a', { intValue: '1.5' }]]), DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_FIELD_TYPE', 'bad value');
-  rejects(t, () => attributesJson(kvs([['deep', nest(33)]]), DEFAULT_LIMITS, adj, dropped), 'GLUST_REJECT_NESTING', 'too deep');
+  rejects(t, () => attributesJson(kvs([[5, s('x')]]), DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'numeric key (single)');
+  rejects(t, () => attributesJson(kvs([['a', s('x')], [null, s('y')]]), DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'null key');
+  rejects(t, () => attributesJson([{ value: s('x') }], DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'missing key');
+  rejects(t, () => attributesJson([null], DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'null entry');
+  rejects(t, () => attributesJson('a=b', DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'not an array');
+  rejects(t, () => attributesJson({ a: 'b' }, DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'an object map');
+  rejects(t, () => attributesJson(kvs([['a', { intValue: '1.5' }]]), DEFAULT_LIMITS, adj), 'GLUST_REJECT_FIELD_TYPE', 'bad value');
+  rejects(t, () => attributesJson(kvs([['deep', nest(33)]]), DEFAULT_LIMITS, adj), 'GLUST_REJECT_NESTING', 'too deep');
 });
 
 // ------------------------------------------------------------------ small readers

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { BODY_CODECS } from '../../dist/otlp/codec.js';
 import { LOGS_SIGNAL, TRACES } from '../../dist/otlp/signals.js';
 import { walkRequest } from '../../dist/otlp/validate.js';
-import { Rejections } from '../../dist/otlp/reject.js';
-import { DEFAULT_LIMITS } from '../../dist/otlp/values.js';
+import { DEFAULT_LIMITS } from '../../dist/otlp/limits.js';
 import { DataLayout, dayString } from '../../dist/storage/layout.js';
 import { ParquetConverter } from '../../dist/storage/parquet.js';
 import { buildBodies, patchBody } from '../lib/payloads.mjs';
@@ -27,8 +27,7 @@ const sink = { push(line, d) { fs.writeSync(fd, line); rows++; day = d; } };
 while (rows < opts.records) {
   const body = bodies[rows % bodies.length];
   patchBody(body, BigInt(Date.now()) * 1_000_000n);
-  const ctx = { limits: DEFAULT_LIMITS, sink, rejections: new Rejections(), adjustments: { truncatedValues: 0, droppedAttributes: 0 }, maxRowBytes: 2 << 20, rowDay: 0 };
-  walkRequest(signal.decodeProto(body.bytes), signal.nesting, ctx, (r, s) => signal.rowOf(r, s, ctx));
+  walkRequest(BODY_CODECS.proto.decodeRequest(signal, body.bytes), signal, { limits: DEFAULT_LIMITS, sink, maxRowBytes: 2 << 20 });
 }
 fs.closeSync(fd);
 const segmentBytes = fs.statSync(segmentPath).size;

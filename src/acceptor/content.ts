@@ -1,15 +1,12 @@
 /**
- * Request header parsing for OTLP/HTTP: which body format and which compression.
+ * Request header parsing for OTLP/HTTP: which body codec and which compression.
  */
-import type { BodyEncoding } from '../otlp/decode.js';
-import type { BodyFormat } from '../otlp/signals.js';
+import { type BodyFormat, codecForMediaType } from '../otlp/codec.js';
+import type { BodyEncoding } from '../otlp/decompress.js';
 
 /** Content-Type → body format; parameters such as charset are tolerated. null when unsupported. */
 export function parseContentType(header: string): BodyFormat | null {
-  const type = header.split(';', 1)[0]!.trim().toLowerCase();
-  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'proto';
-  if (type === 'application/json') return 'json';
-  return null;
+  return codecForMediaType(header.split(';', 1)[0]!.trim().toLowerCase())?.format ?? null;
 }
 
 /** Content-Encoding → decompression; absent is identity. null when unsupported. */
@@ -20,8 +17,3 @@ export function parseContentEncoding(header: string): BodyEncoding | null {
   if (enc === 'deflate') return 'deflate';
   return null;
 }
-
-export const CONTENT_TYPE: Readonly<Record<BodyFormat, string>> = {
-  proto: 'application/x-protobuf',
-  json: 'application/json',
-};

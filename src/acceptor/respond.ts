@@ -1,11 +1,11 @@
 /**
- * Error bodies: every non-200 OTLP/HTTP answer carries a google.rpc.Status, encoded like the
- * request (protobuf or JSON), with Retry-After on the retryable ones.
+ * OTLP/HTTP answers: every non-200 carries a google.rpc.Status, encoded by the request's codec
+ * (JSON when the content type is unknown), with Retry-After on the retryable ones; a 200 carries
+ * the signal's Export*ServiceResponse.
  */
-import { google } from '../gen/otlp.js';
 import { GlustError, RETRY_AFTER_SECONDS } from '../errors.js';
-import type { BodyFormat } from '../otlp/signals.js';
-import { CONTENT_TYPE } from './content.js';
+import { BODY_CODECS, type BodyFormat } from '../otlp/codec.js';
+import type { Signal } from '../otlp/signals.js';
 
 export interface Reply {
   readonly status: number;
@@ -33,15 +33,17 @@ export function statusLine(status: number): string {
   return `${status} ${STATUS_TEXT[status] ?? ''}`.trimEnd();
 }
 
-/** The google.rpc.Status body of an error, in `format`. */
-export function statusBody(err: GlustError, format: BodyFormat): Uint8Array | string {
-  const message = `${err.code}: ${err.message}`;
-  if (format === 'json') return JSON.stringify({ code: err.grpc, message, details: [] });
-  return google.rpc.Status.encode({ code: err.grpc, message, details: [] }).finish();
+function contentType(format: BodyFormat): readonly [string, string] {
+  return ['Content-Type', BODY_CODECS[format].mediaTypes[0]];
 }
 
 export function errorReply(err: GlustError, format: BodyFormat, extraHeaders: ReadonlyArray<readonly [string, string]> = []): Reply {
-  const headers: Array<readonly [string, string]> = [['Content-Type', CONTENT_TYPE[format]], ...extraHeaders];
+  const headers: Array<readonly [string, string]> = [contentType(format), ...extraHeaders];
   if (err.retryable) headers.push(['Retry-After', String(RETRY_AFTER_SECONDS)]);
-  return { status: err.status, headers, body: statusBody(err, format), code: err.code };
+  return { status: err.status, headers, body: BODY_CODECS[format].encodeStatus(err), code: err.code };
+}
+
+/** 200 with the export's response: empty, or partial_success when records were rejected. */
+export function exportReply(signal: Signal, format: BodyFormat, rejected: number, message: string): Reply {
+  return { status: 200, headers: [contentType(format)], body: BODY_CODECS[format].encodeResponse(signal, rejected, message) };
 }

@@ -10,15 +10,16 @@
  */
 import dns from 'node:dns/promises';
 import { GlustError } from '../errors.js';
-import { type BodyFormat, SIGNALS, type Signal } from '../otlp/signals.js';
+import type { BodyFormat } from '../otlp/codec.js';
+import { SIGNALS, type Signal } from '../otlp/signals.js';
 import type { Outcome, Pipeline, Submission } from '../pipeline.js';
 import { BodyWatchdog } from './body-watchdog.js';
 import { ConnectionLimit } from './connection-limit.js';
-import { CONTENT_TYPE, parseContentEncoding, parseContentType } from './content.js';
+import { parseContentEncoding, parseContentType } from './content.js';
 import { REFUSED_BODY_MS, RefusedBody, refusedBodyBytes } from './refused-body.js';
 import { RouteBook } from './route-book.js';
 import { UnmatchedRoutes } from './unmatched.js';
-import { type Reply, errorReply, statusLine } from './respond.js';
+import { type Reply, errorReply, exportReply, statusLine } from './respond.js';
 import { type HttpRequest, type HttpResponse, type LoadedUws, type TemplatedApp, type us_listen_socket, listenExclusive } from './uws.js';
 
 export interface AcceptorOptions {
@@ -305,12 +306,7 @@ function tooLarge(bytes: number, max: number): GlustError {
 }
 
 function outcomeReply(signal: Signal, format: BodyFormat, outcome: Outcome): Reply {
-  if (!outcome.ok) return errorReply(outcome.error, format);
-  return {
-    status: 200,
-    headers: [['Content-Type', CONTENT_TYPE[format]]],
-    body: signal.encodeResponse(outcome.rejected, outcome.message, format),
-  };
+  return outcome.ok ? exportReply(signal, format, outcome.rejected, outcome.message) : errorReply(outcome.error, format);
 }
 
 /** "localhost" means every loopback address it resolves to; other names resolve once. */

@@ -9,22 +9,15 @@
  * 0.4 µs per record (@node-rs/xxhash, native).
  */
 import { xxh3 } from '@node-rs/xxhash';
+import { anyValueText } from './any-value.js';
+import { attributesJson } from './attributes.js';
+import { optionalIdToHex } from './ids.js';
+import { truncate } from './limits.js';
 import type { LogRecordIn } from './model.js';
 import { RecordRejected } from './reject.js';
-import type { ValidateContext } from './validate.js';
-import {
-  type U64,
-  anyValueText,
-  attributesJson,
-  dayOf,
-  enumValue,
-  isZero,
-  optionalIdToHex,
-  readTime,
-  str,
-  truncate,
-  u32,
-} from './values.js';
+import { enumValue, str, u32 } from './scalars.js';
+import { dayOf, isZero, readTime } from './times.js';
+import type { BuiltRow, RowContext } from './validate.js';
 
 const SEVERITY_NAMES: Readonly<Record<string, number>> = Object.fromEntries(
   ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level, i) =>
@@ -32,16 +25,12 @@ const SEVERITY_NAMES: Readonly<Record<string, number>> = Object.fromEntries(
   ).concat([['SEVERITY_NUMBER_UNSPECIFIED', 0]]),
 );
 
-const time: U64 = { hi: 0, lo: 0 };
-const observed: U64 = { hi: 0, lo: 0 };
-const dropped = { n: 0 };
-
-export function logRow(record: unknown, shared: string, ctx: ValidateContext): string {
+/** The row of one log record, without its closing brace; `shared` carries service, resource and scope. */
+export function logRow(record: unknown, shared: string, ctx: RowContext): BuiltRow {
   const log = record as LogRecordIn;
-  readTime(log.timeUnixNano, time);
-  readTime(log.observedTimeUnixNano, observed);
+  const time = readTime(log.timeUnixNano);
+  const observed = readTime(log.observedTimeUnixNano);
   if (isZero(time) && isZero(observed)) throw new RecordRejected('GLUST_REJECT_LOG_TIME');
-  ctx.rowDay = dayOf(isZero(time) ? observed : time);
   // All-zero ids are the invalid ids, which OTLP says mean "not associated with a trace".
   const traceId = optionalIdToHex(log.traceId, 16);
   const spanId = optionalIdToHex(log.spanId, 8);
@@ -49,18 +38,18 @@ export function logRow(record: unknown, shared: string, ctx: ValidateContext): s
 
   const { limits, adjustments } = ctx;
   const body = anyValueText(log.body);
-  const attrs = attributesJson(log.attributes, limits, adjustments, dropped);
-  const droppedAttrs = u32(log.droppedAttributesCount, 'droppedAttributesCount') + dropped.n;
+  const attrs = attributesJson(log.attributes, limits, adjustments);
+  const droppedAttrs = u32(log.droppedAttributesCount, 'droppedAttributesCount') + attrs.dropped;
   const severity = enumValue(log.severityNumber, SEVERITY_NAMES, 'severityNumber') | 0;
   const ids = ',"ti":' + (traceId === '' ? 'null' : '"' + traceId + '"') + ',"si":' + (spanId === '' ? 'null' : '"' + spanId + '"');
   const severityText = JSON.stringify(str(log.severityText, 'severityText'));
   const bodyJson = body === null ? 'null' : JSON.stringify(truncate(body, limits, adjustments, limits.maxBodyLength));
   // JSON texts joined by commas: no two different records give the same input.
   const hash = xxh3.xxh64(
-    time.hi + ',' + time.lo + ',' + observed.hi + ',' + observed.lo + ids + ',' + severity + ',' + severityText + ',' + bodyJson + ',' + attrs + ',' + shared,
+    time.hi + ',' + time.lo + ',' + observed.hi + ',' + observed.lo + ids + ',' + severity + ',' + severityText + ',' + bodyJson + ',' + attrs.json + ',' + shared,
   );
 
-  return (
+  const json = (
     '{"th":' + time.hi + ',"tl":' + time.lo +
     ',"oh":' + observed.hi + ',"ol":' + observed.lo +
     ids +
@@ -69,9 +58,10 @@ export function logRow(record: unknown, shared: string, ctx: ValidateContext): s
     ',"lt":' + severityText +
     ',"b":' + bodyJson +
     ',"en":' + JSON.stringify(str(log.eventName, 'eventName')) +
-    ',"a":' + attrs +
+    ',"a":' + attrs.json +
     ',"da":' + droppedAttrs +
     ',"hh":' + Number(hash >> 32n) + ',"hl":' + Number(hash & 0xffffffffn) +
     ',' + shared
   );
+  return { json, day: dayOf(isZero(time) ? observed : time) };
 }

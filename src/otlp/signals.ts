@@ -1,49 +1,34 @@
 /**
  * One table describes each OTLP signal; the acceptor, decoders and writer are generic over it.
  * Adding metrics later means adding a row here (and its table schema), not copying handlers.
+ * How a body of either format becomes a request, and an answer a body, is codec.ts's job: a row
+ * names only its signal's protobuf messages and its partial_success field.
  */
 import { opentelemetry } from '../gen/otlp.js';
 import { LOGS, SPANS, type TableSchema } from '../storage/schema.js';
 import { logRow } from './logs.js';
 import { spanRow } from './spans.js';
-import type { Nesting, ValidateContext } from './validate.js';
+import type { RecordShape } from './validate.js';
 
 const collector = opentelemetry.proto.collector;
 
-export type BodyFormat = 'proto' | 'json';
+/** The generated protobufjs classes of a signal's Export*ServiceRequest and Export*ServiceResponse. */
+export interface SignalMessages {
+  readonly request: { decode(body: Uint8Array): unknown };
+  readonly response: { encode(message: object): { finish(): Uint8Array } };
+}
 
-export interface Signal {
+export interface Signal extends RecordShape {
   /** Index carried in batch ring records. */
   readonly index: number;
   readonly name: 'traces' | 'logs';
   readonly path: string;
   readonly table: TableSchema;
-  readonly nesting: Nesting;
   /** Plural noun for messages ("spans", "log records"). */
   readonly noun: string;
-  decodeProto(body: Uint8Array): unknown;
-  rowOf(record: unknown, shared: string, ctx: ValidateContext): string;
-  /** Export*ServiceResponse: empty, or partial_success when records were rejected. */
-  encodeResponse(rejected: number, message: string, format: BodyFormat): Uint8Array | string;
-}
-
-interface ResponseCodec {
-  encode(message: object): { finish(): Uint8Array };
-}
-
-/**
- * Encoder of an Export*ServiceResponse: `{}` / an empty message when nothing was rejected,
- * otherwise partial_success with the count under the signal's own field name.
- */
-function responseEncoder(rejectedField: string, codec: ResponseCodec): Signal['encodeResponse'] {
-  return (rejected, message, format) => {
-    const body = rejected === 0 && message === ''
-      ? {}
-      : { partialSuccess: { [rejectedField]: format === 'json' ? String(rejected) : rejected, errorMessage: message } };
-    // protobufjs encodes plain objects of the message's shape; int64 counts go as numbers there
-    // and, per the protobuf JSON mapping, as strings in OTLP/JSON.
-    return format === 'json' ? JSON.stringify(body) : codec.encode(body).finish();
-  };
+  readonly messages: SignalMessages;
+  /** The partial_success field that counts rejected records (lowerCamelCase, as both codecs spell it). */
+  readonly rejectedField: string;
 }
 
 export const TRACES: Signal = {
@@ -53,9 +38,9 @@ export const TRACES: Signal = {
   table: SPANS,
   nesting: { resources: 'resourceSpans', scopes: 'scopeSpans', records: 'spans' },
   noun: 'spans',
-  decodeProto: (body) => collector.trace.v1.ExportTraceServiceRequest.decode(body),
+  messages: { request: collector.trace.v1.ExportTraceServiceRequest, response: collector.trace.v1.ExportTraceServiceResponse },
+  rejectedField: 'rejectedSpans',
   rowOf: spanRow,
-  encodeResponse: responseEncoder('rejectedSpans', collector.trace.v1.ExportTraceServiceResponse),
 };
 
 export const LOGS_SIGNAL: Signal = {
@@ -65,14 +50,10 @@ export const LOGS_SIGNAL: Signal = {
   table: LOGS,
   nesting: { resources: 'resourceLogs', scopes: 'scopeLogs', records: 'logRecords' },
   noun: 'log records',
-  decodeProto: (body) => collector.logs.v1.ExportLogsServiceRequest.decode(body),
+  messages: { request: collector.logs.v1.ExportLogsServiceRequest, response: collector.logs.v1.ExportLogsServiceResponse },
+  rejectedField: 'rejectedLogRecords',
   rowOf: logRow,
-  encodeResponse: responseEncoder('rejectedLogRecords', collector.logs.v1.ExportLogsServiceResponse),
 };
 
 /** Indexed by Signal.index. */
 export const SIGNALS: readonly Signal[] = [TRACES, LOGS_SIGNAL];
-
-export function signalByPath(path: string): Signal | undefined {
-  return SIGNALS.find((s) => s.path === path);
-}

@@ -3,24 +3,14 @@
  * Rules: trace id 16 bytes not all zero, span id 8 bytes not all zero, parent empty or 8 bytes,
  * a start time, end not before start, every time below 2^63 ns.
  */
+import { attributesJson } from './attributes.js';
+import { idToHex, optionalIdToHex } from './ids.js';
+import { truncate } from './limits.js';
 import type { SpanEventIn, SpanIn, SpanLinkIn } from './model.js';
 import { RecordRejected } from './reject.js';
-import type { ValidateContext } from './validate.js';
-import {
-  type U64,
-  attributesJson,
-  dayOf,
-  enumValue,
-  idToHex,
-  isBefore,
-  isZero,
-  list,
-  optionalIdToHex,
-  readTime,
-  str,
-  truncate,
-  u32,
-} from './values.js';
+import { enumValue, list, str, u32 } from './scalars.js';
+import { dayOf, isBefore, isZero, readTime } from './times.js';
+import type { BuiltRow, RowContext } from './validate.js';
 
 export const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
   SPAN_KIND_UNSPECIFIED: 0,
@@ -30,19 +20,14 @@ export const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
   SPAN_KIND_PRODUCER: 4,
   SPAN_KIND_CONSUMER: 5,
 };
-export const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
+const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
   STATUS_CODE_UNSET: 0,
   STATUS_CODE_OK: 1,
   STATUS_CODE_ERROR: 2,
 };
 
-const start: U64 = { hi: 0, lo: 0 };
-const end: U64 = { hi: 0, lo: 0 };
-const eventTime: U64 = { hi: 0, lo: 0 };
-const dropped = { n: 0 };
-
 /** The row of one span, without its closing brace; `shared` carries service, resource and scope. */
-export function spanRow(record: unknown, shared: string, ctx: ValidateContext): string {
+export function spanRow(record: unknown, shared: string, ctx: RowContext): BuiltRow {
   const span = record as SpanIn;
   const traceId = idToHex(span.traceId, 16);
   if (!traceId) throw new RecordRejected('GLUST_REJECT_TRACE_ID');
@@ -52,11 +37,10 @@ export function spanRow(record: unknown, shared: string, ctx: ValidateContext): 
   const parent = optionalIdToHex(span.parentSpanId, 8);
   if (parent === null) throw new RecordRejected('GLUST_REJECT_PARENT_SPAN_ID');
 
-  readTime(span.startTimeUnixNano, start);
-  readTime(span.endTimeUnixNano, end);
+  const start = readTime(span.startTimeUnixNano);
+  const end = readTime(span.endTimeUnixNano);
   if (isZero(start)) throw new RecordRejected('GLUST_REJECT_START_TIME');
   if (isBefore(end, start)) throw new RecordRejected('GLUST_REJECT_END_BEFORE_START');
-  ctx.rowDay = dayOf(start);
 
   let kind = enumValue(span.kind, SPAN_KIND_NAMES, 'kind');
   if (kind < 0 || kind > 5) kind = 0;
@@ -64,10 +48,10 @@ export function spanRow(record: unknown, shared: string, ctx: ValidateContext): 
   if (statusCode < 0 || statusCode > 2) statusCode = 0;
 
   const { limits, adjustments } = ctx;
-  const attrs = attributesJson(span.attributes, limits, adjustments, dropped);
-  const droppedAttrs = u32(span.droppedAttributesCount, 'droppedAttributesCount') + dropped.n;
+  const attrs = attributesJson(span.attributes, limits, adjustments);
+  const droppedAttrs = u32(span.droppedAttributesCount, 'droppedAttributesCount') + attrs.dropped;
 
-  return (
+  const json = (
     '{"ti":"' + traceId +
     '","si":"' + spanId +
     '","pi":' + (parent === '' ? 'null' : '"' + parent + '"') +
@@ -79,17 +63,19 @@ export function spanRow(record: unknown, shared: string, ctx: ValidateContext): 
     ',"eh":' + end.hi + ',"el":' + end.lo +
     ',"sc":' + statusCode +
     ',"sm":' + JSON.stringify(truncate(str(span.status?.message, 'status.message'), limits, adjustments)) +
-    ',"a":' + attrs +
+    ',"a":' + attrs.json +
     ',"da":' + droppedAttrs +
     ',"ev":' + eventsJson(span, ctx) +
     ',"ln":' + linksJson(span, ctx) +
     ',' + shared
   );
+  return { json, day: dayOf(start) };
 }
 
 // Events and links write their own dropped count after the list ("de" / "dl"): the count
-// grows by what the limits cut while the list is written.
-function eventsJson(span: SpanIn, ctx: ValidateContext): string {
+// grows by what the limits cut while the list is written. Attributes an event or a link drops
+// are counted in the adjustments (a metric) only: the storage schema has no column for them.
+function eventsJson(span: SpanIn, ctx: RowContext): string {
   const events = list<SpanEventIn>(span.events, 'events');
   let droppedEvents = u32(span.droppedEventsCount, 'droppedEventsCount');
   if (events.length === 0) return '[],"de":' + droppedEvents;
@@ -100,17 +86,17 @@ function eventsJson(span: SpanIn, ctx: ValidateContext): string {
   for (let i = 0; i < kept; i++) {
     const e = events[i];
     if (e === null || typeof e !== 'object') throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'event is not an object');
-    readTime(e.timeUnixNano, eventTime);
-    const attrs = attributesJson(e.attributes, limits, adjustments, dropped);
+    const time = readTime(e.timeUnixNano);
+    const attrs = attributesJson(e.attributes, limits, adjustments);
     s += (i > 0 ? ',' : '') +
-      '{"th":' + eventTime.hi + ',"tl":' + eventTime.lo +
+      '{"th":' + time.hi + ',"tl":' + time.lo +
       ',"n":' + JSON.stringify(truncate(str(e.name, 'event.name'), limits, adjustments)) +
-      ',"a":' + attrs + '}';
+      ',"a":' + attrs.json + '}';
   }
   return s + '],"de":' + droppedEvents;
 }
 
-function linksJson(span: SpanIn, ctx: ValidateContext): string {
+function linksJson(span: SpanIn, ctx: RowContext): string {
   const links = list<SpanLinkIn>(span.links, 'links');
   let droppedLinks = u32(span.droppedLinksCount, 'droppedLinksCount');
   if (links.length === 0) return '[],"dl":' + droppedLinks;
@@ -124,11 +110,11 @@ function linksJson(span: SpanIn, ctx: ValidateContext): string {
     const traceId = idToHex(l.traceId, 16);
     const spanId = idToHex(l.spanId, 8);
     if (!traceId || !spanId) throw new RecordRejected('GLUST_REJECT_LINK_ID', `link ${i}`);
-    const attrs = attributesJson(l.attributes, limits, adjustments, dropped);
+    const attrs = attributesJson(l.attributes, limits, adjustments);
     s += (i > 0 ? ',' : '') +
       '{"ti":"' + traceId + '","si":"' + spanId +
       '","ts":' + JSON.stringify(str(l.traceState, 'link.traceState')) +
-      ',"a":' + attrs + '}';
+      ',"a":' + attrs.json + '}';
   }
   return s + '],"dl":' + droppedLinks;
 }

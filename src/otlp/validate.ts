@@ -2,17 +2,16 @@
  * The validate stage's frame: walk resource → scope → records of a decoded export request, turn
  * each good record into one WAL row (a line of JSON, see src/storage/schema.ts), and drop bad
  * records one by one with a reason. Signal-specific row building lives in spans.ts and logs.ts.
+ *
+ * Everything a walk finds comes back as a value: each row builder returns its row with its day,
+ * and the walk returns what it accepted, rejected and cut. Nothing is left in module state.
  */
 import { GlustError } from '../errors.js';
+import { attributesJson, findStringAttribute } from './attributes.js';
+import type { Adjustments, Limits } from './limits.js';
 import type { ResourceIn, ScopeIn } from './model.js';
 import { RecordRejected, Rejections } from './reject.js';
-import {
-  type Adjustments,
-  type Limits,
-  attributesJson,
-  findStringAttribute,
-  str,
-} from './values.js';
+import { str } from './scalars.js';
 
 /** Receives WAL rows (each a complete line ending in '\n') with their UTC day (days since epoch). */
 export interface RowSink {
@@ -22,16 +21,26 @@ export interface RowSink {
 export interface ValidateContext {
   readonly limits: Limits;
   readonly sink: RowSink;
-  readonly rejections: Rejections;
-  readonly adjustments: Adjustments;
   /** Rows longer than this many UTF-16 units are measured exactly and rejected past maxRowBytes. */
   readonly maxRowBytes: number;
-  /** Set by the row builder: the UTC day of the row it just built (its partition). */
-  rowDay: number;
+}
+
+/** What a row builder gets besides the record: the limits, and the request's count of cuts. */
+export interface RowContext {
+  readonly limits: Limits;
+  readonly adjustments: Adjustments;
+}
+
+/** One record's row, without its closing brace, and the UTC day it belongs to (its partition). */
+export interface BuiltRow {
+  readonly json: string;
+  readonly day: number;
 }
 
 export interface ValidateResult {
-  accepted: number;
+  readonly accepted: number;
+  readonly rejections: Rejections;
+  readonly adjustments: Adjustments;
 }
 
 /** Field names of one signal's nesting, e.g. resourceSpans / scopeSpans / spans. */
@@ -41,18 +50,24 @@ export interface Nesting {
   readonly records: string;
 }
 
-const dropped = { n: 0 };
+/** What the walk needs of a signal: where its records sit and how one becomes a row. */
+export interface RecordShape {
+  readonly nesting: Nesting;
+  /** The row of one record; `shared` carries service, resource and scope. Throws RecordRejected. */
+  rowOf(record: unknown, shared: string, ctx: RowContext): BuiltRow;
+}
 
 /**
  * The columns every row of a scope shares (service, resource, scope), as a JSON fragment built
- * once per scope instead of once per record.
+ * once per scope instead of once per record. The resource's dropped attributes are counted in
+ * the adjustments (a metric) only: no column holds them.
  */
-function sharedFragment(resource: ResourceIn | null | undefined, scope: ScopeIn | null | undefined, ctx: ValidateContext): string {
+function sharedFragment(resource: ResourceIn | null | undefined, scope: ScopeIn | null | undefined, ctx: RowContext): string {
   const service = findStringAttribute(resource?.attributes, 'service.name') ?? 'unknown_service';
-  const resourceAttrs = attributesJson(resource?.attributes, ctx.limits, ctx.adjustments, dropped);
+  const resourceAttrs = attributesJson(resource?.attributes, ctx.limits, ctx.adjustments);
   return (
     '"sv":' + JSON.stringify(service) +
-    ',"r":' + resourceAttrs +
+    ',"r":' + resourceAttrs.json +
     ',"sn":' + JSON.stringify(str(scope?.name, 'scope.name')) +
     ',"svv":' + JSON.stringify(str(scope?.version, 'scope.version'))
   );
@@ -81,17 +96,11 @@ function asRejection(err: unknown): RecordRejected {
   return new RecordRejected('GLUST_REJECT_FIELD_TYPE', err instanceof Error ? err.message : String(err));
 }
 
-/**
- * Walk a request and emit one row per good record through `ctx.sink`.
- * `rowOf(record, shared)` builds a record's row (without the closing brace and newline) or throws
- * RecordRejected.
- */
-export function walkRequest(
-  request: unknown,
-  nesting: Nesting,
-  ctx: ValidateContext,
-  rowOf: (record: unknown, shared: string) => string,
-): ValidateResult {
+/** Walk a request and push one row per good record into `ctx.sink`. */
+export function walkRequest(request: unknown, shape: RecordShape, ctx: ValidateContext): ValidateResult {
+  const { nesting } = shape;
+  const rejections = new Rejections();
+  const rowCtx: RowContext = { limits: ctx.limits, adjustments: { truncatedValues: 0, droppedAttributes: 0 } };
   let accepted = 0;
   const req = object<Record<string, unknown>>(request ?? {}, 'request');
   const resources = structural(req[nesting.resources], nesting.resources);
@@ -106,11 +115,11 @@ export function walkRequest(
       if (records.length === 0) continue;
       let shared: string;
       try {
-        shared = sharedFragment(res.resource as ResourceIn, sc.scope as ScopeIn, ctx);
+        shared = sharedFragment(res.resource as ResourceIn, sc.scope as ScopeIn, rowCtx);
       } catch (err) {
         // A malformed resource or scope condemns every record under it, each counted.
         const rejection = asRejection(err);
-        for (let i = 0; i < records.length; i++) ctx.rejections.add(rejection, `${sPath}.${nesting.records}[${i}]`);
+        for (let i = 0; i < records.length; i++) rejections.add(rejection, `${sPath}.${nesting.records}[${i}]`);
         continue;
       }
       for (let i = 0; i < records.length; i++) {
@@ -119,17 +128,18 @@ export function walkRequest(
           if (record === null || typeof record !== 'object') {
             throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'record is not an object');
           }
-          const row = rowOf(record, shared) + '}\n';
-          if (row.length > ctx.maxRowBytes / 3 && Buffer.byteLength(row) > ctx.maxRowBytes) {
-            throw new RecordRejected('GLUST_REJECT_TOO_LARGE', `${Buffer.byteLength(row)} bytes`);
+          const built = shape.rowOf(record, shared, rowCtx);
+          const line = built.json + '}\n';
+          if (line.length > ctx.maxRowBytes / 3 && Buffer.byteLength(line) > ctx.maxRowBytes) {
+            throw new RecordRejected('GLUST_REJECT_TOO_LARGE', `${Buffer.byteLength(line)} bytes`);
           }
-          ctx.sink.push(row, ctx.rowDay);
+          ctx.sink.push(line, built.day);
           accepted++;
         } catch (err) {
-          ctx.rejections.add(asRejection(err), `${sPath}.${nesting.records}[${i}]`);
+          rejections.add(asRejection(err), `${sPath}.${nesting.records}[${i}]`);
         }
       }
     }
   }
-  return { accepted };
+  return { accepted, rejections, adjustments: rowCtx.adjustments };
 }

@@ -55,10 +55,3 @@ export function nowNs(): bigint {
 export function dayOfNs(ns: bigint): string {
   return new Date(Number(ns / NS_PER_MS)).toISOString().slice(0, 10);
 }
-
-/** RFC 3339 text of a unix-ns time with all nine fraction digits (for people reading the CLI). */
-export function formatNs(ns: bigint | string): string {
-  const n = BigInt(ns);
-  const iso = new Date(Number(n / NS_PER_MS)).toISOString();
-  return `${iso.slice(0, 19)}.${String(n % 1_000_000_000n).padStart(9, '0')}Z`;
-}

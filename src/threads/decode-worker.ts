@@ -1,19 +1,19 @@
 /**
  * Decode worker (a piscina task module): decode → validate → hand rows to the writer.
  *
- *   body ring ──view──▶ decompress ──▶ protobuf / JSON ──▶ walkRequest ──rows──▶ BatchSink ──▶ batch ring
- *       ▲                                                                                       │
- *       └──────────────────── release the body record once the rows are handed on ◀─────────────┘
+ *   body ring ──view──▶ decompress ──▶ codec: protobuf / JSON ──▶ walkRequest ──rows──▶ BatchSink ──▶ batch ring
+ *       ▲                                                                                              │
+ *       └──────────────────────── release the body record once the rows are handed on ◀────────────────┘
  *
  * The task returns a small DecodeResult; the body never crosses postMessage. Waiting for room in
  * the batch ring blocks this worker only, for at most writerWaitMs.
  */
 import { workerData } from 'piscina';
 import { GlustError } from '../errors.js';
-import { decodeBody, decompress } from '../otlp/decode.js';
-import { Rejections } from '../otlp/reject.js';
+import { BODY_CODECS } from '../otlp/codec.js';
+import { decompress } from '../otlp/decompress.js';
 import { SIGNALS } from '../otlp/signals.js';
-import { type RowSink, type ValidateContext, walkRequest } from '../otlp/validate.js';
+import { type RowSink, walkRequest } from '../otlp/validate.js';
 import { BatchRing } from '../ring/batch-ring.js';
 import { BodyRing } from '../ring/body-ring.js';
 import { BatchFlags } from '../ring/layout.js';
@@ -92,17 +92,8 @@ export default function decode(task: DecodeTask): DecodeResult {
       // The inflated copy is ours: give the ring its record back before the long part.
       bodyRing.release(task.body);
     }
-    const request = decodeBody(signal, body, task.format);
-    const rejections = new Rejections();
-    const ctx: ValidateContext = {
-      limits: data.limits,
-      sink,
-      rejections,
-      adjustments: { truncatedValues: 0, droppedAttributes: 0 },
-      maxRowBytes,
-      rowDay: 0,
-    };
-    const { accepted } = walkRequest(request, signal.nesting, ctx, (record, shared) => signal.rowOf(record, shared, ctx));
+    const request = BODY_CODECS[task.format].decodeRequest(signal, body);
+    const { accepted, rejections, adjustments } = walkRequest(request, signal, { limits: data.limits, sink, maxRowBytes });
     sink.finish();
     return {
       ok: true,
@@ -112,8 +103,8 @@ export default function decode(task: DecodeTask): DecodeResult {
       batches: sink.batches,
       stats: {
         rejectedByReason: rejections.counts(),
-        truncatedValues: ctx.adjustments.truncatedValues,
-        droppedAttributes: ctx.adjustments.droppedAttributes,
+        truncatedValues: adjustments.truncatedValues,
+        droppedAttributes: adjustments.droppedAttributes,
         decodedBytes: body.length,
       },
     };

@@ -7,9 +7,9 @@
  *   acceptor ◀──WriterEvent────────── writer             acks after fsync, state, stats
  */
 import type { ErrorCode } from '../errors.js';
-import type { BodyEncoding } from '../otlp/decode.js';
-import type { BodyFormat } from '../otlp/signals.js';
-import type { Limits } from '../otlp/values.js';
+import type { BodyFormat } from '../otlp/codec.js';
+import type { BodyEncoding } from '../otlp/decompress.js';
+import type { Limits } from '../otlp/limits.js';
 import type { BodyRef } from '../ring/body-ring.js';
 import type { RetentionPolicy, SweepReport } from '../storage/retention.js';
 

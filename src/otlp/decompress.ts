@@ -1,11 +1,9 @@
 /**
- * Decode stage: undo Content-Encoding within the size limit, then parse the body as an OTLP
- * protobuf message (protobufjs static code) or as OTLP/JSON. The result has the shape model.ts
- * describes; validation comes after.
+ * Content-Encoding undone within the size limit, before a codec parses the body. Transport-neutral:
+ * OTLP/HTTP's Content-Encoding and gRPC's grpc-encoding name the same algorithms.
  */
 import zlib from 'node:zlib';
 import { GlustError } from '../errors.js';
-import type { BodyFormat, Signal } from './signals.js';
 
 export type BodyEncoding = 'identity' | 'gzip' | 'deflate';
 
@@ -34,22 +32,4 @@ export function decompress(body: Uint8Array, encoding: BodyEncoding, maxBytes: n
 
 function isTooLarge(err: unknown): boolean {
   return (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-}
-
-/** Parse a (decompressed) body. An empty body is an empty request, in either format. */
-export function decodeBody(signal: Signal, body: Buffer, format: BodyFormat): unknown {
-  if (body.length === 0) return {};
-  if (format === 'proto') {
-    try {
-      return signal.decodeProto(body);
-    } catch (err) {
-      throw new GlustError('GLUST_ERR_DECODE_PROTOBUF', `invalid ${signal.name} protobuf body: ${(err as Error).message}`);
-    }
-  }
-  try {
-    // Invalid UTF-8 in the body becomes U+FFFD here, as it does in protobuf strings.
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new GlustError('GLUST_ERR_DECODE_JSON', `invalid ${signal.name} JSON body: ${(err as Error).message}`);
-  }
 }
