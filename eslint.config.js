@@ -40,4 +40,13 @@ export default tseslint.config(
     files: ['src/ui/**/*.ts'],
     languageOptions: { globals: globals.browser },
   },
+  {
+    // Tests and benchmarks exercise one build: dist/, which is also what the servers and worker
+    // threads they start run. A test importing src/ would check code the server does not run
+    // (stale until the next build, or newer than it), so both import dist/ after `npm run build`.
+    files: ['test/**', 'bench/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+src/', message: 'import the build (dist/), as the server under test runs it' }] }],
+    },
+  },
 );

@@ -4,10 +4,10 @@
  * and without partial_success, google.rpc.Status) read back with the generated protobuf code.
  */
 import t from 'tap';
-import { GlustError } from '../src/errors.js';
-import { google, opentelemetry } from '../src/gen/otlp.js';
-import { BODY_CODECS, codecForMediaType } from '../src/otlp/codec.js';
-import { LOGS_SIGNAL, SIGNALS, TRACES } from '../src/otlp/signals.js';
+import { GlustError } from '../dist/errors.js';
+import { google, opentelemetry } from '../dist/gen/otlp.js';
+import { BODY_CODECS, codecForMediaType } from '../dist/otlp/codec.js';
+import { LOGS_SIGNAL, SIGNALS, TRACES } from '../dist/otlp/signals.js';
 
 const collector = opentelemetry.proto.collector;
 

@@ -11,9 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
-import { ALL_DAYS, listTableFiles } from '../src/query/files.js';
-import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../src/view/records.js';
-import { splitCovered } from '../src/storage/data-files.js';
+import { ALL_DAYS, listTableFiles } from '../dist/query/files.js';
+import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../dist/view/records.js';
+import { splitCovered } from '../dist/storage/data-files.js';
 import { PROTO, hex, logsRequest, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { MAIN, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
 

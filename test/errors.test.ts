@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { errorReply } from '../src/acceptor/respond.js';
-import { SETTING_ROWS } from '../src/config.js';
-import { ERRORS, type ErrorCode, GlustError, GrpcCode, RETRY_AFTER_SECONDS, isErrorCode } from '../src/errors.js';
-import { google } from '../src/gen/otlp.js';
-import { BODY_CODECS } from '../src/otlp/codec.js';
-import { REJECT_REASONS, RecordRejected, type RejectCode, Rejections } from '../src/otlp/reject.js';
+import { errorReply } from '../dist/acceptor/respond.js';
+import { SETTING_ROWS } from '../dist/config.js';
+import { ERRORS, type ErrorCode, GlustError, GrpcCode, RETRY_AFTER_SECONDS, isErrorCode } from '../dist/errors.js';
+import { google } from '../dist/gen/otlp.js';
+import { BODY_CODECS } from '../dist/otlp/codec.js';
+import { REJECT_REASONS, RecordRejected, type RejectCode, Rejections } from '../dist/otlp/reject.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC_PATH = path.join(ROOT, 'docs', 'errors.md');

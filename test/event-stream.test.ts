@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { EventStreamDecoder, EventStreamParser, type ServerSentEvent } from '../src/view/event-stream.js';
+import { EventStreamDecoder, EventStreamParser, type ServerSentEvent } from '../dist/view/event-stream.js';
 
 const SEED = process.env.GLUST_FUZZ_SEED ? Number(process.env.GLUST_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const RUNS = Number(process.env.GLUST_FUZZ_RUNS ?? 300);

@@ -21,7 +21,7 @@ import path from 'node:path';
 import t from 'tap';
 import { JSON_CT } from './helpers/otlp.js';
 import { ROOT, type Server, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
-import type { LogRecord, SpanRecord } from '../src/view/records.js';
+import type { LogRecord, SpanRecord } from '../dist/view/records.js';
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const EXAMPLES_DIR = path.join(ROOT, 'examples');

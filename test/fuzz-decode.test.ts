@@ -16,14 +16,14 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import t from 'tap';
-import { GlustError } from '../src/errors.js';
-import { opentelemetry } from '../src/gen/otlp.js';
-import { BODY_CODECS } from '../src/otlp/codec.js';
-import { type BodyEncoding, decompress } from '../src/otlp/decompress.js';
-import { DEFAULT_LIMITS, type Limits } from '../src/otlp/limits.js';
-import { LOGS_SIGNAL, type Signal, TRACES } from '../src/otlp/signals.js';
-import { walkRequest } from '../src/otlp/validate.js';
-import { DEFAULT_LIMITS, type Limits } from '../src/otlp/limits.js';
+import { GlustError } from '../dist/errors.js';
+import { opentelemetry } from '../dist/gen/otlp.js';
+import { BODY_CODECS } from '../dist/otlp/codec.js';
+import { type BodyEncoding, decompress } from '../dist/otlp/decompress.js';
+import { DEFAULT_LIMITS, type Limits } from '../dist/otlp/limits.js';
+import { LOGS_SIGNAL, type Signal, TRACES } from '../dist/otlp/signals.js';
+import { walkRequest } from '../dist/otlp/validate.js';
+import { DEFAULT_LIMITS, type Limits } from '../dist/otlp/limits.js';
 import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
 const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 300);

@@ -14,7 +14,7 @@
  * bodies are the same every run but for the times of their records (test/helpers/corpus.ts).
  */
 import t from 'tap';
-import { opentelemetry } from '../src/gen/otlp.js';
+import { opentelemetry } from '../dist/gen/otlp.js';
 import { loadCorpus } from './helpers/corpus.js';
 import { type FuzzRequest, fuzzCase } from './helpers/mutate.js';
 import { PROTO, decodeStatus, hex, logsRequest, nowNs, randomTraceId, spansRequest } from './helpers/otlp.js';

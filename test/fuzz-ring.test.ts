@@ -12,9 +12,9 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { BatchRing, type BatchMeta } from '../src/ring/batch-ring.js';
-import { type BodyRef, BodyRing } from '../src/ring/body-ring.js';
-import { BATCH_CONTROL_BYTES, BatchCtl, I32 } from '../src/ring/layout.js';
+import { BatchRing, type BatchMeta } from '../dist/ring/batch-ring.js';
+import { type BodyRef, BodyRing } from '../dist/ring/body-ring.js';
+import { BATCH_CONTROL_BYTES, BatchCtl, I32 } from '../dist/ring/layout.js';
 import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
 const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 300);

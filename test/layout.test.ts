@@ -30,8 +30,8 @@ import {
   restoreName,
   segmentName,
   seqString,
-} from '../src/storage/layout.js';
-import { TABLES, type TableName, sqlString } from '../src/storage/schema.js';
+} from '../dist/storage/layout.js';
+import { TABLES, type TableName, sqlString } from '../dist/storage/schema.js';
 import { PROTO, logsRequest, nowNs, randomSpanId, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { eventually, post, queryData, startServer } from './helpers/server.js';
 

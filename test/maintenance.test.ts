@@ -12,18 +12,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
-import { Compactor } from '../src/storage/compact.js';
-import { DataLayout, parseDataFileName, parseSegmentName } from '../src/storage/layout.js';
-import { ParquetConverter } from '../src/storage/parquet.js';
-import { RetentionSchedule } from '../src/storage/retention.js';
-import { LOGS, sqlString } from '../src/storage/schema.js';
-import { Wal } from '../src/storage/wal.js';
-import type { WriterEvent } from '../src/threads/protocol.js';
-import { ConversionQueue, SealTiming } from '../src/writer/conversions.js';
-import { StorageHealth } from '../src/writer/health.js';
-import { StorageJobs } from '../src/writer/jobs.js';
-import { Maintenance, type MaintenanceJobs, type MaintenanceTiming } from '../src/writer/maintenance.js';
-import { TableState } from '../src/writer/tables.js';
+import { Compactor } from '../dist/storage/compact.js';
+import { DataLayout, parseDataFileName, parseSegmentName } from '../dist/storage/layout.js';
+import { ParquetConverter } from '../dist/storage/parquet.js';
+import { RetentionSchedule } from '../dist/storage/retention.js';
+import { LOGS, sqlString } from '../dist/storage/schema.js';
+import { Wal } from '../dist/storage/wal.js';
+import type { WriterEvent } from '../dist/threads/protocol.js';
+import { ConversionQueue, SealTiming } from '../dist/writer/conversions.js';
+import { StorageHealth } from '../dist/writer/health.js';
+import { StorageJobs } from '../dist/writer/jobs.js';
+import { Maintenance, type MaintenanceJobs, type MaintenanceTiming } from '../dist/writer/maintenance.js';
+import { TableState } from '../dist/writer/tables.js';
 
 /** A job that runs until `finish` or `fail` is called. */
 interface Gate {

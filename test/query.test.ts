@@ -3,12 +3,12 @@
  * severities), the WAL-row mapping used by live tail, and the query worker's deadline.
  */
 import t from 'tap';
-import { GlustError } from '../src/errors.js';
+import { GlustError } from '../dist/errors.js';
 // From dist/: the client starts its worker from the compiled file beside it.
 import { QueryClient } from '../dist/query/client.js';
-import { parseLogSearch, parseTraceSearch } from '../src/query/params.js';
-import { parseDuration, parseTime } from '../src/query/time.js';
-import { logFromWal } from '../src/query/wal-rows.js';
+import { parseLogSearch, parseTraceSearch } from '../dist/query/params.js';
+import { parseDuration, parseTime } from '../dist/query/time.js';
+import { logFromWal } from '../dist/query/wal-rows.js';
 import { bulkLogsDir } from './helpers/bulk.js';
 import { eventually } from './helpers/server.js';
 

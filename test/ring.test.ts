@@ -8,9 +8,9 @@
 import t, { type Test } from 'tap';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BodyRing, type BodyRef } from '../src/ring/body-ring.js';
+import { BodyRing, type BodyRef } from '../dist/ring/body-ring.js';
 import { mulberry32 } from './helpers/prng.js';
-import { BatchRing, maxBatchPayload, type BatchMeta, type BatchView } from '../src/ring/batch-ring.js';
+import { BatchRing, maxBatchPayload, type BatchMeta, type BatchView } from '../dist/ring/batch-ring.js';
 import {
   BATCH_CONTROL_BYTES,
   BATCH_HEADER_BYTES,
@@ -21,7 +21,7 @@ import {
   I32,
   PAD_HEADER_BYTES,
   alignRecord,
-} from '../src/ring/layout.js';
+} from '../dist/ring/layout.js';
 
 // ---------------------------------------------------------------- helpers
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { TokenSet, parseTokenFile } from '../src/auth/tokens.js';
+import { TokenSet, parseTokenFile } from '../dist/auth/tokens.js';
 import { tempDataDir } from './helpers/server.js';
 
 t.test('comments, blank lines, CRLF and surrounding spaces are not part of tokens', async (t) => {

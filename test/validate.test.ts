@@ -7,14 +7,14 @@
 import t, { type Test } from 'tap';
 import Long from 'long';
 import { xxh3 } from '@node-rs/xxhash';
-import { GlustError } from '../src/errors.js';
-import { opentelemetry } from '../src/gen/otlp.js';
-import { BODY_CODECS } from '../src/otlp/codec.js';
-import { type Adjustments, DEFAULT_LIMITS, type Limits } from '../src/otlp/limits.js';
-import { REJECT_REASONS, type Rejections, type RejectCode } from '../src/otlp/reject.js';
-import { LOGS_SIGNAL, type Signal, TRACES } from '../src/otlp/signals.js';
-import { type RowSink, walkRequest } from '../src/otlp/validate.js';
-import { LOGS, SPANS, type TableSchema } from '../src/storage/schema.js';
+import { GlustError } from '../dist/errors.js';
+import { opentelemetry } from '../dist/gen/otlp.js';
+import { BODY_CODECS } from '../dist/otlp/codec.js';
+import { type Adjustments, DEFAULT_LIMITS, type Limits } from '../dist/otlp/limits.js';
+import { REJECT_REASONS, type Rejections, type RejectCode } from '../dist/otlp/reject.js';
+import { LOGS_SIGNAL, type Signal, TRACES } from '../dist/otlp/signals.js';
+import { type RowSink, walkRequest } from '../dist/otlp/validate.js';
+import { LOGS, SPANS, type TableSchema } from '../dist/storage/schema.js';
 
 type Row = Record<string, unknown>;
 

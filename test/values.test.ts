@@ -6,14 +6,14 @@
  */
 import t, { type Test } from 'tap';
 import Long from 'long';
-import { REJECT_REASONS, RecordRejected, type RejectCode } from '../src/otlp/reject.js';
-import { SPAN_KIND_NAMES } from '../src/otlp/spans.js';
-import { anyValueJson, anyValueText, int64Text } from '../src/otlp/any-value.js';
-import { attributesJson, findStringAttribute } from '../src/otlp/attributes.js';
-import { idToHex } from '../src/otlp/ids.js';
-import { type Adjustments, DEFAULT_LIMITS, type Limits, truncate } from '../src/otlp/limits.js';
-import { enumValue, list, str, u32 } from '../src/otlp/scalars.js';
-import { type U64, isBefore, isZero, readTime } from '../src/otlp/times.js';
+import { REJECT_REASONS, RecordRejected, type RejectCode } from '../dist/otlp/reject.js';
+import { SPAN_KIND_NAMES } from '../dist/otlp/spans.js';
+import { anyValueJson, anyValueText, int64Text } from '../dist/otlp/any-value.js';
+import { attributesJson, findStringAttribute } from '../dist/otlp/attributes.js';
+import { idToHex } from '../dist/otlp/ids.js';
+import { type Adjustments, DEFAULT_LIMITS, type Limits, truncate } from '../dist/otlp/limits.js';
+import { enumValue, list, str, u32 } from '../dist/otlp/scalars.js';
+import { type U64, isBefore, isZero, readTime } from '../dist/otlp/times.js';
 
 
 /** Assert that `fn` throws RecordRejected with `reason` (and the reason's message). */

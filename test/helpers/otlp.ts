@@ -3,7 +3,7 @@
  * that need exact control over every field (including invalid ones the SDKs never send).
  */
 import crypto from 'node:crypto';
-import { google, opentelemetry } from '../../src/gen/otlp.js';
+import { google, opentelemetry } from '../../dist/gen/otlp.js';
 
 const T = opentelemetry.proto.collector.trace.v1;
 const L = opentelemetry.proto.collector.logs.v1;

@@ -99,7 +99,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
 
 /** Run SQL over a data directory's Parquet files (views `spans` and `logs`), rows as JS values. */
 export async function queryData(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
-  const { createViews } = await import('../../src/query/views.js');
+  const { createViews } = await import('../../dist/query/views.js');
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
