@@ -8,7 +8,6 @@
  * src/acceptor/unmatched.ts), or 405 on an OTLP path with another method. Routes beyond OTLP
  * (metrics, health, query API) register on `app`, which records them for that 404.
  */
-import dns from 'node:dns/promises';
 import { GlustError } from '../errors.js';
 import type { BodyFormat } from '../otlp/codec.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
@@ -20,7 +19,8 @@ import { REFUSED_BODY_MS, RefusedBody, refusedBodyBytes } from './refused-body.j
 import { RouteBook } from './route-book.js';
 import { UnmatchedRoutes } from './unmatched.js';
 import { type Reply, errorReply, exportReply, statusLine } from './respond.js';
-import { type HttpRequest, type HttpResponse, type LoadedUws, type TemplatedApp, type us_listen_socket, listenExclusive } from './uws.js';
+import { Listener } from './listener.js';
+import type { HttpRequest, HttpResponse, LoadedUws, TemplatedApp } from './uws.js';
 
 export interface AcceptorOptions {
   readonly host: string;
@@ -68,17 +68,12 @@ export function send(res: HttpResponse, state: RequestState, reply: Reply, close
 }
 
 export class Acceptor {
-  private readonly listenSockets: us_listen_socket[] = [];
   private receivingBytes = 0;
   private readonly watchdog: BodyWatchdog;
   private readonly connectionLimit: ConnectionLimit;
-  private listenHosts: string[] = [];
-  private closed = false;
+  private readonly listener: Listener;
   private readonly routes = new RouteBook();
   private readonly unmatched: UnmatchedRoutes;
-  /** Bound addresses, "host:port". */
-  readonly addresses: string[] = [];
-  port = 0;
   /** The app, for other modules' routes: each is recorded, so a 404 can name the nearest. */
   readonly app: TemplatedApp;
 
@@ -90,11 +85,12 @@ export class Acceptor {
     private readonly observer: AcceptorObserver = {},
   ) {
     this.app = this.routes.record(app);
+    this.listener = new Listener(loaded, this.app, { host: options.host, port: options.port, unixPath: options.unixPath });
     this.unmatched = new UnmatchedRoutes(this.routes, (res, reply) => this.reply(res, { aborted: false }, null, performance.now(), reply), observer);
     this.watchdog = new BodyWatchdog({ minBytesPerSecond: options.minBodyBytesPerSecond ?? 0, graceMs: options.bodyTimeoutMs ?? 10_000 });
     this.connectionLimit = new ConnectionLimit(options.maxConnections ?? 0, () => this.port, {
-      pause: () => this.stopListening(),
-      resume: () => this.resumeListening(),
+      pause: () => this.listener.pause(),
+      resume: () => this.listener.resume(),
     });
     for (const signal of SIGNALS) {
       this.app.post(signal.path, (res, req) => this.handleExport(signal, res, req));
@@ -245,59 +241,24 @@ export class Acceptor {
   }
 
   async listen(): Promise<void> {
-    const { uws } = this.loaded;
-    // Behind the mutual-TLS front end: a private unix socket (the front end owns the TCP port).
-    if (this.options.unixPath) return this.listenUnix(this.options.unixPath);
-    this.listenHosts = await resolveListenHosts(this.options.host);
-    let port = this.options.port;
-    for (const host of this.listenHosts) {
-      const socket = await listenExclusive(this.loaded, this.app, host, port);
-      if (!socket) {
-        this.close();
-        throw new GlustError('GLUST_ERR_LISTEN_FAILED', `could not listen on ${host}:${port} (in use, or not an address of this machine)`);
-      }
-      port = uws.us_socket_local_port(socket);
-      this.listenSockets.push(socket);
-      this.addresses.push(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
-    }
-    this.port = port;
+    await this.listener.listen();
     this.connectionLimit.start();
   }
 
-  private stopListening(): void {
-    for (const s of this.listenSockets.splice(0)) this.loaded.uws.us_listen_socket_close(s);
+  /** Bound addresses, "host:port" (or "unix:<path>"). */
+  get addresses(): readonly string[] {
+    return this.listener.addresses;
   }
 
-  /** Listen again on the same port after the connection limit paused it. */
-  private async resumeListening(): Promise<boolean> {
-    for (const host of this.listenHosts) {
-      const socket = await listenExclusive(this.loaded, this.app, host, this.port);
-      if (this.closed) {
-        if (socket) this.loaded.uws.us_listen_socket_close(socket);
-        return false;
-      }
-      if (!socket) {
-        this.stopListening();
-        return false; // the port was taken meanwhile: the limiter tries again on its next check
-      }
-      this.listenSockets.push(socket);
-    }
-    return true;
-  }
-
-  private async listenUnix(file: string): Promise<void> {
-    const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen_unix(resolve, file));
-    if (!socket) throw new GlustError('GLUST_ERR_LISTEN_FAILED', `could not listen on unix socket ${file}`);
-    this.listenSockets.push(socket);
-    this.addresses.push(`unix:${file}`);
+  get port(): number {
+    return this.listener.port;
   }
 
   /** Stop accepting connections (requests on open connections still get answers). */
   close(): void {
-    this.closed = true;
     this.connectionLimit.close();
     this.watchdog.close();
-    this.stopListening();
+    this.listener.close();
   }
 }
 
@@ -307,11 +268,4 @@ function tooLarge(bytes: number, max: number): GlustError {
 
 function outcomeReply(signal: Signal, format: BodyFormat, outcome: Outcome): Reply {
   return outcome.ok ? exportReply(signal, format, outcome.rejected, outcome.message) : errorReply(outcome.error, format);
-}
-
-/** "localhost" means every loopback address it resolves to; other names resolve once. */
-export async function resolveListenHosts(host: string): Promise<string[]> {
-  if (host === '0.0.0.0' || host === '::' || /^[\d.]+$/.test(host) || host.includes(':')) return [host];
-  const found = await dns.lookup(host, { all: true });
-  return [...new Set(found.map((a) => a.address))];
 }

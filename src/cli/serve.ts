@@ -4,7 +4,8 @@
  * exit 0.
  */
 import os from 'node:os';
-import { Acceptor, resolveListenHosts } from '../acceptor/server.js';
+import { resolveListenHosts } from '../acceptor/listener.js';
+import { Acceptor } from '../acceptor/server.js';
 import { createTransport } from '../acceptor/transport.js';
 import { loadUws } from '../acceptor/uws.js';
 import { createReadFeature } from '../api/feature.js';

@@ -13,25 +13,22 @@
  * window over the matching rows, so it runs after the filters and skips days that compaction
  * already left clean.
  */
-import fs from 'node:fs';
 import {
   BIGINT,
   type DuckDBConnection,
-  type DuckDBType,
-  type DuckDBValue,
   INTEGER,
   LIST,
   VARCHAR,
   listValue,
 } from '@duckdb/node-api';
-import { LOGS, SPANS, type TableSchema, firstOfKeySql, parquetSql, walColumnsSql } from '../storage/schema.js';
-import { ALL_DAYS, type DayRange, type TableFiles, cleanDays, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
+import { LOGS, SPANS, firstOfKeySql, parquetSql } from '../storage/schema.js';
+import { ALL_DAYS, type DayRange, type TableFiles, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
 import { jsonRows } from './json.js';
-import type { LogSearch, ServicesQuery, TimeRange, TraceSearch } from './params.js';
+import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
+import { Bindings, attrConditions, columnList, daysOf, distinctSource, tableSource, uniqueBy } from './sql.js';
 import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from '../view/records.js';
 import { compareStart } from '../view/trace-tree.js';
-import { dayOfNs } from './time.js';
-import { spanFromWal } from './wal-rows.js';
+import { spansInSegment } from './wal-rows.js';
 
 /**
  * Attempts of a query whose snapshot lost a file: a WAL segment to conversion (once per flush) or
@@ -40,111 +37,6 @@ import { spanFromWal } from './wal-rows.js';
  */
 const SNAPSHOT_ATTEMPTS = 10;
 const SNAPSHOT_RETRY_MS = 5;
-
-/** Named parameters of one statement. */
-class Bindings {
-  readonly values: Record<string, DuckDBValue> = {};
-  readonly types: Record<string, DuckDBType> = {};
-  private n = 0;
-
-  /** Bind a value; returns its placeholder. */
-  add(value: DuckDBValue, type: DuckDBType): string {
-    const key = `p${this.n++}`;
-    this.values[key] = value;
-    this.types[key] = type;
-    return `$${key}`;
-  }
-
-  text(value: string): string {
-    return this.add(value, VARCHAR);
-  }
-
-  ns(value: bigint): string {
-    return `make_timestamp_ns(${this.add(value, BIGINT)})`;
-  }
-
-  files(paths: readonly string[]): string {
-    return this.add(listValue([...paths]), LIST(VARCHAR));
-  }
-}
-
-const columnList = (table: TableSchema) => table.columns.map(([name]) => `"${name}"`).join(', ');
-
-/**
- * One table's rows in the snapshot as a SQL relation with the public columns: Parquet files and
- * WAL segments (through the same projection the writer uses to make Parquet of them).
- */
-function tableSource(table: TableSchema, files: TableFiles, b: Bindings): string {
-  const parts: string[] = [];
-  if (files.parquet.length > 0) {
-    parts.push(`SELECT ${columnList(table)} FROM ${parquetSql(table, b.files(files.parquet.map((f) => f.path)))}`);
-  }
-  if (files.wal.length > 0) {
-    // ignore_errors: an active segment may end in a row still being written.
-    parts.push(
-      `SELECT ${table.projection} FROM read_json(${b.files(files.wal)}, format = 'newline_delimited', ` +
-        `columns = ${walColumnsSql(table)}, ignore_errors = true)`,
-    );
-  }
-  if (parts.length === 0) {
-    parts.push(`SELECT ${table.columns.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} WHERE false`);
-  }
-  return `(${parts.join('\nUNION ALL BY NAME\n')})`;
-}
-
-/**
- * `columns` of the rows of `files` that match `where`, one row per record key: the days
- * compaction left clean are read as they are, the others grouped by key after filtering (a hash
- * aggregate over the few columns asked for: a third of the time of a window over whole rows).
- */
-function distinctSource(table: TableSchema, files: TableFiles, b: Bindings, where: string, columns: readonly string[]): string {
-  const clean = cleanDays(files);
-  const dirty: TableFiles = { parquet: files.parquet.filter((f) => !clean.has(f.day)), wal: files.wal };
-  const cols = columns.map((c) => `"${c}"`).join(', ');
-  const parts: string[] = [];
-  if (clean.size > 0) {
-    const cleanFiles: TableFiles = { parquet: files.parquet.filter((f) => clean.has(f.day)), wal: [] };
-    parts.push(`SELECT ${cols} FROM ${tableSource(table, cleanFiles, b)} WHERE ${where}`);
-  }
-  if (dirty.parquet.length > 0 || dirty.wal.length > 0 || parts.length === 0) {
-    const source = tableSource(table, dirty, b);
-    const key = table.key.map((c) => `"${c}"`).join(', ');
-    const hasKey = table.key.map((c) => `"${c}" IS NOT NULL`).join(' AND ');
-    const firsts = columns.map((c) => `any_value("${c}") AS "${c}"`).join(', ');
-    parts.push(`SELECT ${firsts} FROM ${source} WHERE (${where}) AND ${hasKey} GROUP BY ${key}`);
-    // A row without a key (a log row from before record_hash existed) is never a duplicate.
-    if (table.keyMayBeNull) parts.push(`SELECT ${cols} FROM ${source} WHERE (${where}) AND NOT (${hasKey})`);
-  }
-  return `(${parts.join('\nUNION ALL BY NAME\n')})`;
-}
-
-/**
- * `attr=key:value` filters: the key is looked up among the record's own attributes first, then
- * its resource's (where service.name, host.name, … live), the same for spans and log records.
- */
-function attrConditions(attrs: ReadonlyArray<readonly [string, string]>, b: Bindings): string[] {
-  return attrs.map(([key, value]) => {
-    const k = b.text(key);
-    return `coalesce(attributes[${k}], resource_attributes[${k}]) = ${b.text(value)}`;
-  });
-}
-
-/** One record per key (`key` of a row), the first seen; rows without a key are all kept. */
-function uniqueBy<T>(rows: readonly T[], key: (row: T) => string | null): T[] {
-  const seen = new Set<string>();
-  return rows.filter((row) => {
-    const k = key(row);
-    if (k === null) return true;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-/** The day partitions a time range touches (end exclusive). */
-function daysOf(range: TimeRange): DayRange {
-  return { from: dayOfNs(range.startNs), to: dayOfNs(range.endNs - 1n) };
-}
 
 export class QueryEngine {
   constructor(
@@ -176,7 +68,7 @@ export class QueryEngine {
       const start = b.ns(q.startNs);
       const end = b.ns(q.endNs);
       const spans = distinctSource(SPANS, listTableFiles(this.dataDir, 'spans', days), b, `start_time >= ${start} AND start_time < ${end}`, ['service_name', 'start_time']);
-      const t = 'coalesce(time, observed_time)';
+      const t = LOGS.dayTime;
       const logs = distinctSource(LOGS, listTableFiles(this.dataDir, 'logs', days), b, `${t} >= ${start} AND ${t} < ${end}`, ['service_name', 'time', 'observed_time']);
       const services = await this.rows<ServicesResponse['services'][number]>(
         `WITH s AS (
@@ -282,7 +174,7 @@ export class QueryEngine {
   logs(q: LogSearch): Promise<LogsResponse> {
     return this.withSnapshot(async () => {
       const files = listTableFiles(this.dataDir, 'logs', daysOf(q));
-      const t = 'coalesce(time, observed_time)';
+      const t = LOGS.dayTime;
       // The filter, bound into `b`: each statement gets its own bindings, since DuckDB refuses
       // a value bound to no placeholder (the WAL's file list, in the Parquet statement).
       const filterOf = (b: Bindings) => {
@@ -335,23 +227,5 @@ export class QueryEngine {
       return { logs: uniqueBy(found, (l) => l.record_hash).slice(0, q.limit), limit: q.limit };
     });
   }
-}
-
-/**
- * The spans of one trace in a WAL segment, found by byte search for the row prefix rather than
- * by parsing the whole segment (an active segment can hold tens of megabytes). Only complete
- * lines that start with the trace id are parsed.
- */
-function spansInSegment(file: string, traceId: string): SpanRecord[] {
-  const data = fs.readFileSync(file);
-  const needle = Buffer.from(`{"ti":"${traceId}"`);
-  const out: SpanRecord[] = [];
-  for (let at = data.indexOf(needle); at >= 0; at = data.indexOf(needle, at + needle.length)) {
-    if (at > 0 && data[at - 1] !== 0x0a) continue; // a link to the trace, inside another row
-    const nl = data.indexOf(0x0a, at);
-    if (nl < 0) break; // a row still being written
-    out.push(spanFromWal(data.toString('utf8', at, nl)));
-  }
-  return out;
 }
 

@@ -5,6 +5,7 @@
  * `projection` in schema.ts; test/api.test.ts checks that a record read here and the same record
  * read from Parquet are equal.
  */
+import fs from 'node:fs';
 import type { Attributes, LogRecord, SpanRecord } from '../view/records.js';
 
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
@@ -91,3 +92,22 @@ export function logFromWal(row: string): LogRecord {
     record_hash: w.hh === undefined || w.hl === undefined ? null : String(ns(w.hh, w.hl)),
   };
 }
+
+/**
+ * The spans of one trace in a WAL segment, found by byte search for the row prefix rather than
+ * by parsing the whole segment (an active segment can hold tens of megabytes). Only complete
+ * lines that start with the trace id are parsed.
+ */
+export function spansInSegment(file: string, traceId: string): SpanRecord[] {
+  const data = fs.readFileSync(file);
+  const needle = Buffer.from(`{"ti":"${traceId}"`);
+  const out: SpanRecord[] = [];
+  for (let at = data.indexOf(needle); at >= 0; at = data.indexOf(needle, at + needle.length)) {
+    if (at > 0 && data[at - 1] !== 0x0a) continue; // a link to the trace, inside another row
+    const nl = data.indexOf(0x0a, at);
+    if (nl < 0) break; // a row still being written
+    out.push(spanFromWal(data.toString('utf8', at, nl)));
+  }
+  return out;
+}
+
