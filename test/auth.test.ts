@@ -92,6 +92,25 @@ t.test('ingest with a wrong, partial, extended or malformed token: 401 invalid_t
   }
 });
 
+t.test('a large upload without a token reads its 401 every time, not a reset', async (t) => {
+  // undici fetch writes the whole body before it reads; a server that answers and closes under it
+  // makes it see EPIPE/ECONNRESET, which an exporter retries forever. The body is drained first.
+  const big = Buffer.alloc(3 * 1024 * 1024, 1);
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < 40; i++) {
+    let outcome: string;
+    try {
+      const res = await fetch(traces, { method: 'POST', body: big, headers: PROTO });
+      await res.arrayBuffer();
+      outcome = String(res.status);
+    } catch (err) {
+      outcome = `${(err as Error).message}: ${(err as { cause?: { code?: string } }).cause?.code}`;
+    }
+    seen[outcome] = (seen[outcome] ?? 0) + 1;
+  }
+  t.same(seen, { 401: 40 });
+});
+
 t.test('either token of the file is accepted, protobuf and JSON', async (t) => {
   for (const [service, token] of [['accepted-alpha', ALPHA], ['accepted-beta', BETA]] as const) {
     acceptedServices.push(service);

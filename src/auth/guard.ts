@@ -12,10 +12,11 @@
  *
  * /health, /health/live, /health/ready, the web UI's static files and the 404 catch-all stay
  * open: they hold no data. The check runs before the body is read, so a refused sender's bytes
- * never reach the body ring, let alone storage.
+ * never reach the body ring, let alone storage (they are drained and dropped).
  */
 import { GlustError } from '../errors.js';
 import { parseContentType } from '../acceptor/content.js';
+import { REFUSED_BODY_MS, RefusedBody, refusedBodyBytes } from '../acceptor/refused-body.js';
 import { errorReply } from '../acceptor/respond.js';
 import { type AcceptorObserver, send } from '../acceptor/server.js';
 import { type Handler, interceptRoutes } from '../acceptor/route-book.js';
@@ -60,10 +61,22 @@ export class BearerGuard {
       const format = (signal && parseContentType(req.getHeader('content-type'))) || 'json';
       const challenge = err.code === 'GLUST_ERR_AUTH_MISSING_TOKEN' ? 'Bearer realm="glust"' : 'Bearer realm="glust", error="invalid_token"';
       const method = req.getMethod();
-      // A refused upload's body is never read; closing the connection is cheaper than draining it.
-      const close = method !== 'get' && method !== 'head';
-      send(res, { aborted: false }, errorReply(err, format, [['WWW-Authenticate', challenge], ['Cache-Control', 'no-store']]), close);
-      this.options.observer?.onReply?.(signal, 401, (performance.now() - started) / 1000, err.code);
+      const reply = errorReply(err, format, [['WWW-Authenticate', challenge], ['Cache-Control', 'no-store']]);
+      const state = { aborted: false };
+      const answer = (close: boolean) => {
+        send(res, state, reply, close);
+        this.options.observer?.onReply?.(signal, 401, (performance.now() - started) / 1000, err.code);
+      };
+      if (method === 'get' || method === 'head') return answer(false);
+      // A refused upload's body is drained (never stored, never buffered) before the 401, as for
+      // the acceptor's own early refusals: closing under a client still sending makes it see a
+      // reset, which an exporter retries forever, instead of a 401, which it does not.
+      const body = new RefusedBody(refusedBodyBytes(0), REFUSED_BODY_MS, answer);
+      res.onAborted(() => {
+        state.aborted = true;
+        body.cancel();
+      });
+      res.onData((ab, isLast) => body.chunk(ab.byteLength, isLast));
     };
   }
 }
