@@ -1,9 +1,10 @@
 /**
  * A Server-Sent Events reader over fetch, because EventSource cannot send an Authorization
- * header. It parses the `event:` / `data:` lines the server sends (src/api/tail.ts), ignores
- * comment lines (keep-alives), and like EventSource reconnects after a lost connection — but not
+ * header. It parses the stream by the standard (src/view/event-stream.ts, shared with the CLI:
+ * comments such as keep-alives, multi-line data, CR/LF line ends), and like EventSource reconnects after a lost connection — but not
  * after an error answer (401, 400, 503), which it reports instead.
  */
+import { EventStreamDecoder } from '../view/event-stream.js';
 import { authHeaders } from './token.js';
 
 const RECONNECT_MS = 2000;
@@ -48,24 +49,13 @@ export function openEventStream(url: string, handlers: EventStreamHandlers): () 
   };
 }
 
+/** Read one stream to its end through the shared parser (src/view/event-stream.ts, the CLI's too). */
 async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (name: string, data: string) => void): Promise<void> {
   const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
+  const decoder = new EventStreamDecoder((e) => onEvent(e.type, e.data));
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) return;
-    buffer += decoder.decode(value, { stream: true });
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let name = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) name = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-      }
-      if (data.length > 0) onEvent(name, data.join('\n'));
-    }
+    if (done) return decoder.end();
+    decoder.push(value);
   }
 }
