@@ -130,15 +130,18 @@ export interface AggregateResult {
 }
 
 /** What one point adds, given the previous point of its series (null: the first in the window). */
-function delta(p: MetricPoint, prev: MetricPoint | null, windowStart: bigint): { count: number; value: number | null; sum: number | null; whole: boolean; buckets: Buckets | null } | null {
-  const all = { count: p.count ?? 0, value: p.value, sum: p.sum, whole: true, buckets: p.buckets };
+function delta(p: MetricPoint, prev: MetricPoint | null, windowStart: bigint): { count: number; value: number | null; sum: number | null; extremes: boolean; buckets: Buckets | null } | null {
   const kind = contributionOf(p.type, p.temporality, p.monotonic);
+  // A histogram point's min and max describe its whole period (since start_time for a cumulative
+  // one): they bound the window's values only when that period began inside the window.
+  const extremes = kind === 'delta' || (p.start !== null && p.start >= windowStart);
+  const all = { count: p.count ?? 0, value: p.value, sum: p.sum, extremes, buckets: p.buckets };
   if (kind !== 'cumulative') return all;
   if (prev === null) return p.start !== null && p.start >= windowStart ? all : null;
   if (p.start !== prev.start) return all;
   if (p.type === 'SUM') {
     if (p.value === null || prev.value === null || p.value < prev.value) return all;
-    return { count: 0, value: p.value - prev.value, sum: null, whole: false, buckets: null };
+    return { count: 0, value: p.value - prev.value, sum: null, extremes, buckets: null };
   }
   const count = (p.count ?? 0) - (prev.count ?? 0);
   if (count < 0) return all;
@@ -148,7 +151,7 @@ function delta(p: MetricPoint, prev: MetricPoint | null, windowStart: bigint): {
     if (buckets === null) return all;
   }
   const sum = p.sum !== null && prev.sum !== null ? p.sum - prev.sum : null;
-  return { count, value: null, sum, whole: false, buckets };
+  return { count, value: null, sum, extremes, buckets };
 }
 
 /**
@@ -180,8 +183,7 @@ export function aggregatePoints(points: Iterable<MetricPoint>, window: Aggregate
       if (!histogram) {
         if (d.value !== null) acc.addValue(d.value);
       } else {
-        // min and max of a point describe its whole period: only one wholly inside the window.
-        acc.addHistogram(d.count, d.sum, d.whole ? p.min : null, d.whole ? p.max : null, d.buckets);
+        acc.addHistogram(d.count, d.sum, d.extremes ? p.min : null, d.extremes ? p.max : null, d.buckets);
       }
     }
   }

@@ -25,13 +25,13 @@ import { Bindings, attrConditions } from './sql.js';
  */
 export type MetricSource = (b: Bindings, range: TimeRange | null, where: string, columns: readonly string[]) => string;
 
-const SCALAR = ['metric_name', 'time', 'start_time', 'type', 'temporality', 'is_monotonic', 'value', 'count', 'sum', 'min', 'max', 'flags', 'service_name', 'attributes', 'resource_attributes'];
+const SCALAR = ['metric_name', 'series_id', 'time', 'start_time', 'type', 'temporality', 'is_monotonic', 'value', 'count', 'sum', 'min', 'max', 'flags', 'service_name', 'attributes', 'resource_attributes'];
 const EXPLICIT = ['explicit_bounds', 'bucket_counts'];
 const EXPONENTIAL = ['scale', 'zero_count', 'positive_offset', 'positive_bucket_counts', 'negative_offset', 'negative_bucket_counts'];
 /** Points flagged "no recorded value" (OTLP DataPointFlags bit 0) hold no value to aggregate. */
 const RECORDED = `coalesce("flags", 0) & 1 = 0`;
-/** A series: metric + service + attributes + resource attributes (map order not significant). */
-const SERIES = `hash(service_name, list_sort(map_entries(attributes))::VARCHAR, list_sort(map_entries(resource_attributes))::VARCHAR)::VARCHAR`;
+/** A series: series_id, the hash of service, name, type, unit, attributes, resource and scope (src/storage/schema.ts). */
+const SERIES = `series_id::VARCHAR`;
 
 export class MetricQueries {
   constructor(
