@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { GlustError } from '../dist/errors.js';
 import { MetricQueries } from '../dist/query/metric-engine.js';
 import { parseMetricAggregate, parseMetricList, parseMetricPoints } from '../dist/query/metric-params.js';
-import { METRICS } from '../dist/storage/schema.js';
+import { type Point, createMetricsTable, insertPoints } from './helpers/metric-points.js';
 
 const instance = await DuckDBInstance.create(':memory:');
 const conn = await instance.connect();
@@ -19,44 +19,15 @@ t.teardown(() => {
   conn.closeSync();
   instance.closeSync();
 });
-await conn.run(`CREATE TABLE m (${METRICS.columns.map(([n, ty]) => `"${n}" ${ty}`).join(', ')})`);
+await createMetricsTable(conn, 'm');
 const queries = new MetricQueries(conn, (_b, _range, where, columns) => `(SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM m WHERE ${where})`);
 
 const S = 1_000_000_000n;
 const T0 = 1_800_000_000n * S; // the window: [T0, T0 + 600 s)
 const WINDOW = `start=${T0}&end=${T0 + 600n * S}`;
 
-type Lit = string | number | boolean | null | number[] | Record<string, string>;
-function lit(v: Lit): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'string') return `'${v.replaceAll("'", "''")}'`;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `[${v.join(', ')}]`;
-  return `MAP {${Object.entries(v).map(([k, x]) => `${lit(k)}: ${lit(x)}`).join(', ')}}`.replace('MAP {}', 'MAP()');
-}
-
-interface Point {
-  name: string; type: string; time: bigint; start?: bigint | null; temporality?: string | null; mono?: boolean | null;
-  value?: number | null; count?: number; sum?: number; min?: number; max?: number; bounds?: number[]; buckets?: number[];
-  scale?: number; zero?: number; posOffset?: number; pos?: number[]; attrs?: Record<string, string>; service?: string; flags?: number;
-}
-
 async function insert(points: Point[]): Promise<void> {
-  for (const p of points) {
-    const cols: Record<string, string> = {
-      time: `make_timestamp_ns(${p.time})`, start_time: p.start == null ? 'NULL' : `make_timestamp_ns(${p.start})`,
-      service_name: lit(p.service ?? 'svc'), metric_name: lit(p.name), description: "''", unit: "'1'", type: lit(p.type),
-      temporality: lit(p.temporality ?? null), is_monotonic: lit(p.mono ?? null), value: lit(p.value ?? null),
-      count: lit(p.count ?? null), sum: lit(p.sum ?? null), min: lit(p.min ?? null), max: lit(p.max ?? null),
-      bucket_counts: p.buckets ? lit(p.buckets) : 'NULL', explicit_bounds: p.bounds ? lit(p.bounds) : 'NULL',
-      scale: lit(p.scale ?? null), zero_count: lit(p.zero ?? null), positive_offset: lit(p.posOffset ?? null),
-      positive_bucket_counts: p.pos ? lit(p.pos) : 'NULL', negative_offset: p.pos ? '0' : 'NULL', negative_bucket_counts: p.pos ? '[]' : 'NULL',
-      attributes: lit(p.attrs ?? {}), resource_attributes: lit({ 'service.name': p.service ?? 'svc' }), flags: String(p.flags ?? 0),
-    };
-    await conn.run(`INSERT INTO m BY NAME SELECT ${Object.entries(cols).map(([k, v]) => `${v} AS "${k}"`).join(', ')}`);
-  }
-  // What names a series, as the validate stage hashes it (service, name, type, unit, attributes, resource).
-  await conn.run(`UPDATE m SET series_id = hash(service_name, metric_name, "type", unit, attributes::VARCHAR, resource_attributes::VARCHAR)`);
+  await insertPoints(conn, 'm', points);
 }
 
 const aggregate = (name: string, extra = '') => queries.aggregate(parseMetricAggregate(name, `${WINDOW}${extra}`));

@@ -56,7 +56,10 @@ export function timeSeriesChart(container: HTMLElement, data: ChartData, opts: C
         label: s.label,
         stroke: paletteColour(i),
         width: 2,
-        points: { show: data.times.length < 60 },
+        // A bucket without a point is a gap in the data, not a zero: the line joins its neighbours,
+        // and sparse series get dots so a lone value is visible.
+        spanGaps: true,
+        points: { show: s.values.filter((v) => v !== null).length < 60 },
         value: (_u: uPlot, v: number | null) => (v === null ? '–' : `${formatNumber(v)}${suffix}`),
       })),
     ],
