@@ -111,7 +111,7 @@ t.test('staging names round-trip for each step that publishes; foreign names are
     const back = parseStagingName(new DataLayout('/d').stagingFile(purpose, area as never, file).slice('/d/.staging/'.length));
     return back !== null && back.purpose === purpose && back.area === area && back.file === file;
   }));
-  for (const bad of ['spans-x.parquet', 'metrics-00000000000000000003.parquet', 'compact-trace-index-00000000000000000003.parquet', 'duckdb-tmp', 'spans00000000000000000003.parquet']) {
+  for (const bad of ['spans-x.parquet', 'profiles-00000000000000000003.parquet', 'compact-trace-index-00000000000000000003.parquet', 'duckdb-tmp', 'spans00000000000000000003.parquet']) {
     t.equal(parseStagingName(bad), null, `'${bad}' is not a staging name`);
   }
   t.throws(() => new DataLayout('/d').stagingFile('index', 'spans', flushFileName(1)), RangeError, 'only the trace index has index staging');
@@ -124,7 +124,7 @@ t.test('quarantine names round-trip; foreign names are refused', async (t) => {
     const back = parseQuarantineName(quarantineName(table, segment, error));
     return back !== null && back.table === table && back.segment === segment && back.error === error;
   }));
-  for (const bad of ['spans-notes.txt', 'metrics-00000000000000000041-2026-11-22.ndjson', '00000000000000000041-2026-11-22.ndjson', 'spans-00000000000000000041-2026-11-22.ndjson.txt']) {
+  for (const bad of ['spans-notes.txt', 'profiles-00000000000000000041-2026-11-22.ndjson', '00000000000000000041-2026-11-22.ndjson', 'spans-00000000000000000041-2026-11-22.ndjson.txt']) {
     t.equal(parseQuarantineName(bad), null, `'${bad}' is not a quarantine name`);
   }
 });
