@@ -34,6 +34,7 @@ import {
 import { TABLES, type TableName, sqlString } from '../dist/storage/schema.js';
 import { PROTO, logsRequest, nowNs, randomSpanId, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { eventually, post, queryData, startServer } from './helpers/server.js';
+import { encodeMetricsProto, gauge, metricsObject } from './helpers/metric-requests.js';
 
 const seed = Number(process.env.GLUST_FUZZ_SEED ?? Date.now() % 1e9);
 const runs = Number(process.env.GLUST_FUZZ_RUNS ?? 500);
@@ -186,11 +187,12 @@ t.test('a live server writes only names the layout knows, and rows sit in their 
   const server = await startServer({ args: ['--flush-ms', '100', '--compact', 'on', '--compact-after-ms', '0'] });
   t.teardown(() => server.kill());
   const DAY_NS = 86_400_000_000_000n;
-  // Today, and two closed days (compacted at once), spans and logs (one log only observed).
+  // Today, and two closed days (compacted at once), spans, logs (one log only observed) and metrics.
   for (const back of [0n, 1n, 2n]) {
     const start = nowNs() - back * DAY_NS;
     t.equal((await post(`${server.url}/v1/traces`, spansRequest([{ traceId: randomTraceId(), spanId: randomSpanId(), start, end: start + 1000n }]), PROTO)).status, 200);
     t.equal((await post(`${server.url}/v1/logs`, logsRequest([{ time: start, body: `at ${back}` }, { observed: start, body: `observed ${back}` }]), PROTO)).status, 200);
+    t.equal((await post(`${server.url}/v1/metrics`, encodeMetricsProto(metricsObject([gauge('layout.gauge', [1, 2], start)])), PROTO)).status, 200);
   }
   // Seen while running (WAL segments, the lock, staging) and after the stop (Parquet).
   const during = walk(server.dataDir);
