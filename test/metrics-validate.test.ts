@@ -10,6 +10,7 @@ import { JSON_CT, PROTO, decodeStatus, nowNs } from './helpers/otlp.js';
 import { attrs, decodeMetricsResponse, encodeMetricsJson, encodeMetricsProto, gauge, metricsObject } from './helpers/metric-requests.js';
 import { eventually, post, queryData, startServer } from './helpers/server.js';
 import { rawParquet } from './helpers/storage.js';
+import { scrapeMetrics } from './helpers/metrics.js';
 
 const server = await startServer({ args: ['--flush-ms', '200'] });
 t.teardown(() => server.kill());
@@ -148,4 +149,18 @@ t.test('a body that is not a metrics request fails whole, as for traces', async 
   t.match(JSON.parse(json.body.toString()).message, /^GLUST_ERR_DECODE_JSON: resourceMetrics is not an array/);
   const empty = await post(`${server.url}/v1/metrics`, new Uint8Array(0), PROTO);
   t.equal(empty.status, 200, 'an empty request is an empty success');
+});
+
+t.test('/metrics and /health count the metrics signal like the others', async (t) => {
+  const m = await scrapeMetrics(server.url);
+  // The two runs of the first test (7 rejected each), the JSON-only test (12), nothing else.
+  t.equal(m.get('glust_records_rejected_total{signal="metrics",reason="GLUST_REJECT_METRIC_NAME"}'), 4);
+  t.equal(m.get('glust_records_rejected_total{signal="metrics",reason="GLUST_REJECT_NEGATIVE_COUNT"}'), 3);
+  t.equal(m.get('glust_records_accepted_total{signal="metrics"}'), 6 + 6 + 3);
+  t.equal(m.get('glust_requests_total{signal="metrics",status="200"}'), 4);
+  t.equal(m.get('glust_requests_total{signal="metrics",status="400"}'), 2);
+  t.ok(m.has('glust_writer_lag_records{table="metrics"}'), 'the writer reports the metrics table');
+  const health = await (await fetch(`${server.url}/health`)).json() as { tables: Record<string, unknown>; recordsPerSecond: Record<string, number> };
+  t.ok(health.tables.metrics, '/health lists the metrics table');
+  t.ok((health.recordsPerSecond.metrics ?? 0) > 0, '/health counts metric points per second');
 });
