@@ -64,7 +64,7 @@ export function metricGroup(record: object, shared: string, ctx: RowContext): Re
       return typeof d === 'object' && d !== null && Array.isArray(d.dataPoints) ? d.dataPoints : [];
     });
     const detail = present.length === 0 ? 'none given' : present.map((k) => k.field).join(' and ');
-    return { path: present[0]?.field ?? '', points, rejection: new RecordRejected('GLUST_REJECT_METRIC_TYPE', detail) };
+    return { path: present[0] ? `${present[0].field}.dataPoints` : '', points, rejection: new RecordRejected('GLUST_REJECT_METRIC_TYPE', detail) };
   }
   const path = `${kind.field}.dataPoints`;
   const points = list<unknown>(data.dataPoints, path);

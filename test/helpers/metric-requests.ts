@@ -39,8 +39,9 @@ export function encodeMetricsProto(request: Record<string, unknown>): Uint8Array
   return M.ExportMetricsServiceRequest.encode(withByteIds(request) as opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties).finish();
 }
 
+/** OTLP/JSON; NaN and ±Infinity as the strings the protobuf JSON mapping spells them with. */
 export function encodeMetricsJson(request: Record<string, unknown>): string {
-  return JSON.stringify(request);
+  return JSON.stringify(request, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
 }
 
 export function decodeMetricsResponse(body: Uint8Array) {
