@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// tsc compiles the UI's TypeScript to dist/browser/ui/; its HTML, CSS and icon are copied beside it.
+// tsc compiles the UI's TypeScript to dist/browser/ui/; its HTML, CSS and icon are copied beside it,
+// and the chart library the UI imports (uPlot's ES module and stylesheet) into ui/vendor/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,3 +10,9 @@ const from = path.join(root, 'src', 'ui', 'static');
 const to = path.join(root, 'dist', 'browser', 'ui');
 fs.mkdirSync(to, { recursive: true });
 for (const name of fs.readdirSync(from)) fs.copyFileSync(path.join(from, name), path.join(to, name));
+
+const vendor = path.join(to, 'vendor');
+fs.mkdirSync(vendor, { recursive: true });
+const uplot = path.join(root, 'node_modules', 'uplot', 'dist');
+fs.copyFileSync(path.join(uplot, 'uPlot.esm.js'), path.join(vendor, 'uplot.js'));
+fs.copyFileSync(path.join(uplot, 'uPlot.min.css'), path.join(vendor, 'uplot.css'));

@@ -20,6 +20,7 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const protos = [
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+  'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
   'google/rpc/status.proto',
 ].map((p) => path.join(root, 'proto', p));
 

@@ -58,6 +58,7 @@ export const ERRORS = {
   GLUST_ERR_RETENTION_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'retention sweep failed, retried later' },
   GLUST_ERR_SHUTDOWN_TIMEOUT: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'shutdown did not finish in time' },
   GLUST_ERR_API_PARAM: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'invalid query parameter' },
+  GLUST_ERR_API_BODY: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'invalid request body' },
   GLUST_ERR_API_NOT_FOUND: { status: 404, retryable: false, grpc: GrpcCode.NOT_FOUND, message: 'not found' },
   GLUST_ERR_API_OVERLOAD: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'too many queries waiting, retry later' },
   GLUST_ERR_API_TIMEOUT: { status: 503, retryable: true, grpc: GrpcCode.UNAVAILABLE, message: 'query took too long, retry with a narrower search' },

@@ -179,6 +179,28 @@ const RUNNERS: ReadonlyArray<readonly [readonly string[], Runner]> = [
     const { logs } = await (await fetch(`${env.server.url}/api/logs?q=gateway`)).json() as { logs: LogRecord[] };
     t.same(logs.map((l) => [l.service_name, l.severity_text, l.severity_number, l.body, l.attributes['order.id']]), [['checkout', 'WARN', 13, 'payment gateway timeout after 5000 ms', 'o-42']]);
   }],
+  [['send-metrics.mjs'], async (t, env) => {
+    const out = bash(env, `. '${path.join(env.cwd, 'otlp-env.sh')}' && node examples/send-metrics.mjs`, {}, ROOT);
+    t.equal(out, 'sent 2 metrics\n');
+    const rows = await eventually(async () => {
+      const r = await queryData(env.server.dataDir, `SELECT metric_name, type, temporality, value, count::INT AS count, sum, attributes FROM metrics WHERE service_name = 'checkout' ORDER BY metric_name, value`);
+      return r.length === 3 ? r : null;
+    }, 30_000);
+    t.same(rows, [
+      { metric_name: 'payment.duration', type: 'HISTOGRAM', temporality: 'CUMULATIVE', value: null, count: 4, sum: 1165, attributes: { 'http.route': '/pay' } },
+      { metric_name: 'payments', type: 'SUM', temporality: 'CUMULATIVE', value: 1, count: null, sum: null, attributes: { outcome: 'declined' } },
+      { metric_name: 'payments', type: 'SUM', temporality: 'CUMULATIVE', value: 3, count: null, sum: null, attributes: { outcome: 'ok' } },
+    ], 'a counter of two series and a histogram, in Parquet');
+  }],
+  [['metrics-api.sh'], async (t, env) => {
+    const out = JSON.parse(bash(env, localize(env, example('metrics-api.sh'))));
+    t.match(out, { success: true, metric_name: 'cpu_usage', value: 75.5, service: 'billing', attributes: { host: 'web-1' } });
+    const rows = await eventually(async () => {
+      const r = await queryData(env.server.dataDir, `SELECT metric_name, type, value, attributes FROM metrics WHERE service_name = 'billing'`);
+      return r.length === 1 ? r : null;
+    }, 30_000);
+    t.same(rows, [{ metric_name: 'cpu_usage', type: 'GAUGE', value: 75.5, attributes: { host: 'web-1' } }], 'one gauge point, in Parquet');
+  }],
   [['query.sh'], async (t, env) => {
     const out = bash(env, example('query.sh'));
     const [table, json] = out.split(/(?<=\(\d+ rows?\)\n)/);

@@ -180,8 +180,10 @@ t.test('the OTLP example requests are accepted unchanged', async (t) => {
     title: 'Free Online GUID Generator',
   }, 'a structured body is stored as JSON');
   const metrics = await post(`${server.url}/v1/metrics`, fs.readFileSync(path.join(EXAMPLES, 'metrics.json')), JSON_CT);
-  t.equal(metrics.status, 404, 'metrics are not served yet: 404, not a silent 200');
-  t.match(JSON.parse(metrics.body.toString()).message, /^GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take metrics/);
+  t.equal(metrics.status, 200, 'the metrics example is taken whole');
+  t.same(JSON.parse(metrics.body.toString()), {}, 'no partial success');
+  const points = await eventually(() => queryData(server.dataDir, `SELECT metric_name, type FROM metrics WHERE service_name = 'my.service' ORDER BY metric_name`).then((r) => (r.length === 4 ? r : null)));
+  t.same(points.map((p) => `${p.metric_name} ${p.type}`), ['my.counter SUM', 'my.exponential.histogram EXPONENTIAL_HISTOGRAM', 'my.gauge GAUGE', 'my.histogram HISTOGRAM']);
 });
 
 t.test('a chunked request body is read whole', async (t) => {

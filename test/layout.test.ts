@@ -34,6 +34,7 @@ import {
 import { TABLES, type TableName, sqlString } from '../dist/storage/schema.js';
 import { PROTO, logsRequest, nowNs, randomSpanId, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { eventually, post, queryData, startServer } from './helpers/server.js';
+import { encodeMetricsProto, gauge, metricsObject } from './helpers/metric-requests.js';
 
 const seed = Number(process.env.GLUST_FUZZ_SEED ?? Date.now() % 1e9);
 const runs = Number(process.env.GLUST_FUZZ_RUNS ?? 500);
@@ -111,7 +112,7 @@ t.test('staging names round-trip for each step that publishes; foreign names are
     const back = parseStagingName(new DataLayout('/d').stagingFile(purpose, area as never, file).slice('/d/.staging/'.length));
     return back !== null && back.purpose === purpose && back.area === area && back.file === file;
   }));
-  for (const bad of ['spans-x.parquet', 'metrics-00000000000000000003.parquet', 'compact-trace-index-00000000000000000003.parquet', 'duckdb-tmp', 'spans00000000000000000003.parquet']) {
+  for (const bad of ['spans-x.parquet', 'profiles-00000000000000000003.parquet', 'compact-trace-index-00000000000000000003.parquet', 'duckdb-tmp', 'spans00000000000000000003.parquet']) {
     t.equal(parseStagingName(bad), null, `'${bad}' is not a staging name`);
   }
   t.throws(() => new DataLayout('/d').stagingFile('index', 'spans', flushFileName(1)), RangeError, 'only the trace index has index staging');
@@ -124,7 +125,7 @@ t.test('quarantine names round-trip; foreign names are refused', async (t) => {
     const back = parseQuarantineName(quarantineName(table, segment, error));
     return back !== null && back.table === table && back.segment === segment && back.error === error;
   }));
-  for (const bad of ['spans-notes.txt', 'metrics-00000000000000000041-2026-11-22.ndjson', '00000000000000000041-2026-11-22.ndjson', 'spans-00000000000000000041-2026-11-22.ndjson.txt']) {
+  for (const bad of ['spans-notes.txt', 'profiles-00000000000000000041-2026-11-22.ndjson', '00000000000000000041-2026-11-22.ndjson', 'spans-00000000000000000041-2026-11-22.ndjson.txt']) {
     t.equal(parseQuarantineName(bad), null, `'${bad}' is not a quarantine name`);
   }
 });
@@ -186,11 +187,12 @@ t.test('a live server writes only names the layout knows, and rows sit in their 
   const server = await startServer({ args: ['--flush-ms', '100', '--compact', 'on', '--compact-after-ms', '0'] });
   t.teardown(() => server.kill());
   const DAY_NS = 86_400_000_000_000n;
-  // Today, and two closed days (compacted at once), spans and logs (one log only observed).
+  // Today, and two closed days (compacted at once), spans, logs (one log only observed) and metrics.
   for (const back of [0n, 1n, 2n]) {
     const start = nowNs() - back * DAY_NS;
     t.equal((await post(`${server.url}/v1/traces`, spansRequest([{ traceId: randomTraceId(), spanId: randomSpanId(), start, end: start + 1000n }]), PROTO)).status, 200);
     t.equal((await post(`${server.url}/v1/logs`, logsRequest([{ time: start, body: `at ${back}` }, { observed: start, body: `observed ${back}` }]), PROTO)).status, 200);
+    t.equal((await post(`${server.url}/v1/metrics`, encodeMetricsProto(metricsObject([gauge('layout.gauge', [1, 2], start)])), PROTO)).status, 200);
   }
   // Seen while running (WAL segments, the lock, staging) and after the stop (Parquet).
   const during = walk(server.dataDir);

@@ -2,17 +2,15 @@
  * Requests that reach no route: the 404 names the nearest route, an OTLP signal this server does
  * not take is named as such, every one is counted in /metrics by method and nearest route, and
  * the first one of each path is logged once with its sender — checked with the official exporter
- * pointed at a wrong path and with the OTLP project's own metrics example.
+ * pointed at a wrong path, and with a profiles request (the one OTLP signal not stored).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import t from 'tap';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { JSON_CT, PROTO, decodeStatus } from './helpers/otlp.js';
 import { scrapeMetrics } from './helpers/metrics.js';
-import { EXAMPLES, post, startServer } from './helpers/server.js';
+import { post, startServer } from './helpers/server.js';
 
 const server = await startServer();
 t.teardown(() => server.kill());
@@ -71,31 +69,30 @@ t.test('the nearest route for common mistakes, or none when nothing is near', as
   }
 });
 
-t.test('metrics, not supported: named, with how to stop sending them, in the request encoding', async (t) => {
-  const example = fs.readFileSync(path.join(EXAMPLES, 'metrics.json'));
-  const res = await post(`${server.url}/v1/metrics`, example, JSON_CT);
+t.test('profiles, not supported: named, with the signals stored, in the request encoding', async (t) => {
+  const res = await post(`${server.url}/v1development/profiles`, '{}', JSON_CT);
   t.equal(res.status, 404);
   t.equal(res.headers.get('retry-after'), null, 'not retryable');
   const body = JSON.parse(res.body.toString());
   t.equal(body.code, 12, 'google.rpc.Code UNIMPLEMENTED');
-  t.equal(body.message, 'GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take metrics (POST /v1/metrics); it stores traces (POST /v1/traces) and logs (POST /v1/logs). ' +
-    'Send metrics elsewhere, or turn the metrics exporter off for this endpoint (OTEL_METRICS_EXPORTER=none)');
-  const proto = await post(`${server.url}/v1/metrics`, new Uint8Array(0), PROTO);
-  t.match(decodeStatus(proto.body).message, /^GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take metrics/, 'protobuf Status for a protobuf request');
-  t.match(message(await ask('POST', '/v1development/profiles')), /^GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take profiles/);
-  t.equal(message(await ask('POST', '/v1/metric')), 'GLUST_ERR_HTTP_NOT_FOUND: no route for POST /v1/metric; did you mean POST /v1/metrics? (this server does not take metrics)');
+  t.equal(body.message, 'GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take profiles (POST /v1development/profiles); ' +
+    'it stores traces (POST /v1/traces), logs (POST /v1/logs) and metrics (POST /v1/metrics). ' +
+    'Send profiles elsewhere, or turn the profiles exporter off for this endpoint');
+  const proto = await post(`${server.url}/v1development/profiles`, new Uint8Array(0), PROTO);
+  t.match(decodeStatus(proto.body).message, /^GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take profiles/, 'protobuf Status for a protobuf request');
+  t.equal(message(await ask('POST', '/v1/metric')), 'GLUST_ERR_HTTP_NOT_FOUND: no route for POST /v1/metric; did you mean POST /v1/metrics?', 'metrics are a route now');
 });
 
 t.test('counted in /metrics by method and nearest route; each path logged once', async (t) => {
   const m = await scrapeMetrics(server.url);
   t.equal(m.get('glust_requests_unmatched_total{method="POST",route="/v1/traces"}'), 3 + 1 + 3, 'the exporter, the hand-made request, and three cases');
-  t.equal(m.get('glust_requests_unmatched_total{method="POST",route="/v1/metrics"}'), 3, 'two requests for metrics and one near miss');
+  t.equal(m.get('glust_requests_unmatched_total{method="POST",route="/v1/metrics"}'), 1, 'one near miss of metrics');
   t.equal(m.get('glust_requests_unmatched_total{method="GET",route="/api/traces/:traceId"}'), 1, 'the pattern, not the URL');
   t.equal(m.get('glust_requests_unmatched_total{method="GET",route="none"}'), 3);
-  t.equal(m.get('glust_requests_unmatched_total{method="POST",route="/v1development/profiles"}'), 1);
+  t.equal(m.get('glust_requests_unmatched_total{method="POST",route="/v1development/profiles"}'), 2, 'two requests for profiles');
   const lines = server.output().split('\n').filter((l) => /GLUST_ERR_HTTP_(NOT_FOUND|SIGNAL_UNSUPPORTED)/.test(l));
   const paths = lines.map((l) => /(?:no route for [A-Z]+|take \w+ \(POST) (\S+?)[;)\s]/.exec(l)?.[1]);
   t.equal(new Set(paths).size, paths.length, 'no path logged twice');
-  t.equal(lines.length, 1 + 10 + 3 + 2 + 1, 'one line per distinct path');
+  t.equal(lines.length, 1 + 10 + 3 + 1 + 1, 'one line per distinct path');
   t.ok(lines.every((l) => l.length < 1000), 'a 5000-character path is cut short in the log');
 });

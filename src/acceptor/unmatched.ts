@@ -2,7 +2,7 @@
  * Requests that reach no route, answered so that a misconfigured exporter can be put right:
  *
  *   POST /v1/trace          404 GLUST_ERR_HTTP_NOT_FOUND: no route for POST /v1/trace; did you mean POST /v1/traces?
- *   POST /v1/metrics        404 GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take metrics …
+ *   POST /v1development/profiles  404 GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED: this server does not take profiles …
  *
  * The nearest route is the registered route (src/acceptor/route-book.ts) closest in edit
  * distance, or one the path ends with or starts with (an endpoint that already held the path,
@@ -49,7 +49,8 @@ function unsupportedSignals(): UnsupportedSignal[] {
 }
 
 function signalUnsupported(signal: UnsupportedSignal): GlustError {
-  const stored = SIGNALS.map((s) => `${s.name} (POST ${s.path})`).join(' and ');
+  const names = SIGNALS.map((s) => `${s.name} (POST ${s.path})`);
+  const stored = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names.join('');
   const off = EXPORTER_OFF[signal.name];
   return new GlustError('GLUST_ERR_HTTP_SIGNAL_UNSUPPORTED',
     `this server does not take ${signal.name} (POST ${signal.path}); it stores ${stored}. ` +

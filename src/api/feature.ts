@@ -1,11 +1,12 @@
 /**
  * The read side as a `glust serve` feature: the query API and live tail under /api/, the web UI
- * at /. Queries run on the query worker's own thread and DuckDB instance (src/query/client.ts);
+ * at /; and POST /api/metrics, the API's one write (src/api/metric-ingest.ts). Queries run on the query worker's own thread and DuckDB instance (src/query/client.ts);
  * the tail is fed by the pipeline's onTail observer.
  */
 import type { ServeConfig } from '../config.js';
 import type { Feature } from '../feature.js';
 import { QueryClient } from '../query/client.js';
+import { registerMetricIngest } from './metric-ingest.js';
 import { registerQueryRoutes } from './routes.js';
 import { loadUiFiles, registerUiRoutes } from './static.js';
 import { TAIL_ROUTE, TailHub } from './tail.js';
@@ -37,6 +38,7 @@ export function createReadFeature(config: ServeConfig): Feature {
       tail.attach(pipeline, readObserver);
       client.start();
       registerQueryRoutes(app, client, readObserver);
+      registerMetricIngest(app, pipeline, readObserver);
       app.get(TAIL_ROUTE, tail.open);
       registerUiRoutes(app, loadUiFiles());
     },

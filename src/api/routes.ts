@@ -5,6 +5,9 @@
  *   GET /api/traces               trace search, newest first
  *   GET /api/traces/:traceId      every span of one trace
  *   GET /api/logs                 log search, newest first
+ *   GET /api/metrics              metric names with type, unit, services, points, first and last seen
+ *   GET /api/metrics/:name        a metric's points
+ *   GET /api/metrics/:name/aggregate   count, sum, mean, min, max, rate, percentiles (src/query/metric-aggregate.ts)
  *
  * The handler reads the URL synchronously (uWS reuses the request object once it returns),
  * parses the parameters (400 at once when bad), hands the query to the query worker (503 at once
@@ -17,6 +20,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from '../acceptor/uws.js
 import type { QueryClient } from '../query/client.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
 import type { QueryCall } from '../query/protocol.js';
+import { parseMetricAggregate, parseMetricList, parseMetricPoints } from '../query/metric-params.js';
 import type { ReadObserver } from './observer.js';
 import { sendError, sendJson } from './reply.js';
 
@@ -72,4 +76,7 @@ export function registerQueryRoutes(app: TemplatedApp, client: QueryClient, obse
   route('/api/traces', (q) => ({ kind: 'traces', params: parseTraceSearch(q) }));
   route('/api/traces/:traceId', (q, req) => ({ kind: 'trace', params: parseTraceLookup(req.getParameter(0) ?? '', q) }));
   route('/api/logs', (q) => ({ kind: 'logs', params: parseLogSearch(q) }));
+  route('/api/metrics', (q) => ({ kind: 'metrics', params: parseMetricList(q) }));
+  route('/api/metrics/:name', (q, req) => ({ kind: 'metric', params: parseMetricPoints(req.getParameter(0) ?? '', q) }));
+  route('/api/metrics/:name/aggregate', (q, req) => ({ kind: 'metricAggregate', params: parseMetricAggregate(req.getParameter(0) ?? '', q) }));
 }

@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { endQuietlyWhenStdoutCloses, keepServingWhenOutputCloses } from './closed-stdout.js';
 import { QUERY_USAGE, query } from './query.js';
 import { LOGS_USAGE, TRACES_USAGE, TRACE_USAGE, logs, trace, traces } from './read.js';
+import { METRICS_USAGE, METRIC_USAGE, metric, metrics } from './metrics.js';
 import { serve } from './serve.js';
 import { TAIL_USAGE, tail } from './tail.js';
 
@@ -27,6 +28,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   trace: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'one trace as an indented text waterfall', usage: () => TRACE_USAGE, run: trace },
   logs: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'log records, newest first', usage: () => LOGS_USAGE, run: logs },
   tail: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'records as they are acknowledged, until interrupted', usage: () => TAIL_USAGE, run: tail },
+  metrics: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'metric names with type, unit, services and point counts', usage: () => METRICS_USAGE, run: metrics },
+  metric: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: "a metric's points, or its aggregates (--aggregate)", usage: () => METRIC_USAGE, run: metric },
 };
 
 export const USAGE = `glust ${VERSION}: OpenTelemetry OTLP/HTTP ingestor to day-partitioned Parquet
@@ -38,8 +41,8 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
   glust <command> --help    that command's flags
   glust --version           the version
 
-The read commands (query, traces, trace, logs, tail) read --data DIR (default ./glust-data, or
-GLUST_DATA); traces, trace, logs and tail read a running server instead with --server URL.
+The read commands (query, traces, trace, logs, tail, metrics, metric) read --data DIR (default
+./glust-data, or GLUST_DATA); all but query read a running server instead with --server URL.
 `;
 
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';

@@ -10,12 +10,17 @@ import { QueryEngine } from '../query/engine.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
 import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../view/records.js';
 import { requireDataDir } from './data-dir.js';
+import { parseMetricAggregate, parseMetricList, parseMetricPoints } from '../query/metric-params.js';
+import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
 
 export interface ReadSource {
   services(params: URLSearchParams): Promise<ServicesResponse>;
   traces(params: URLSearchParams): Promise<TracesResponse>;
   trace(traceId: string): Promise<TraceResponse>;
   logs(params: URLSearchParams): Promise<LogsResponse>;
+  metrics(params: URLSearchParams): Promise<MetricsResponse>;
+  metric(name: string, params: URLSearchParams): Promise<MetricPointsResponse>;
+  metricAggregate(name: string, params: URLSearchParams): Promise<MetricAggregateResponse>;
   close(): void;
 }
 
@@ -28,6 +33,10 @@ export async function openDataDir(dataDir: string): Promise<ReadSource> {
     services: (p) => engine.services(parseServicesQuery(p)),
     traces: (p) => engine.traces(parseTraceSearch(p)),
     logs: (p) => engine.logs(parseLogSearch(p)),
+    // The name as the API's path carries it, so both sources decode it the same way.
+    metrics: (p) => engine.metrics(parseMetricList(p)),
+    metric: (name, p) => engine.metricPoints(parseMetricPoints(encodeURIComponent(name), p)),
+    metricAggregate: (name, p) => engine.metricAggregate(parseMetricAggregate(encodeURIComponent(name), p)),
     async trace(traceId) {
       const { traceId: id } = parseTraceLookup(traceId, '');
       const trace = await engine.trace(id);
@@ -84,6 +93,9 @@ export function openServer(server: string): ReadSource {
     services: (p) => get('/api/services', p),
     traces: (p) => get('/api/traces', p),
     logs: (p) => get('/api/logs', p),
+    metrics: (p) => get('/api/metrics', p),
+    metric: (name, p) => get(`/api/metrics/${encodeURIComponent(name)}`, p),
+    metricAggregate: (name, p) => get(`/api/metrics/${encodeURIComponent(name)}/aggregate`, p),
     trace: (traceId) => get(`/api/traces/${encodeURIComponent(traceId)}`),
     close() {},
   };

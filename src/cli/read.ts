@@ -25,7 +25,7 @@ export const LOGS_USAGE = `usage: glust logs [--service S] [--q TEXT] [--severit
   log records, newest first (default: the last hour); --q is a case-insensitive substring of the body
 `;
 
-async function withSource<T>(args: ReadArgs, fn: (source: ReadSource) => Promise<T>): Promise<T> {
+export async function withSource<T>(args: ReadArgs, fn: (source: ReadSource) => Promise<T>): Promise<T> {
   const source = args.server ? openServer(args.server) : await openDataDir(args.dataDir);
   try {
     return await fn(source);

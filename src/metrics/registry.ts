@@ -78,8 +78,8 @@ export function createMetrics() {
     tlsRefused: counter('glust_tls_handshakes_refused_total', 'TLS handshakes refused by the mutual-TLS front end (no, unknown-CA, expired certificate, or not TLS)'),
     writerFailing: gauge('glust_writer_failing', '1 while storage writes fail (ingest answers 503), else 0'),
     retentionSweeps: counter('glust_retention_sweeps_total', 'Retention sweeps run (at start, every --retention-check-ms, and when storage passes --max-bytes)'),
-    retentionFiles: counter('glust_retention_deleted_files_total', 'Files deleted by retention, by area (spans, logs, trace-index) and reason (age, size)', ['table', 'reason']),
-    retentionBytes: counter('glust_retention_deleted_bytes_total', 'Bytes deleted by retention, by area (spans, logs, trace-index) and reason (age, size)', ['table', 'reason']),
+    retentionFiles: counter('glust_retention_deleted_files_total', 'Files deleted by retention, by area (spans, logs, metrics, trace-index) and reason (age, size)', ['table', 'reason']),
+    retentionBytes: counter('glust_retention_deleted_bytes_total', 'Bytes deleted by retention, by area (spans, logs, metrics, trace-index) and reason (age, size)', ['table', 'reason']),
     storageBytes: gauge('glust_storage_bytes', 'Parquet + WAL bytes counted against --max-bytes, as of the last retention sweep'),
   };
 }

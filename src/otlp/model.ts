@@ -93,3 +93,77 @@ export interface LogRecordIn {
   spanId?: BytesIn;
   eventName?: unknown;
 }
+
+/** An exemplar: a measurement kept beside a metric point, often with the trace it came from. */
+export interface ExemplarIn {
+  filteredAttributes?: unknown;
+  timeUnixNano?: Int64In;
+  asDouble?: unknown;
+  asInt?: unknown;
+  spanId?: BytesIn;
+  traceId?: BytesIn;
+}
+
+/** The fields every data point type has (Summary points have no exemplars). */
+export interface PointIn {
+  attributes?: unknown;
+  startTimeUnixNano?: Int64In;
+  timeUnixNano?: Int64In;
+  flags?: unknown;
+  exemplars?: unknown;
+}
+
+/** A Gauge or Sum point: as_double or as_int (a oneof). */
+export interface NumberPointIn extends PointIn {
+  asDouble?: unknown;
+  asInt?: unknown;
+}
+
+export interface HistogramPointIn extends PointIn {
+  count?: unknown;
+  sum?: unknown;
+  bucketCounts?: unknown;
+  explicitBounds?: unknown;
+  min?: unknown;
+  max?: unknown;
+}
+
+export interface BucketsIn {
+  offset?: unknown;
+  bucketCounts?: unknown;
+}
+
+export interface ExponentialHistogramPointIn extends PointIn {
+  count?: unknown;
+  sum?: unknown;
+  scale?: unknown;
+  zeroCount?: unknown;
+  positive?: BucketsIn | null;
+  negative?: BucketsIn | null;
+  min?: unknown;
+  max?: unknown;
+}
+
+export interface SummaryPointIn extends PointIn {
+  count?: unknown;
+  sum?: unknown;
+  quantileValues?: unknown;
+}
+
+/** One of the five data fields of a Metric (a oneof): its points and, for some, temporality. */
+export interface MetricDataIn {
+  dataPoints?: unknown;
+  aggregationTemporality?: unknown;
+  isMonotonic?: unknown;
+}
+
+export interface MetricIn {
+  name?: unknown;
+  description?: unknown;
+  unit?: unknown;
+  gauge?: MetricDataIn | null;
+  sum?: MetricDataIn | null;
+  histogram?: MetricDataIn | null;
+  exponentialHistogram?: MetricDataIn | null;
+  summary?: MetricDataIn | null;
+}

@@ -1,5 +1,5 @@
 /**
- * Record-level rejections: the validate stage drops a bad span or log record, counts it under a
+ * Record-level rejections: the validate stage drops a bad span, log record or metric data point, counts it under a
  * reason code, and the acceptor reports the count and a summary in `partial_success`.
  * Reason codes are listed in docs/errors.md beside the request-level error codes.
  */
@@ -17,6 +17,14 @@ export const REJECT_REASONS = {
   GLUST_REJECT_FIELD_TYPE: 'a field has the wrong JSON type',
   GLUST_REJECT_NESTING: 'an attribute or body value is nested more than 32 levels deep',
   GLUST_REJECT_TOO_LARGE: 'the record is larger than the row limit even after attribute limits',
+  GLUST_REJECT_METRIC_NAME: 'a metric needs a name',
+  GLUST_REJECT_METRIC_TYPE: 'a metric needs exactly one data type: gauge, sum, histogram, exponentialHistogram or summary',
+  GLUST_REJECT_POINT_TIME: 'a data point needs time_unix_nano',
+  GLUST_REJECT_POINT_VALUE: 'a gauge or sum data point needs as_double or as_int (unless flagged as having no recorded value)',
+  GLUST_REJECT_BUCKET_COUNTS: 'bucket_counts must be empty or have one entry more than explicit_bounds',
+  GLUST_REJECT_NEGATIVE_COUNT: 'a count is negative',
+  GLUST_REJECT_COUNT_NOT_INTEGER: 'a count is NaN or not an unsigned 64-bit integer',
+  GLUST_REJECT_EXEMPLAR_IDS: 'exemplar trace_id must be empty or 16 bytes, span_id empty or 8 bytes',
 } as const;
 
 export type RejectCode = keyof typeof REJECT_REASONS;

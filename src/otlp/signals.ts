@@ -1,12 +1,13 @@
 /**
  * One table describes each OTLP signal; the acceptor, decoders and writer are generic over it.
- * Adding metrics later means adding a row here (and its table schema), not copying handlers.
+ * Metrics are the third row (and its table schema), not a copied handler.
  * How a body of either format becomes a request, and an answer a body, is codec.ts's job: a row
  * names only its signal's protobuf messages and its partial_success field.
  */
 import { opentelemetry } from '../gen/otlp.js';
-import { LOGS, SPANS, type TableSchema } from '../storage/schema.js';
+import { LOGS, METRICS, SPANS, type TableSchema } from '../storage/schema.js';
 import { logRow } from './logs.js';
+import { metricGroup } from './metrics.js';
 import { spanRow } from './spans.js';
 import type { RecordShape } from './validate.js';
 
@@ -18,13 +19,15 @@ export interface SignalMessages {
   readonly response: { encode(message: object): { finish(): Uint8Array } };
 }
 
-export interface Signal extends RecordShape {
+export type Signal = RecordShape & SignalInfo;
+
+interface SignalInfo {
   /** Index carried in batch ring records. */
   readonly index: number;
-  readonly name: 'traces' | 'logs';
+  readonly name: 'traces' | 'logs' | 'metrics';
   readonly path: string;
   readonly table: TableSchema;
-  /** Plural noun for messages ("spans", "log records"). */
+  /** Plural noun for messages ("spans", "log records", "data points"). */
   readonly noun: string;
   readonly messages: SignalMessages;
   /** The partial_success field that counts rejected records (lowerCamelCase, as both codecs spell it). */
@@ -55,5 +58,18 @@ export const LOGS_SIGNAL: Signal = {
   rowOf: logRow,
 };
 
+export const METRICS_SIGNAL: Signal = {
+  index: 2,
+  name: 'metrics',
+  path: '/v1/metrics',
+  table: METRICS,
+  // Each metric is a group: its data points, one row each, sit under its one data field.
+  nesting: { resources: 'resourceMetrics', scopes: 'scopeMetrics', records: 'metrics' },
+  noun: 'data points',
+  messages: { request: collector.metrics.v1.ExportMetricsServiceRequest, response: collector.metrics.v1.ExportMetricsServiceResponse },
+  rejectedField: 'rejectedDataPoints',
+  groupOf: metricGroup,
+};
+
 /** Indexed by Signal.index. */
-export const SIGNALS: readonly Signal[] = [TRACES, LOGS_SIGNAL];
+export const SIGNALS: readonly Signal[] = [TRACES, LOGS_SIGNAL, METRICS_SIGNAL];

@@ -1,7 +1,10 @@
 /**
  * The validate stage's frame: walk resource → scope → records of a decoded export request, turn
  * each good record into one WAL row (a line of JSON, see src/storage/schema.ts), and drop bad
- * records one by one with a reason. Signal-specific row building lives in spans.ts and logs.ts.
+ * records one by one with a reason. Signal-specific row building lives in spans.ts and logs.ts,
+ * and metrics.ts with metric-points.ts. Metrics nest one level deeper (a metric holds its data
+ * points, each a row), so a signal's shape either builds one row per record or makes each record
+ * a group of rows; both go through the same size check and the same counting.
  *
  * Everything a walk finds comes back as a value: each row builder returns its row with its day,
  * and the walk returns what it accepted, rejected and cut. Nothing is left in module state.
@@ -50,12 +53,29 @@ export interface Nesting {
   readonly records: string;
 }
 
-/** What the walk needs of a signal: where its records sit and how one becomes a row. */
-export interface RecordShape {
-  readonly nesting: Nesting;
-  /** The row of one record; `shared` carries service, resource and scope. Throws RecordRejected. */
-  rowOf(record: unknown, shared: string, ctx: RowContext): BuiltRow;
-}
+/**
+ * The rows one record holds one level down (a metric's data points), and where they sit below
+ * it (e.g. `sum.dataPoints`, for the place named in a rejection). A group with a rejection
+ * condemns each of its rows, or itself once when it has none.
+ */
+export type RecordGroup =
+  | { readonly path: string; readonly points: readonly unknown[]; readonly rejection: RecordRejected; readonly rowOf?: undefined }
+  | { readonly path: string; readonly points: readonly unknown[]; readonly rejection?: undefined; rowOf(point: unknown): BuiltRow };
+
+/** What the walk needs of a signal: where its records sit and how one becomes rows. */
+export type RecordShape =
+  | {
+      readonly nesting: Nesting;
+      /** The row of one record; `shared` carries service, resource and scope. Throws RecordRejected. */
+      rowOf(record: unknown, shared: string, ctx: RowContext): BuiltRow;
+      readonly groupOf?: undefined;
+    }
+  | {
+      readonly nesting: Nesting;
+      readonly rowOf?: undefined;
+      /** The group of rows one record holds. Throws RecordRejected to reject the record as one. */
+      groupOf(record: object, shared: string, ctx: RowContext): RecordGroup;
+    };
 
 /**
  * The columns every row of a scope shares (service, resource, scope), as a JSON fragment built
@@ -96,7 +116,38 @@ function asRejection(err: unknown): RecordRejected {
   return new RecordRejected('GLUST_REJECT_FIELD_TYPE', err instanceof Error ? err.message : String(err));
 }
 
-/** Walk a request and push one row per good record into `ctx.sink`. */
+/** Check a built row's size and hand it to the sink. Throws RecordRejected. */
+function pushRow(built: BuiltRow, ctx: ValidateContext): void {
+  const line = built.json + '}\n';
+  if (line.length > ctx.maxRowBytes / 3 && Buffer.byteLength(line) > ctx.maxRowBytes) {
+    throw new RecordRejected('GLUST_REJECT_TOO_LARGE', `${Buffer.byteLength(line)} bytes`);
+  }
+  ctx.sink.push(line, built.day);
+}
+
+/** The rows of one group (a metric's points): returns how many were accepted. */
+function walkGroup(group: RecordGroup, where: string, ctx: ValidateContext, rejections: Rejections): number {
+  const { points } = group;
+  if (group.rejection) {
+    if (points.length === 0) rejections.add(group.rejection, where);
+    for (let j = 0; j < points.length; j++) rejections.add(group.rejection, `${where}.${group.path}[${j}]`);
+    return 0;
+  }
+  let accepted = 0;
+  for (let j = 0; j < points.length; j++) {
+    try {
+      const point = points[j];
+      if (point === null || typeof point !== 'object') throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'data point is not an object');
+      pushRow(group.rowOf(point), ctx);
+      accepted++;
+    } catch (err) {
+      rejections.add(asRejection(err), `${where}.${group.path}[${j}]`);
+    }
+  }
+  return accepted;
+}
+
+/** Walk a request and push one row per good record (or per good point of a group) into `ctx.sink`. */
 export function walkRequest(request: unknown, shape: RecordShape, ctx: ValidateContext): ValidateResult {
   const { nesting } = shape;
   const rejections = new Rejections();
@@ -123,21 +174,22 @@ export function walkRequest(request: unknown, shape: RecordShape, ctx: ValidateC
         continue;
       }
       for (let i = 0; i < records.length; i++) {
+        let group: RecordGroup | null = null;
         try {
           const record = records[i];
           if (record === null || typeof record !== 'object') {
             throw new RecordRejected('GLUST_REJECT_FIELD_TYPE', 'record is not an object');
           }
-          const built = shape.rowOf(record, shared, rowCtx);
-          const line = built.json + '}\n';
-          if (line.length > ctx.maxRowBytes / 3 && Buffer.byteLength(line) > ctx.maxRowBytes) {
-            throw new RecordRejected('GLUST_REJECT_TOO_LARGE', `${Buffer.byteLength(line)} bytes`);
+          if (shape.groupOf) {
+            group = shape.groupOf(record, shared, rowCtx);
+          } else {
+            pushRow(shape.rowOf(record, shared, rowCtx), ctx);
+            accepted++;
           }
-          ctx.sink.push(line, built.day);
-          accepted++;
         } catch (err) {
           rejections.add(asRejection(err), `${sPath}.${nesting.records}[${i}]`);
         }
+        if (group) accepted += walkGroup(group, `${sPath}.${nesting.records}[${i}]`, ctx, rejections);
       }
     }
   }

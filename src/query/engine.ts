@@ -21,7 +21,7 @@ import {
   VARCHAR,
   listValue,
 } from '@duckdb/node-api';
-import { LOGS, SPANS, firstOfKeySql, parquetSql } from '../storage/schema.js';
+import { LOGS, METRICS, SPANS, firstOfKeySql, parquetSql } from '../storage/schema.js';
 import { ALL_DAYS, type DayRange, type TableFiles, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
 import { jsonRows } from './json.js';
 import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
@@ -29,6 +29,9 @@ import { Bindings, attrConditions, columnList, daysOf, distinctSource, tableSour
 import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from '../view/records.js';
 import { compareStart } from '../view/trace-tree.js';
 import { spansInSegment } from './wal-rows.js';
+import { MetricQueries } from './metric-engine.js';
+import type { MetricAggregateQuery, MetricListQuery, MetricPointsQuery } from './metric-params.js';
+import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
 
 /**
  * Attempts of a query whose snapshot lost a file: a WAL segment to conversion (once per flush) or
@@ -39,10 +42,28 @@ const SNAPSHOT_ATTEMPTS = 10;
 const SNAPSHOT_RETRY_MS = 5;
 
 export class QueryEngine {
+  /** The metric queries (src/query/metric-engine.ts), over this snapshot's metric files. */
+  private readonly metricQueries: MetricQueries;
+
   constructor(
     private readonly conn: DuckDBConnection,
     private readonly dataDir: string,
-  ) {}
+  ) {
+    this.metricQueries = new MetricQueries(conn, (b, range, where, columns) =>
+      distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', range ? daysOf(range) : ALL_DAYS), b, where, columns));
+  }
+
+  metrics(q: MetricListQuery): Promise<MetricsResponse> {
+    return this.withSnapshot(() => this.metricQueries.list(q));
+  }
+
+  metricPoints(q: MetricPointsQuery): Promise<MetricPointsResponse> {
+    return this.withSnapshot(() => this.metricQueries.points(q));
+  }
+
+  metricAggregate(q: MetricAggregateQuery): Promise<MetricAggregateResponse> {
+    return this.withSnapshot(() => this.metricQueries.aggregate(q));
+  }
 
   /** Run `attempt` again, on a new snapshot, while it fails because a file vanished under it. */
   private async withSnapshot<T>(attempt: () => Promise<T>): Promise<T> {

@@ -59,19 +59,19 @@ export const SEVERITY_LEVELS: Readonly<Record<string, number>> = { TRACE: 1, DEB
 /** Longest parameter name quoted in a message; an unknown name can be as long as the URL. */
 const MAX_NAME_SHOWN = 64;
 
-function invalid(name: string, message: string): never {
+export function invalid(name: string, message: string): never {
   const shown = name.length > MAX_NAME_SHOWN ? `${name.slice(0, MAX_NAME_SHOWN)}…` : name;
   throw new GlustError('GLUST_ERR_API_PARAM', `parameter '${shown}': ${message}`);
 }
 
 /** A text value as the queries may bind it (any characters, NUL included: bound, not spliced). */
-function checkText(name: string, v: string): string {
+export function checkText(name: string, v: string): string {
   if (v.length > MAX_TEXT) invalid(name, `longer than ${MAX_TEXT} characters`);
   return v;
 }
 
 /** The parameters of one request, each read at most once; unknown ones are refused. */
-class Params {
+export class Params {
   private readonly params: URLSearchParams;
   private readonly allowed: ReadonlySet<string>;
 

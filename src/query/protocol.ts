@@ -9,6 +9,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
+import type { MetricAggregateQuery, MetricListQuery, MetricPointsQuery } from './metric-params.js';
 
 export interface QueryWorkerData {
   readonly dataDir: string;
@@ -20,7 +21,10 @@ export type QueryCall =
   | { readonly kind: 'services'; readonly params: ServicesQuery }
   | { readonly kind: 'traces'; readonly params: TraceSearch }
   | { readonly kind: 'trace'; readonly params: { readonly traceId: string } }
-  | { readonly kind: 'logs'; readonly params: LogSearch };
+  | { readonly kind: 'logs'; readonly params: LogSearch }
+  | { readonly kind: 'metrics'; readonly params: MetricListQuery }
+  | { readonly kind: 'metric'; readonly params: MetricPointsQuery }
+  | { readonly kind: 'metricAggregate'; readonly params: MetricAggregateQuery };
 
 export type QueryCommand =
   | { readonly type: 'query'; readonly id: number; readonly call: QueryCall; readonly timeoutMs: number }

@@ -1,5 +1,5 @@
 /**
- * Views `spans` and `logs` over a data directory's Parquet files, for any DuckDB connection.
+ * Views `spans`, `logs` and `metrics` over a data directory's Parquet files, for any DuckDB connection.
  * A table with no files yet gets an empty view of the same columns, so queries never fail just
  * because nothing was ingested.
  *

@@ -39,6 +39,12 @@ async function answer(call: QueryCall): Promise<string> {
       return JSON.stringify(await engine.traces(call.params));
     case 'logs':
       return JSON.stringify(await engine.logs(call.params));
+    case 'metrics':
+      return JSON.stringify(await engine.metrics(call.params));
+    case 'metric':
+      return JSON.stringify(await engine.metricPoints(call.params));
+    case 'metricAggregate':
+      return JSON.stringify(await engine.metricAggregate(call.params));
     case 'trace': {
       const trace = await engine.trace(call.params.traceId);
       if (!trace) throw new GlustError('GLUST_ERR_API_NOT_FOUND', `trace ${call.params.traceId} not found`);

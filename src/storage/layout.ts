@@ -10,7 +10,7 @@
  *   │   ├── 00000000000000000041-2026-11-22.ndjson           sealed segment: <seq>-<day>
  *   │   ├── 00000000000000000042-2026-11-22.ndjson           active segment
  *   │   └── 00000000000000000042-2026-11-22.ndjson.restore   a segment being written back
- *   ├── spans/ logs/                    a table's Parquet files (schema.ts names the tables)
+ *   ├── spans/ logs/ metrics/           a table's Parquet files (schema.ts names the tables)
  *   │   └── day=2026-11-22/             UTC day of the table's day time (schema.ts `dayTime`)
  *   │       ├── 00000000000000000041.parquet                 flush file: one segment (parquet.ts)
  *   │       └── 00000000000000000004-00000000000000000039.parquet

@@ -1,8 +1,9 @@
 /**
- * The two tables Glust writes, in both forms they take on disk:
+ * The tables Glust writes (spans, logs, metrics), in both forms they take on disk:
  *
  *   WAL row  one line of JSON per record with short keys, written by the validate stage
- *            (src/otlp/spans.ts, src/otlp/logs.ts) and appended to WAL segments by the writer;
+ *            (src/otlp/spans.ts, src/otlp/logs.ts, src/otlp/metric-points.ts) and appended to
+ *            WAL segments by the writer;
  *   Parquet  the public columns users query, produced from WAL segments by one DuckDB
  *            `COPY (SELECT <projection> FROM read_json(<segment>, columns = <walColumns>))`.
  *
@@ -18,7 +19,7 @@
  * signal is a new row here plus its validate module.
  */
 
-export type TableName = 'spans' | 'logs';
+export type TableName = 'spans' | 'logs' | 'metrics';
 
 export interface TableSchema {
   readonly name: TableName;
@@ -189,7 +190,118 @@ export const LOGS: TableSchema = {
   traceIndex: false,
 };
 
-export const TABLES: Readonly<Record<TableName, TableSchema>> = { spans: SPANS, logs: LOGS };
+/** The metric point types, as the `type` column spells them; the WAL carries the 1-based index. */
+export const METRIC_TYPES = ['GAUGE', 'SUM', 'HISTOGRAM', 'EXPONENTIAL_HISTOGRAM', 'SUMMARY'] as const;
+/** Aggregation temporality as the `temporality` column spells it; the WAL carries the OTLP enum (0 = none). */
+export const TEMPORALITIES = ['DELTA', 'CUMULATIVE'] as const;
+
+const sqlNames = (names: readonly string[]) => `[${names.map((n) => `'${n}'`).join(', ')}]`;
+/** A time that may be absent (0 in the WAL): NULL rather than 1970. */
+const optionalTs = (hi: string, lo: string) => `CASE WHEN ${hi} = 0 AND ${lo} = 0 THEN NULL ELSE ${ts(hi, lo)} END`;
+const u64 = (hi: string, lo: string) => `((${hi}::UBIGINT << 32) + ${lo}::UBIGINT)`;
+
+/**
+ * One row per data point of any of the five OTLP point types; the columns a type does not have
+ * are NULL (a gauge has no `count`, a histogram no `value`). Doubles that JSON cannot spell (NaN,
+ * ±Infinity) travel in the WAL as the strings "NaN", "Infinity", "-Infinity", which DuckDB casts.
+ * 64-bit counts travel as exact JSON integers (DuckDB's JSON reader keeps all 64 bits).
+ *
+ * series_id is xxh3-64 of what names a time series (service, metric name, type, unit, point
+ * attributes, resource attributes, scope): the read side groups by it (a cumulative series
+ * contributes its increase) and compaction sorts by it. record_hash is xxh3-64 of the whole point
+ * (series and every value and time): a retried export stores the same hash, the dedup key.
+ */
+export const METRICS: TableSchema = {
+  name: 'metrics',
+  walColumns: {
+    th: 'UINTEGER', tl: 'UINTEGER', sh: 'UINTEGER', sl: 'UINTEGER',
+    m: 'VARCHAR', d: 'VARCHAR', u: 'VARCHAR', ty: 'UTINYINT', te: 'UTINYINT', mo: 'BOOLEAN',
+    v: 'DOUBLE', c: 'UBIGINT', s: 'DOUBLE', mn: 'DOUBLE', mx: 'DOUBLE',
+    bc: 'UBIGINT[]', eb: 'DOUBLE[]',
+    sc: 'INTEGER', zc: 'UBIGINT', po: 'INTEGER', pb: 'UBIGINT[]', no: 'INTEGER', nb: 'UBIGINT[]',
+    q: 'STRUCT(q DOUBLE, v DOUBLE)[]',
+    ex: `STRUCT(th UINTEGER, tl UINTEGER, v DOUBLE, ti VARCHAR, si VARCHAR, a ${MAP})[]`,
+    a: MAP, fl: 'UINTEGER',
+    gh: 'UINTEGER', gl: 'UINTEGER', hh: 'UINTEGER', hl: 'UINTEGER',
+    ...SHARED_WAL,
+  },
+  projection: [
+    `${ts('th', 'tl')} AS time`,
+    `${optionalTs('sh', 'sl')} AS start_time`,
+    'sv AS service_name',
+    'm AS metric_name',
+    'd AS description',
+    'u AS unit',
+    `(${sqlNames(METRIC_TYPES)})[ty] AS type`,
+    `(${sqlNames(TEMPORALITIES)})[te] AS temporality`,
+    'mo AS is_monotonic',
+    'v AS value',
+    'c AS count',
+    's AS sum',
+    'mn AS min',
+    'mx AS max',
+    'bc AS bucket_counts',
+    'eb AS explicit_bounds',
+    'sc AS scale',
+    'zc AS zero_count',
+    'po AS positive_offset',
+    'pb AS positive_bucket_counts',
+    'no AS negative_offset',
+    'nb AS negative_bucket_counts',
+    `list_transform(q, x -> {'quantile': x.q, 'value': x.v}) AS quantiles`,
+    `list_transform(ex, e -> {'time': ${optionalTs('e.th', 'e.tl')}, 'value': e.v, 'trace_id': e.ti, 'span_id': e.si, 'attributes': e.a}) AS exemplars`,
+    'a AS attributes',
+    'r AS resource_attributes',
+    'sn AS scope_name',
+    'svv AS scope_version',
+    'fl AS flags',
+    `${u64('gh', 'gl')} AS series_id`,
+    `${u64('hh', 'hl')} AS record_hash`,
+  ].join(',\n  '),
+  columns: [
+    ['time', 'TIMESTAMP_NS'],
+    ['start_time', 'TIMESTAMP_NS'],
+    ['service_name', 'VARCHAR'],
+    ['metric_name', 'VARCHAR'],
+    ['description', 'VARCHAR'],
+    ['unit', 'VARCHAR'],
+    ['type', 'VARCHAR'],
+    ['temporality', 'VARCHAR'],
+    ['is_monotonic', 'BOOLEAN'],
+    ['value', 'DOUBLE'],
+    ['count', 'UBIGINT'],
+    ['sum', 'DOUBLE'],
+    ['min', 'DOUBLE'],
+    ['max', 'DOUBLE'],
+    ['bucket_counts', 'UBIGINT[]'],
+    ['explicit_bounds', 'DOUBLE[]'],
+    ['scale', 'INTEGER'],
+    ['zero_count', 'UBIGINT'],
+    ['positive_offset', 'INTEGER'],
+    ['positive_bucket_counts', 'UBIGINT[]'],
+    ['negative_offset', 'INTEGER'],
+    ['negative_bucket_counts', 'UBIGINT[]'],
+    ['quantiles', 'STRUCT(quantile DOUBLE, "value" DOUBLE)[]'],
+    ['exemplars', `STRUCT("time" TIMESTAMP_NS, "value" DOUBLE, trace_id VARCHAR, span_id VARCHAR, attributes ${MAP})[]`],
+    ['attributes', MAP],
+    ['resource_attributes', MAP],
+    ['scope_name', 'VARCHAR'],
+    ['scope_version', 'VARCHAR'],
+    ['flags', 'UINTEGER'],
+    ['series_id', 'UBIGINT'],
+    ['record_hash', 'UBIGINT'],
+  ],
+  key: ['record_hash'],
+  keyMayBeNull: false,
+  // Points without a time are rejected (src/otlp/metric-points.ts), so `time` is never NULL.
+  dayTime: 'time',
+  // By metric, then series, then time: a chart reads one metric's series in time order, and a
+  // filter on metric_name prunes row groups.
+  sortKey: 'metric_name, series_id, time',
+  traceIndex: false,
+};
+
+export const TABLES: Readonly<Record<TableName, TableSchema>> = { spans: SPANS, logs: LOGS, metrics: METRICS };
 
 /** A SQL string literal (paths, mostly): single quotes doubled. */
 export function sqlString(s: string): string {

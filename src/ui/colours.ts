@@ -22,3 +22,8 @@ function hash(text: string): number {
 export function serviceColour(service: string): string {
   return PALETTE[hash(service) % PALETTE.length]!;
 }
+
+/** The i-th colour of the palette: lines of one chart that must differ (src/ui/chart.ts). */
+export function paletteColour(i: number): string {
+  return PALETTE[i % PALETTE.length]!;
+}

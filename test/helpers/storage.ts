@@ -67,14 +67,14 @@ export function dayDirs(dataDir: string, area: string): string[] {
  * Only the day partitions are read (covered files that compaction has not deleted yet would count
  * too: take the counts after a clean stop).
  */
-export async function rawCounts(dataDir: string, table: 'spans' | 'logs', column: string): Promise<Map<string, number>> {
+export async function rawCounts(dataDir: string, table: 'spans' | 'logs' | 'metrics', column: string): Promise<Map<string, number>> {
   if (!parquetFiles(dataDir).some((f) => f.area === table)) return new Map();
   const rows = await queryData(dataDir, `SELECT ${column}::VARCHAR AS id, count(*)::INT AS n FROM ${rawParquet(dataDir, table)} GROUP BY 1`);
   return new Map(rows.map((r) => [r.id as string, r.n as number]));
 }
 
 /** SQL that reads every row of a table's Parquet files as stored (duplicates included). */
-export function rawParquet(dataDir: string, table: 'spans' | 'logs'): string {
+export function rawParquet(dataDir: string, table: 'spans' | 'logs' | 'metrics'): string {
   return `read_parquet('${path.join(dataDir, table)}/day=*/*.parquet')`;
 }
 
@@ -82,7 +82,7 @@ export function rawParquet(dataDir: string, table: 'spans' | 'logs'): string {
  * The ids among `ids` that the raw Parquet files do not hold exactly `each` rows of, as
  * "id: count" (empty when every one is stored whole and once).
  */
-export async function notStoredOnce(dataDir: string, table: 'spans' | 'logs', column: string, ids: readonly string[], each = 1): Promise<string[]> {
+export async function notStoredOnce(dataDir: string, table: 'spans' | 'logs' | 'metrics', column: string, ids: readonly string[], each = 1): Promise<string[]> {
   const counts = await rawCounts(dataDir, table, column);
   return ids.filter((id) => counts.get(id) !== each).map((id) => `${id}: ${counts.get(id) ?? 0}`);
 }
@@ -92,7 +92,7 @@ export async function notStoredOnce(dataDir: string, table: 'spans' | 'logs', co
  * number far past the real ones): a duplicate that Glust's readers deduplicate away and the raw
  * counts must see. Returns the copy's path.
  */
-export function plantDuplicate(dataDir: string, table: 'spans' | 'logs'): string {
+export function plantDuplicate(dataDir: string, table: 'spans' | 'logs' | 'metrics'): string {
   const original = parquetFiles(dataDir).find((f) => f.area === table);
   if (!original) throw new Error(`no ${table} Parquet file to copy in ${dataDir}`);
   const seq = Number(/^\d{20}/.exec(original.name)![0]) + 1_000_000;

@@ -1,0 +1,90 @@
+/**
+ * The metric read API's answers (issue 11), shared by the server, the CLI and the web UI. Times
+ * are unix nanoseconds as decimal strings, as in src/view/records.ts; numbers that DuckDB holds
+ * as 64-bit integers (counts) arrive as JSON numbers here, since no count of points comes near
+ * 2^53.
+ */
+import type { Attributes } from './records.js';
+
+export type MetricType = 'GAUGE' | 'SUM' | 'HISTOGRAM' | 'EXPONENTIAL_HISTOGRAM' | 'SUMMARY';
+
+export interface MetricSummary {
+  metric_name: string;
+  type: MetricType;
+  unit: string;
+  description: string;
+  temporality: 'DELTA' | 'CUMULATIVE' | null;
+  is_monotonic: boolean | null;
+  services: string[];
+  points: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+export interface MetricsResponse {
+  metrics: MetricSummary[];
+}
+
+export interface MetricPointRecord {
+  time: string;
+  start_time: string | null;
+  service_name: string;
+  type: MetricType;
+  temporality: 'DELTA' | 'CUMULATIVE' | null;
+  value: number | null;
+  count: number | null;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  bucket_counts: number[] | null;
+  explicit_bounds: number[] | null;
+  scale: number | null;
+  zero_count: number | null;
+  positive_offset: number | null;
+  positive_bucket_counts: number[] | null;
+  negative_offset: number | null;
+  negative_bucket_counts: number[] | null;
+  quantiles: Array<{ quantile: number; value: number }> | null;
+  attributes: Attributes;
+  resource_attributes: Attributes;
+}
+
+export interface MetricPointsResponse {
+  metric_name: string;
+  points: MetricPointRecord[];
+  limit: number;
+}
+
+export interface MetricStats {
+  count: number;
+  sum: number | null;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  rate?: number | null;
+  p50?: number | null;
+  p90?: number | null;
+  p95?: number | null;
+  p99?: number | null;
+}
+
+export type MetricBucket = MetricStats & { time: string };
+
+export interface MetricGroup extends MetricStats {
+  /** The groupBy attribute's value; null for series without it. */
+  value: string | null;
+  series?: MetricBucket[];
+}
+
+export interface MetricAggregateResponse extends MetricStats {
+  metric_name: string;
+  type: MetricType;
+  unit: string;
+  start: string;
+  end: string;
+  /** Bucket width in ns, with `series`. */
+  step?: string;
+  series?: MetricBucket[];
+  group_by?: string;
+  groups?: MetricGroup[];
+}
