@@ -21,6 +21,7 @@ const protos = [
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
   'google/rpc/status.proto',
+  'google/rpc/error_details.proto',
 ].map((p) => path.join(root, 'proto', p));
 
 fs.mkdirSync(out, { recursive: true });
