@@ -18,7 +18,7 @@
  * before the body arrives (early refusals without reading the message).
  */
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { BearerGuard } from '../auth/guard.js';
 import { GlustError } from '../errors.js';
 import { BODY_CODECS } from '../otlp/codec.js';
@@ -123,6 +123,9 @@ export class GrpcAcceptor {
       ? http2.createSecureServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined, settings })
       : http2.createServer({ settings });
     if (maxConnections > 0) server.maxConnections = maxConnections;
+    // Answers are small writes (headers, one message, trailers): without TCP_NODELAY, Nagle's
+    // algorithm holds them until the client's delayed ACK, tens of milliseconds per call.
+    server.on('connection', (socket: Socket) => socket.setNoDelay(true));
     server.on('session', (session) => this.onSession(session));
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     // A failed handshake or a broken connection concerns one client; never the process.
