@@ -236,9 +236,13 @@ export class GrpcAcceptor {
     const signal = call.signal!;
     const body = BODY_CODECS.proto.encodeResponse(signal, outcome.rejected, outcome.message) as Uint8Array;
     const { stream } = call;
-    stream.respond(OK_HEADERS, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-    stream.end(frameMessage(body));
+    try {
+      stream.respond(OK_HEADERS, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+      stream.end(frameMessage(body));
+    } catch {
+      return; // the connection went away in the same tick: the client sees a reset and retries
+    }
     this.observer.onGrpcReply?.(call.method, signal, 0, (performance.now() - call.started) / 1000, null);
   }
 
@@ -249,10 +253,14 @@ export class GrpcAcceptor {
     call.release();
     const { stream } = call;
     if (!stream.destroyed && !stream.headersSent) {
-      stream.respond(errorHeaders(err), { endStream: true });
-      // The client may still be sending (an over-size message, a refused token): RST_STREAM
-      // with NO_ERROR after the trailers tells it the answer is final (gRPC over HTTP/2).
-      if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      try {
+        stream.respond(errorHeaders(err), { endStream: true });
+        // The client may still be sending (an over-size message, a refused token): RST_STREAM
+        // with NO_ERROR after the trailers tells it the answer is final (gRPC over HTTP/2).
+        if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      } catch {
+        // The connection went away in the same tick; nothing is left to answer.
+      }
     }
     this.observer.onGrpcReply?.(call.method, call.signal, err.grpc, (performance.now() - call.started) / 1000, err.code);
   }

@@ -63,7 +63,7 @@ export function grpcCall(target: string, method: string, body: Uint8Array, opts:
       let retryDelaySeconds: number | null = null;
       for (const d of status?.details ?? []) {
         if (d.type_url === 'type.googleapis.com/google.rpc.RetryInfo') {
-          retryDelaySeconds = Number(google.rpc.RetryInfo.decode(d.value).retryDelay?.seconds ?? 0);
+          retryDelaySeconds = Number(google.rpc.RetryInfo.decode(d.value ?? new Uint8Array(0)).retryDelay?.seconds ?? 0);
         }
       }
       resolve({ code: err.code, message: err.details, response: null, status, retryDelaySeconds });
