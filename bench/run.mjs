@@ -37,6 +37,8 @@ if (!['full', 'quick'].includes(suite)) {
 const STEP_S = QUICK ? 5 : 10;
 const WARMUP_S = QUICK ? 2 : 4;
 const loadgen = path.join(ROOT, 'bench', 'lib', 'loadgen.mjs');
+// `transport: 'grpc'` in a run's options: the OTLP/gRPC generator, on the server's gRPC port.
+const grpcLoadgen = path.join(ROOT, 'bench', 'lib', 'grpc-loadgen.mjs');
 const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a);
 
 const results = {
@@ -59,7 +61,8 @@ const results = {
 async function load(server, options) {
   const cpu0 = cpuSeconds(server.pid);
   const t0 = Date.now();
-  const r = await runJson(loadgen, [JSON.stringify({ port: server.port, warmupS: WARMUP_S, durationS: STEP_S, connections: 64, ...options })]);
+  const grpc = options.transport === 'grpc';
+  const r = await runJson(grpc ? grpcLoadgen : loadgen, [JSON.stringify({ port: grpc ? server.grpcPort : server.port, warmupS: WARMUP_S, durationS: STEP_S, connections: 64, ...options })]);
   const elapsed = (Date.now() - t0) / 1000;
   r.serverCpuSeconds = cpuSeconds(server.pid) - cpu0;
   // Warm-up time counts in the CPU window too, so the share is over the whole run.
@@ -183,6 +186,7 @@ async function main() {
 
   // ---------------------------------------------------------------- saturation ladders
   const traces = await ladder('glust traces testbed', QUICK ? 60_000 : 60_000, { recordsPerRequest: 100, load: { shape: 'testbed', signal: 'traces' } }, 'spans');
+  const grpcTraces = await ladder('glust traces testbed grpc', 60_000, { recordsPerRequest: 100, load: { shape: 'testbed', signal: 'traces', transport: 'grpc' } }, 'spans');
   await ladder('glust logs realistic', 40_000, { recordsPerRequest: 100, load: { shape: 'realistic', signal: 'logs' } }, 'logs');
   await ladder('glust traces testbed gzip', 40_000, { recordsPerRequest: 100, load: { shape: 'testbed', signal: 'traces', gzip: true } }, 'spans');
   await ladder('glust traces realistic', 10_000, { recordsPerRequest: 50, load: { shape: 'realistic', signal: 'traces' } }, 'spans');
@@ -192,6 +196,10 @@ async function main() {
   const half = Math.max(1, Math.round(traces.saturationRecordsPerSecond / 2 / 100));
   const longer = { durationS: QUICK ? 10 : 30 };
   await fixed('glust half saturation', 'glust', { ...longer, rate: half, shape: 'testbed', signal: 'traces' }, 'spans');
+  // gRPC at its own half saturation, and at the HTTP half-saturation rate (same offered load).
+  const grpcHalf = Math.max(1, Math.round(grpcTraces.saturationRecordsPerSecond / 2 / 100));
+  await fixed('glust half saturation grpc', 'glust', { ...longer, rate: grpcHalf, shape: 'testbed', signal: 'traces', transport: 'grpc' }, 'spans');
+  await fixed('glust grpc at http half saturation', 'glust', { ...longer, rate: half, shape: 'testbed', signal: 'traces', transport: 'grpc' }, 'spans');
   await fixed('baseline at glust half saturation', 'baseline', { ...longer, rate: half, shape: 'testbed', signal: 'traces' }, 'spans');
   await fixed('glust 10k spans/s', 'glust', { ...longer, rate: 100, shape: 'testbed', signal: 'traces', connections: 8 }, 'spans');
 

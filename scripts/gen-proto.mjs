@@ -22,6 +22,7 @@ const protos = [
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
   'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
   'google/rpc/status.proto',
+  'google/rpc/error_details.proto',
 ].map((p) => path.join(root, 'proto', p));
 
 fs.mkdirSync(out, { recursive: true });

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { DEFAULT_LIMITS, type Limits } from './otlp/limits.js';
 import { assertPowerOfTwo } from './ring/layout.js';
 import { settingsHelp } from './settings/help.js';
-import { COUNT, DIRECTORY, LISTEN, OPTIONAL_FILE, SIZE, SWITCH, TEXT, choice, duration } from './settings/kinds.js';
+import { COUNT, DIRECTORY, LISTEN, LISTEN_OR_OFF, OPTIONAL_FILE, SIZE, SWITCH, TEXT, choice, duration } from './settings/kinds.js';
 import { type RawValue, type Setting, type ValueOf, configInvalid, defaultText, readSetting } from './settings/setting.js';
 
 const MS = duration('ms');
@@ -34,6 +34,10 @@ function ringSize(bytes: number): string | null {
 /** Every `glust serve` setting, in the order --help and the README list them. */
 export const SETTINGS = {
   listen: row({ flag: 'listen', env: 'GLUST_LISTEN', kind: LISTEN, default: 'localhost:4318', help: 'where OTLP/HTTP, the API and the web UI are served (port 0 picks a free one; `localhost` binds every loopback address it resolves to)' }),
+  grpcListen: row({ flag: 'grpc-listen', env: 'GLUST_GRPC_LISTEN', kind: LISTEN_OR_OFF, default: 'localhost:4317', help: 'where OTLP/gRPC is served (port 0 picks a free one; `off`: not at all); TLS, tokens and limits as for `--listen`' }),
+  grpcMaxStreams: row({ flag: 'grpc-max-streams', env: 'GLUST_GRPC_MAX_STREAMS', kind: COUNT, min: 1, default: '100', help: 'concurrent gRPC calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); clients queue beyond it' }),
+  grpcMaxConnections: row({ flag: 'grpc-max-connections', env: 'GLUST_GRPC_MAX_CONNECTIONS', kind: COUNT, default: '1024', help: 'open gRPC connections past which new ones are closed at once (0: no limit)' }),
+  grpcIdleTimeoutS: row({ flag: 'grpc-idle-timeout-s', env: 'GLUST_GRPC_IDLE_TIMEOUT_S', kind: SECONDS, min: 1, default: '5m', help: 'a gRPC connection with no frames for this long is closed (GOAWAY); exporters reconnect' }),
   dataDir: row({ flag: 'data', env: 'GLUST_DATA', kind: DIRECTORY, default: './glust-data', help: 'data directory' }),
   workers: row({ flag: 'workers', env: 'GLUST_WORKERS', kind: COUNT, min: 1, default: { describe: 'cores', compute: (cores) => String(cores) }, help: 'decode/validate threads (one per core measured 57% faster than cores − 1 on 2 cores: the writer mostly waits on fsync)' }),
   flushMs: row({ flag: 'flush-ms', env: 'GLUST_FLUSH_MS', kind: MS, min: 10, default: '2s', help: 'acknowledged data is in Parquet within about this long' }),

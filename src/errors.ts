@@ -35,7 +35,7 @@ export const ERRORS = {
   GLUST_ERR_HTTP_METHOD_NOT_ALLOWED: { status: 405, retryable: false, grpc: GrpcCode.UNIMPLEMENTED, message: 'method not allowed' },
   GLUST_ERR_HTTP_CONTENT_TYPE: { status: 415, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'unsupported Content-Type' },
   GLUST_ERR_HTTP_CONTENT_ENCODING: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'unsupported Content-Encoding' },
-  GLUST_ERR_HTTP_BODY_TOO_LARGE: { status: 413, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'request body too large' },
+  GLUST_ERR_HTTP_BODY_TOO_LARGE: { status: 413, retryable: false, grpc: GrpcCode.RESOURCE_EXHAUSTED, message: 'request body too large' },
   GLUST_ERR_HTTP_BODY_TOO_SLOW: { status: 408, retryable: false, grpc: GrpcCode.DEADLINE_EXCEEDED, message: 'request body arrived too slowly' },
   GLUST_ERR_DECODE_COMPRESSION: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'body could not be decompressed' },
   GLUST_ERR_DECODE_PROTOBUF: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'body is not a valid OTLP protobuf message' },
@@ -70,6 +70,10 @@ export const ERRORS = {
   GLUST_ERR_COMPACT_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'compaction step failed, retried later' },
   GLUST_ERR_CLI_CONNECT: { status: 0, retryable: false, grpc: GrpcCode.UNAVAILABLE, message: 'could not reach the server' },
   GLUST_ERR_CLI_NO_DATA: { status: 0, retryable: false, grpc: GrpcCode.NOT_FOUND, message: 'the data directory does not exist or holds no Glust data' },
+  GLUST_ERR_GRPC_UNIMPLEMENTED: { status: 404, retryable: false, grpc: GrpcCode.UNIMPLEMENTED, message: 'no such gRPC method' },
+  GLUST_ERR_GRPC_ENCODING: { status: 400, retryable: false, grpc: GrpcCode.UNIMPLEMENTED, message: 'unsupported grpc-encoding' },
+  GLUST_ERR_GRPC_PROTOCOL: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'not a well-formed unary gRPC request' },
+  GLUST_ERR_GRPC_DEADLINE: { status: 408, retryable: false, grpc: GrpcCode.DEADLINE_EXCEEDED, message: 'the deadline of the gRPC call passed before its acknowledgement' },
   GLUST_ERR_CLI_TAIL_STREAM: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'the live tail sent something that is not a Glust tail event' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -183,7 +183,7 @@ t.test('a closed stdout ends a read command quietly with status 0, and does not 
   t.equal(query.stdout.split('\n').length, 11, 'ten lines, as head printed them');
 
   // A server whose stdout reader goes away keeps serving, and stops cleanly.
-  const served = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', tempDataDir()], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const served = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', 'off', '--data', tempDataDir()], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => served.on('exit', resolve));
   let first = '';
   await new Promise<void>((resolve) => served.stdout!.on('data', (d) => ((first += d), /listening/.test(first) && resolve())));

@@ -116,7 +116,7 @@ t.test('a second server on the same port fails fast with a clear error', async (
   t.teardown(() => server.kill());
   const { spawnSync } = await import('node:child_process');
   const { MAIN } = await import('./helpers/server.js');
-  const clash = spawnSync(process.execPath, [MAIN, 'serve', '--listen', `127.0.0.1:${server.port}`, '--data', tempDataDir()], { encoding: 'utf8', timeout: 30_000 });
+  const clash = spawnSync(process.execPath, [MAIN, 'serve', '--listen', `127.0.0.1:${server.port}`, '--grpc-listen', 'off', '--data', tempDataDir()], { encoding: 'utf8', timeout: 30_000 });
   t.equal(clash.status, 1);
   t.match(clash.stderr, /GLUST_ERR_LISTEN_FAILED: could not listen on 127\.0\.0\.1:\d+/);
   t.equal(await server.stop(), 0);

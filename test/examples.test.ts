@@ -286,7 +286,7 @@ t.test('each example runs against a live server and does what the README says', 
   // glust on PATH as the README says: npm link (into a prefix of our own, not the machine's).
   const prefix = path.join(cwd, 'npm-prefix');
   execFileSync('npm', ['link', '--offline', '--no-audit', '--no-fund'], { cwd: ROOT, env: { ...process.env, NPM_CONFIG_PREFIX: prefix }, stdio: 'pipe' });
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, GLUST_DATA: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, GLUST_DATA: '', GLUST_GRPC_LISTEN: '127.0.0.1:0' };
   t.equal(fs.realpathSync(execFileSync('bash', ['-c', 'command -v glust'], { env, encoding: 'utf8' }).trim()), path.join(ROOT, 'dist', 'main.js'), 'glust is this clone');
   const server = await startServer({ dataDir: path.join(cwd, 'glust-data'), args: ['--flush-ms', '300'] });
   t.teardown(() => server.kill());

@@ -1,6 +1,6 @@
 /**
- * The official OpenTelemetry JS exporters (protobuf and JSON, with and without gzip) send spans
- * and log records to a live server; the Parquet files are read back with DuckDB and compared
+ * The official OpenTelemetry JS exporters (OTLP/HTTP protobuf and JSON, and OTLP/gRPC, each with
+ * and without gzip) send spans and log records to a live server; the Parquet files are read back with DuckDB and compared
  * field by field with what the SDK sent.
  */
 import t from 'tap';
@@ -13,12 +13,15 @@ import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { eventually, queryData, startServer } from './helpers/server.js';
 
 const contextManager = new StackContextManager().enable();
 context.setGlobalContextManager(contextManager);
 
-const server = await startServer({ args: ['--flush-ms', '300'] });
+const server = await startServer({ args: ['--flush-ms', '300', '--grpc-listen', '127.0.0.1:0'] });
+const grpcUrl = `http://127.0.0.1:${server.grpcPort}`;
 t.teardown(() => server.kill());
 
 const variants = [
@@ -26,6 +29,8 @@ const variants = [
   { name: 'proto', gzip: true },
   { name: 'json', gzip: false },
   { name: 'json', gzip: true },
+  { name: 'grpc', gzip: false },
+  { name: 'grpc', gzip: true },
 ] as const;
 
 // A fixed time today (UTC), with nanoseconds the SDK keeps exactly as HrTime [s, ns].
@@ -50,9 +55,12 @@ for (const v of variants) {
 
   t.test(`traces via the ${label} exporter`, async (t) => {
     const url = `${server.url}/v1/traces`;
+    const compression = v.gzip ? 'gzip' : 'none';
     const exporter = v.name === 'proto'
-      ? new ProtoTraceExporter({ url, compression: v.gzip ? 'gzip' : 'none' } as never)
-      : new JsonTraceExporter({ url, compression: v.gzip ? 'gzip' : 'none' } as never);
+      ? new ProtoTraceExporter({ url, compression } as never)
+      : v.name === 'grpc'
+        ? new GrpcTraceExporter({ url: grpcUrl, compression } as never)
+        : new JsonTraceExporter({ url, compression } as never);
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment': 'test', 'res.count': 7 }),
       spanProcessors: [new BatchSpanProcessor({ exporter, maxExportBatchSize: 64, scheduledDelayMillis: 50 })],
@@ -174,9 +182,12 @@ for (const v of variants) {
 
   t.test(`logs via the ${label} exporter`, async (t) => {
     const url = `${server.url}/v1/logs`;
+    const compression = v.gzip ? 'gzip' : 'none';
     const exporter = v.name === 'proto'
-      ? new ProtoLogExporter({ url, compression: v.gzip ? 'gzip' : 'none' } as never)
-      : new JsonLogExporter({ url, compression: v.gzip ? 'gzip' : 'none' } as never);
+      ? new ProtoLogExporter({ url, compression } as never)
+      : v.name === 'grpc'
+        ? new GrpcLogExporter({ url: grpcUrl, compression } as never)
+        : new JsonLogExporter({ url, compression } as never);
     const provider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': service, 'host.name': 'box-1' }),
       processors: [new BatchLogRecordProcessor({ exporter, maxExportBatchSize: 64, scheduledDelayMillis: 50 })],

@@ -202,7 +202,7 @@ t.test('bad retention settings are refused at start, naming the setting', async 
     [['--max-bytes', 'lots'], /GLUST_ERR_CONFIG_INVALID: max-bytes: 'lots' is not a size/],
     [['--retention-check-ms', '0'], /GLUST_ERR_CONFIG_INVALID: retention-check-ms must be at least 10/],
   ] as const) {
-    const run = spawnSync(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', tempDataDir(), ...args], { encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', 'off', '--data', tempDataDir(), ...args], { encoding: 'utf8', timeout: 30_000 });
     t.equal(run.status, 2, `${args.join(' ')}: exit code 2`);
     t.match(run.stderr, pattern);
   }

@@ -159,6 +159,23 @@ function targets(r) {
   return rows;
 }
 
+/** OTLP/HTTP beside OTLP/gRPC, testbed spans, both from this run (absent in older results). */
+function transports(r) {
+  const grpc = r.ladders['glust traces testbed grpc'];
+  if (!grpc) return '';
+  const http = r.ladders['glust traces testbed'];
+  const rows = [
+    ['OTLP/HTTP (uWS)', http, r.fixed['glust half saturation']],
+    ['OTLP/gRPC (node:http2)', grpc, r.fixed['glust half saturation grpc']],
+    ['OTLP/gRPC at the HTTP half-saturation rate', null, r.fixed['glust grpc at http half saturation']],
+  ];
+  // Server CPU per call over the whole fixed-rate run (warm-up included in both numbers).
+  const cpuPerCall = (f) => (f ? (f.serverCpuSeconds * 1e6) / Math.max(1, f.totalAckedRecordsIncludingWarmup / f.recordsPerRequest) : null);
+  return '\n\n## OTLP/HTTP and OTLP/gRPC (testbed spans, 100 per call, same run)\n\n' +
+    '| transport | saturation | at half saturation: offered | p50 / p99 | server CPU | CPU per call |\n|---|---|---|---|---|---|\n' +
+    rows.map(([name, l, f]) => `| ${name} | ${l ? `${fmt(l.saturationRecordsPerSecond)} spans/s` : '–'} | ${f ? `${fmt(f.offeredRecordsPerSecond)} spans/s` : '–'} | ${f ? `${fmt(f.latencyMs.p50, 1)} / ${fmt(f.latencyMs.p99, 1)} ms` : '–'} | ${f ? `${fmt(f.serverCpuPercentOfOneCore)}%` : '–'} | ${f ? `${fmt(cpuPerCall(f))} µs` : '–'} |`).join('\n');
+}
+
 function markdown(r, rows, pngs) {
   const head = `# Glust benchmark, ${r.suite} suite\n\n${r.date} · commit ${r.commit} · Node ${r.node} · ${r.cpu} × ${r.cores} · \`${r.command}\`\n` +
     `Load generator on the same ${r.cores} cores (its CPU is not counted as server CPU).\n\n`;
@@ -178,7 +195,7 @@ function markdown(r, rows, pngs) {
       r.profile.threads.filter((t) => t.busyPercent >= 1).map((t) => `- thread ${t.thread.replace(/^CPU\.\d+\.\d+\.\d+\./, '').replace('.cpuprofile', '')}, ${fmt(t.busyPercent)}% busy: ` +
         t.top.slice(0, 8).map((f) => `${f.fn} (${f.where}) ${fmt(f.percent, 1)}%`).join(', ')).join('\n')
     : '';
-  return `${head}${table}${stages}\n\n## Saturation ladders\n\n| run | saturation | p50 / p99 at saturation | server CPU |\n|---|---|---|---|\n${others}${prof}\n\n${charts}\n`;
+  return `${head}${table}${stages}${transports(r)}\n\n## Saturation ladders\n\n| run | saturation | p50 / p99 at saturation | server CPU |\n|---|---|---|---|\n${others}${prof}\n\n${charts}\n`;
 }
 
 export function writeReport(r, outDir) {

@@ -48,10 +48,12 @@ export function tempDir(prefix) {
 /** glust serve on a free port with its own data directory. */
 export async function startGlust(extraArgs = [], dataDir = tempDir('glust-bench-'), nodeArgs = []) {
   const server = await launch(
-    [...nodeArgs, path.join(ROOT, 'dist', 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs],
+    [...nodeArgs, path.join(ROOT, 'dist', 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs],
     /listening on https?:\/\/127\.0\.0\.1:(\d+)/,
   );
-  return { ...server, dataDir, name: 'glust' };
+  // OTLP/gRPC on a free port too, named on the same startup line.
+  const grpcPort = Number(/OTLP\/gRPC on 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1] ?? 0);
+  return { ...server, grpcPort, dataDir, name: 'glust' };
 }
 
 /** The naive baseline server (bench/baseline/server.mjs). */

@@ -16,10 +16,12 @@ import { BodyWatchdog } from './body-watchdog.js';
 import { ConnectionLimit } from './connection-limit.js';
 import { parseContentEncoding, parseContentType } from './content.js';
 import { REFUSED_BODY_MS, RefusedBody, refusedBodyBytes } from './refused-body.js';
+import { ReceiveBudget } from './receive-budget.js';
 import { RouteBook } from './route-book.js';
 import { UnmatchedRoutes } from './unmatched.js';
 import { type Reply, errorReply, exportReply, statusLine } from './respond.js';
 import { Listener } from './listener.js';
+import { submitBody } from './submit.js';
 import type { HttpRequest, HttpResponse, LoadedUws, TemplatedApp } from './uws.js';
 
 export interface AcceptorOptions {
@@ -27,6 +29,8 @@ export interface AcceptorOptions {
   readonly port: number;
   readonly maxBodyBytes: number;
   readonly receiveBudgetBytes: number;
+  /** The budget shared with the other transports; one of `receiveBudgetBytes` when absent. */
+  readonly receiveBudget?: ReceiveBudget;
   /** Slowest average body rate accepted after the grace time (0: no limit); see body-watchdog.ts. */
   readonly minBodyBytesPerSecond?: number;
   readonly bodyTimeoutMs?: number;
@@ -39,6 +43,11 @@ export interface AcceptorOptions {
 /** Per-request observations, for metrics. */
 export interface AcceptorObserver {
   onReply?(signal: Signal | null, status: number, seconds: number, code: string | null): void;
+  /**
+   * An OTLP/gRPC call was answered (src/acceptor/grpc.ts). `method`: service/method, or `unknown`
+   * for a path that is not an OTLP Export method; `grpcCode`: the grpc-status sent (0 is OK).
+   */
+  onGrpcReply?(method: string, signal: Signal | null, grpcCode: number, seconds: number, code: string | null): void;
   /** A client failed the mutual-TLS handshake (src/acceptor/mtls-front.ts). */
   onTlsRefused?(): void;
   /**
@@ -68,7 +77,7 @@ export function send(res: HttpResponse, state: RequestState, reply: Reply, close
 }
 
 export class Acceptor {
-  private receivingBytes = 0;
+  private readonly receiving: ReceiveBudget;
   private readonly watchdog: BodyWatchdog;
   private readonly connectionLimit: ConnectionLimit;
   private readonly listener: Listener;
@@ -85,6 +94,7 @@ export class Acceptor {
     private readonly observer: AcceptorObserver = {},
   ) {
     this.app = this.routes.record(app);
+    this.receiving = options.receiveBudget ?? new ReceiveBudget(options.receiveBudgetBytes);
     this.listener = new Listener(loaded, this.app, { host: options.host, port: options.port, unixPath: options.unixPath });
     this.unmatched = new UnmatchedRoutes(this.routes, (res, reply) => this.reply(res, { aborted: false }, null, performance.now(), reply), observer);
     this.watchdog = new BodyWatchdog({ minBytesPerSecond: options.minBodyBytesPerSecond ?? 0, graceMs: options.bodyTimeoutMs ?? 10_000 });
@@ -170,7 +180,7 @@ export class Acceptor {
     let reserved = 0;
     const max = this.options.maxBodyBytes;
     const unreserve = () => {
-      this.receivingBytes -= reserved;
+      this.receiving.give(reserved);
       reserved = 0;
     };
     // A body that trickles in is cut with 408 (the connection is closed, the budget freed).
@@ -215,10 +225,7 @@ export class Acceptor {
       // cannot make the heap grow without bound.
       const want = Math.max(length, declared) - reserved;
       if (want > 0) {
-        if (this.receivingBytes + want > this.options.receiveBudgetBytes) {
-          return refuse(new GlustError('GLUST_ERR_OVERLOAD_RECEIVE_BUDGET'), isLast);
-        }
-        this.receivingBytes += want;
+        if (!this.receiving.take(want)) return refuse(new GlustError('GLUST_ERR_OVERLOAD_RECEIVE_BUDGET'), isLast);
         reserved += want;
       }
       chunks.push(new Uint8Array(ab.slice(0)));
@@ -230,14 +237,7 @@ export class Acceptor {
   }
 
   private submit(res: HttpResponse, state: RequestState, sub: Submission, started: number): void {
-    const answer = (o: Outcome) => this.reply(res, state, sub.signal, started, outcomeReply(sub.signal, sub.format, o));
-    const outcome = this.pipeline.submit(sub);
-    if (outcome instanceof Promise) {
-      // The pipeline resolves every request with an Outcome; a rejection would be a bug in it.
-      outcome.then(answer, (err: unknown) => answer({ ok: false, error: new GlustError('GLUST_ERR_INTERNAL', `pipeline failed: ${(err as Error).message}`) }));
-    } else {
-      answer(outcome);
-    }
+    submitBody(this.pipeline, sub, (o) => this.reply(res, state, sub.signal, started, outcomeReply(sub.signal, sub.format, o)));
   }
 
   async listen(): Promise<void> {

@@ -28,7 +28,7 @@ export interface Transport {
   readonly front: MutualTlsFront | null;
 }
 
-function readPem(file: string, what: string): Buffer {
+export function readPem(file: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (err) {

@@ -5,8 +5,10 @@
  */
 import os from 'node:os';
 import { resolveListenHosts } from '../acceptor/listener.js';
+import { GrpcAcceptor } from '../acceptor/grpc.js';
+import { ReceiveBudget } from '../acceptor/receive-budget.js';
 import { Acceptor } from '../acceptor/server.js';
-import { createTransport } from '../acceptor/transport.js';
+import { createTransport, readPem } from '../acceptor/transport.js';
 import { loadUws } from '../acceptor/uws.js';
 import { createReadFeature } from '../api/feature.js';
 import { BearerGuard, guardRoutes } from '../auth/guard.js';
@@ -22,6 +24,8 @@ import { VERSION } from '../version.js';
 export interface RunningServer {
   readonly config: ServeConfig;
   readonly acceptor: Acceptor;
+  /** The OTLP/gRPC acceptor, or null with --grpc-listen off. */
+  readonly grpc: GrpcAcceptor | null;
   readonly pipeline: Pipeline;
   /** The bearer tokens in force, when --auth-token-file is set (reloaded on SIGHUP). */
   readonly tokens: TokenSet | null;
@@ -53,7 +57,10 @@ export async function startServer(config: ServeConfig, onWriterFatal: (error: Gl
     throw err;
   }
   const observer = fanOut(features.map((f) => f.acceptorObserver));
-  const app = tokens ? guardRoutes(transport.app, new BearerGuard({ tokens, protectMetrics: config.metricsAuth === 'token', observer })) : transport.app;
+  const guard = tokens ? new BearerGuard({ tokens, protectMetrics: config.metricsAuth === 'token', observer }) : null;
+  const app = guard ? guardRoutes(transport.app, guard) : transport.app;
+  // One receive budget for both transports: slow uploads are bounded whichever port they use.
+  const receiveBudget = new ReceiveBudget(config.receiveBudgetBytes);
   const { front } = transport;
   if (front) front.onRefused = () => observer.onTlsRefused?.();
   const acceptor = new Acceptor(loaded, app, pipeline, {
@@ -61,16 +68,36 @@ export async function startServer(config: ServeConfig, onWriterFatal: (error: Gl
     port: config.port,
     maxBodyBytes: config.maxBodyBytes,
     receiveBudgetBytes: config.receiveBudgetBytes,
+    receiveBudget,
     minBodyBytesPerSecond: config.minBodyBytesPerSecond,
     bodyTimeoutMs: config.bodyTimeoutS * 1000,
     maxConnections: config.maxConnections,
     unixPath: front?.backendPath,
+  }, observer);
+  const grpc = config.grpcListen === null ? null : new GrpcAcceptor(pipeline, {
+    host: config.grpcListen.host,
+    port: config.grpcListen.port,
+    maxBodyBytes: config.maxBodyBytes,
+    receiveBudget,
+    minBodyBytesPerSecond: config.minBodyBytesPerSecond,
+    bodyTimeoutMs: config.bodyTimeoutS * 1000,
+    maxStreams: config.grpcMaxStreams,
+    maxConnections: config.grpcMaxConnections,
+    idleTimeoutMs: config.grpcIdleTimeoutS * 1000,
+    // The HTTP TLS settings, read again (createTransport checked them above).
+    tls: config.tls && {
+      cert: readPem(config.tls.cert, '--tls-cert'),
+      key: readPem(config.tls.key, '--tls-key'),
+      ca: config.tls.clientCa === null ? undefined : readPem(config.tls.clientCa, '--tls-client-ca'),
+    },
+    guard,
   }, observer);
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       front?.close();
       acceptor.close();
+      grpc?.close();
       for (const f of [...features].reverse()) await f.close?.();
       await pipeline.close();
       lock.release();
@@ -80,6 +107,7 @@ export async function startServer(config: ServeConfig, onWriterFatal: (error: Gl
   const abort = async () => {
     front?.close();
     acceptor.close();
+    grpc?.close();
     await Promise.allSettled(features.map(async (f) => f.close?.()));
     await pipeline.abort();
   };
@@ -89,6 +117,7 @@ export async function startServer(config: ServeConfig, onWriterFatal: (error: Gl
     acceptor.finishRoutes();
     await acceptor.listen();
     await front?.listen(await resolveListenHosts(config.host), config.port);
+    await grpc?.listen();
   } catch (err) {
     await stop();
     throw err;
@@ -96,17 +125,18 @@ export async function startServer(config: ServeConfig, onWriterFatal: (error: Gl
   const recovered = pipeline.recovered.rows > 0 ? `; recovered ${pipeline.recovered.rows} rows from ${pipeline.recovered.segments} WAL segments` : '';
   const addresses = front ? front.addresses : acceptor.addresses;
   lock.writeNote({ listen: addresses.map((a) => `${transport.scheme}://${a}`).join(', ') });
+  const grpcLine = grpc ? `; OTLP/gRPC on ${grpc.addresses.join(', ')} (${grpc.scheme})` : '; OTLP/gRPC off';
   const security = [
     transport.mode === 'mutual' ? 'TLS with client certificates' : transport.mode === 'tls' ? 'TLS' : '',
     tokens ? `${tokens.size} bearer token${tokens.size === 1 ? '' : 's'}` : '',
   ].filter(Boolean).join(', ');
   console.log(
     `glust ${VERSION} listening on ${addresses.map((a) => `${transport.scheme}://${a}`).join(', ')} ` +
-      `(uWebSockets.js ${loaded.flavour}${security ? `; ${security}` : ''}), writing ${config.dataDir}; ` +
+      `(uWebSockets.js ${loaded.flavour}${security ? `; ${security}` : ''})${grpcLine}, writing ${config.dataDir}; ` +
       `${config.workers} decode workers, ack ${config.ack}, flush ${config.flushMs} ms${recovered}; ` +
       `web UI ${webUiUrl(transport.scheme, config.host, addresses[0] ?? '')}`,
   );
-  return { config, acceptor, pipeline, tokens, stop, abort };
+  return { config, acceptor, grpc, pipeline, tokens, stop, abort };
 }
 
 /** Exit status when the writer thread died: EX_SOFTWARE (sysexits.h), an internal failure. */

@@ -10,7 +10,9 @@
  */
 import type { Feature, FeatureContext } from '../feature.js';
 import type { HttpResponse } from '../acceptor/uws.js';
+import { grpcCodeName } from '../acceptor/grpc-wire.js';
 import { statusLine } from '../acceptor/respond.js';
+import { ERRORS, GrpcCode, isErrorCode } from '../errors.js';
 import type { Pipeline } from '../pipeline.js';
 import { VERSION } from '../version.js';
 import { Health } from './health.js';
@@ -109,6 +111,14 @@ export function metricsFeature(): Feature {
         m.requestSeconds.observe({ signal: signal.name }, seconds);
         if ((status === 503 || status === 429) && code) m.refused.inc({ signal: signal.name, code });
         health.onReply(status, code);
+      },
+      onGrpcReply(method, signal, grpcCode, seconds, code) {
+        m.grpcRequests.inc({ method, code: grpcCodeName(grpcCode) });
+        if (!signal) return;
+        // The request histogram and the refusal count cover both transports.
+        m.requestSeconds.observe({ signal: signal.name }, seconds);
+        if (grpcCode === GrpcCode.UNAVAILABLE && code) m.refused.inc({ signal: signal.name, code });
+        health.onReply(grpcCode === 0 ? 200 : isErrorCode(code) ? ERRORS[code].status : 500, code);
       },
       onTlsRefused() {
         m.tlsRefused.inc();

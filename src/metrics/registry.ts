@@ -45,6 +45,7 @@ export function createMetrics() {
     registry,
     loopDelay,
     requests: counter('glust_requests_total', 'OTLP/HTTP requests answered, by signal and status', ['signal', 'status']),
+    grpcRequests: counter('glust_grpc_requests_total', 'OTLP/gRPC calls answered, by method (service/method, or unknown) and grpc-status name', ['method', 'code']),
     refused: counter('glust_requests_refused_total', 'Requests refused as overload or unavailable (503), by signal and error code; their records were not decoded', ['signal', 'code']),
     received: counter('glust_records_received_total', 'Records decoded from requests, by signal', ['signal']),
     accepted: counter('glust_records_accepted_total', 'Records that passed validation and went to the writer, by signal', ['signal']),

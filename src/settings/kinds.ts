@@ -159,3 +159,10 @@ export const LISTEN: Kind<HostPort> = {
   },
   format: ({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`,
 };
+
+/** HOST:PORT as LISTEN reads it, or `off` (null): a listener that can be turned off. */
+export const LISTEN_OR_OFF: Kind<HostPort | null> = {
+  placeholder: 'HOST:PORT|off',
+  parse: (text) => (text.trim().toLowerCase() === 'off' ? null : LISTEN.parse(text)),
+  format: (value) => (value === null ? 'off' : LISTEN.format(value)),
+};

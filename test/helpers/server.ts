@@ -25,6 +25,8 @@ export const EXAMPLES = [
 export interface Server {
   readonly url: string;
   readonly port: number;
+  /** The OTLP/gRPC port, when started with `--grpc-listen` (the harness default is `off`). */
+  readonly grpcPort: number | null;
   readonly dataDir: string;
   readonly child: ChildProcess;
   /** Everything the server printed so far. */
@@ -53,7 +55,9 @@ export function tempDataDir(prefix = 'glust-test-'): string {
  */
 export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; shell?: string } = {}): Promise<Server> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const argv = [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(opts.args ?? [])];
+  // gRPC is off unless a test asks for it (`--grpc-listen 127.0.0.1:0` in args, a later flag
+  // wins): no test may take the default port 4317, which a developer's own server may hold.
+  const argv = [MAIN, 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', 'off', '--data', dataDir, ...(opts.args ?? [])];
   const [command, args] = opts.shell === undefined ? [process.execPath, argv] : ['bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...argv]];
   const child = spawn(command, args, {
     env: { ...process.env, ...opts.env },
@@ -80,9 +84,11 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
       reject(new Error(`server exited with ${code} before listening:\n${out}`));
     });
   });
+  const grpcPort = /OTLP\/gRPC on 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
   return {
     url: `${scheme}://127.0.0.1:${port}`,
     port,
+    grpcPort: grpcPort === undefined ? null : Number(grpcPort),
     dataDir,
     child,
     output: () => out,
