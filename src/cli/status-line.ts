@@ -6,7 +6,8 @@
  *
  * (records accepted per second per signal over the last interval, the 99th percentile of the
  * ack latency of that interval, rows acknowledged but not yet in Parquet, WAL + Parquet bytes on
- * disk), and once, at the first flush after start, where the data went. Not on a terminal (a
+ * disk; a line the same as the one before is not repeated, so an idle server is quiet), and
+ * once, at the first flush after start, where the data went. Not on a terminal (a
  * service manager, a pipe) there is no status line: the figures are on /metrics and /health.
  * --quiet drops both. It is a Feature: it only observes the pipeline (src/feature.ts).
  */
@@ -83,8 +84,12 @@ export function statusFeature(options: StatusOptions): Feature {
     const disk = diskBytes === null ? '–' : formatBytes(diskBytes);
     return `glust: ${rates} · ack p99 ${p99} · writer lag ${lagRows} rows · disk ${disk}`;
   };
+  let last = '';
   const tick = () => {
-    options.writeStatus(line());
+    // An idle server says so once, not every few seconds.
+    const now = line();
+    if (now !== last) options.writeStatus(now);
+    last = now;
     since = performance.now();
     records = new Map();
     ack.destroy();
@@ -108,7 +113,7 @@ export function statusFeature(options: StatusOptions): Feature {
         if (first && !flushed && options.noteFirstFlush) {
           flushed = true;
           const dir = layout.areaDir(first.table as Area);
-          options.writeNote(`glust: first flush: ${first.rows} ${first.table} row${first.rows === 1 ? '' : 's'} in Parquet under ${dir}/ (query them with: glust query "SELECT * FROM ${first.table}" --data ${options.dataDir})`);
+          options.writeNote(`glust: first flush: ${first.rows} row${first.rows === 1 ? '' : 's'} of ${first.table} in Parquet under ${dir}/ (query them with: glust query "SELECT * FROM ${first.table}" --data ${options.dataDir})`);
         }
       },
     },
