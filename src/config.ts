@@ -154,12 +154,14 @@ export function serveConfigFrom(layers: readonly SettingLayer[], cores = os.avai
   const values = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, read(s as Setting<unknown>)])) as unknown as SettingValues;
   const { listen, maxAttributes, maxValueLength, maxBodyLength, maxEvents, maxLinks, tlsCert, tlsKey, tlsClientCa, ...single } = values;
 
-  // Rules between settings; each setting's own range is checked by its row.
+  // Rules between settings; each setting's own range is checked by its row. The message ends
+  // with where the settings involved came from, so a rule broken in a file names its lines.
+  const from = (...rows: Setting<unknown>[]) => ` (${rows.map((r) => `${r.flag} from ${rawFrom(r, layers, cores).source}`).join(', ')})`;
   if (single.bodyRingBytes < single.maxBodyBytes + 64) {
-    configInvalid(`body-ring-bytes (${SIZE.format(single.bodyRingBytes)}) must exceed max-body-bytes (${SIZE.format(single.maxBodyBytes)}) by 64 bytes at least`);
+    configInvalid(`body-ring-bytes (${SIZE.format(single.bodyRingBytes)}) must exceed max-body-bytes (${SIZE.format(single.maxBodyBytes)}) by 64 bytes at least${from(SETTINGS.bodyRingBytes, SETTINGS.maxBodyBytes)}`);
   }
-  if ((tlsCert === null) !== (tlsKey === null)) configInvalid('tls-cert and tls-key go together: give both or neither');
-  if (tlsClientCa !== null && tlsCert === null) configInvalid('tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first');
+  if ((tlsCert === null) !== (tlsKey === null)) configInvalid(`tls-cert and tls-key go together: give both or neither${from(SETTINGS.tlsCert, SETTINGS.tlsKey)}`);
+  if (tlsClientCa !== null && tlsCert === null) configInvalid(`tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first${from(SETTINGS.tlsClientCa)}`);
   return {
     ...single,
     host: listen.host,

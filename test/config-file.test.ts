@@ -103,6 +103,8 @@ t.test('precedence: flags over environment over file over defaults', async (t) =
   // checked as a whole, so it never starts something else than what it says.
   const bad = configFile('flush-ms: soon\n');
   t.match(refusal(t, () => parseServeConfig(['--flush-ms', '1s', '--config', bad], {})).message, /flush-ms: 'soon' is not a duration/);
+  const rule = configFile('ack: durable\nbody-ring-bytes: 64MiB\n');
+  t.match(refusal(t, () => parseServeConfig(['--config', rule], {})).message, new RegExp(`^body-ring-bytes \\(64MiB\\) must exceed max-body-bytes \\(64MiB\\) .*\\(body-ring-bytes from ${rule} line 2, max-body-bytes from the default\\)$`), 'a rule between settings names the file\'s line');
   t.match(refusal(t, () => parseServeConfig(['--config'], {})).message, /--config needs a file/);
   t.match(refusal(t, () => parseServeConfig(['--config', file, '--config', file], {})).message, /--config given twice/);
 });
