@@ -5,12 +5,15 @@
  * --help` and the README's configuration table (kept in step by test/settings.test.ts) all come
  * from it, and ServeConfig is derived from it.
  *
- * Precedence: defaults, overridden by the environment (GLUST_*), overridden by flags. A source
- * is a layer of raw texts (setting.ts); a configuration file is one more layer.
+ * Precedence: defaults, overridden by a configuration file (`--config FILE` or GLUST_CONFIG,
+ * src/settings/file.ts: every flag is a key), overridden by the environment (GLUST_*),
+ * overridden by flags. Each source is a layer of raw texts (setting.ts).
  */
 import os from 'node:os';
 import { DEFAULT_LIMITS, type Limits } from './otlp/limits.js';
+import { didYouMean } from './nearest-name.js';
 import { assertPowerOfTwo } from './ring/layout.js';
+import { readConfigFile } from './settings/file.js';
 import { settingsHelp } from './settings/help.js';
 import { COUNT, DIRECTORY, LISTEN, LISTEN_OR_OFF, OPTIONAL_FILE, SIZE, SWITCH, TEXT, choice, duration } from './settings/kinds.js';
 import { type RawValue, type Setting, type ValueOf, configInvalid, defaultText, readSetting } from './settings/setting.js';
@@ -73,6 +76,8 @@ export const SETTINGS = {
   maxBytes: row({ flag: 'max-bytes', env: 'GLUST_MAX_BYTES', kind: SIZE, default: '500MiB', help: 'Parquet + WAL bytes kept; past it the oldest Parquet files go (0: no limit)' }),
   retentionCheckMs: row({ flag: 'retention-check-ms', env: 'GLUST_RETENTION_CHECK_MS', kind: MS, min: 10, default: '1m', help: 'how often retention runs (also at start, and as soon as `--max-bytes` is passed)' }),
   shutdownTimeoutS: row({ flag: 'shutdown-timeout-s', env: 'GLUST_SHUTDOWN_TIMEOUT_S', kind: SECONDS, min: 1, default: '1m', help: 'how long SIGTERM/SIGINT may take to answer, drain and flush before Glust exits 1 (the WAL keeps what is left)' }),
+  quiet: row({ flag: 'quiet', env: 'GLUST_QUIET', kind: SWITCH, default: 'off', help: '`on` (or a bare `--quiet`): no live status line on a terminal and no note of the first flush' }),
+  statusIntervalS: row({ flag: 'status-interval-s', env: 'GLUST_STATUS_INTERVAL_S', kind: SECONDS, min: 1, default: '5s', help: 'how often the live status line is printed when stderr is a terminal' }),
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -105,7 +110,14 @@ export type SettingLayer = ReadonlyMap<string, RawValue>;
 
 const ROW_BY_FLAG = new Map<string, Setting<unknown>>(SETTING_ROWS.map((s) => [s.flag, s]));
 
-/** The layer of `--name value` / `--name=value` flags. */
+/** The flag (and environment variable) naming the configuration file; not a key of the file. */
+export const CONFIG_FLAG = 'config';
+export const CONFIG_ENV = 'GLUST_CONFIG';
+
+/**
+ * The layer of `--name value` / `--name=value` flags (`--config` is taken out before). An on/off
+ * setting given alone (`--quiet`, followed by nothing or by another flag) means `on`.
+ */
 function flagLayer(argv: readonly string[]): SettingLayer {
   const layer = new Map<string, RawValue>();
   for (let i = 0; i < argv.length; i++) {
@@ -113,7 +125,13 @@ function flagLayer(argv: readonly string[]): SettingLayer {
     if (!arg.startsWith('--')) configInvalid(`unexpected argument '${arg}'`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (!ROW_BY_FLAG.has(name)) configInvalid(`unknown flag --${name} (see glust serve --help)`);
+    const s = ROW_BY_FLAG.get(name);
+    if (!s) configInvalid(`unknown flag --${name}${didYouMean(name, [...ROW_BY_FLAG.keys(), CONFIG_FLAG], '--')} (see glust serve --help)`);
+    const next = argv[i + 1];
+    if (eq < 0 && s.kind === SWITCH && (next === undefined || next.startsWith('--'))) {
+      layer.set(name, { text: 'on', source: `--${name}` });
+      continue;
+    }
     const text = eq < 0 ? argv[++i] : arg.slice(eq + 1);
     if (text === undefined) configInvalid(`--${name} needs a value`);
     layer.set(name, { text, source: `--${name}` });
@@ -136,20 +154,18 @@ function envLayer(env: NodeJS.ProcessEnv): SettingLayer {
  * is the default. Throws GLUST_ERR_CONFIG_INVALID naming the setting and the source.
  */
 export function serveConfigFrom(layers: readonly SettingLayer[], cores = os.availableParallelism()): ServeConfig {
-  const read = <T>(s: Setting<T>): T => {
-    let raw: RawValue = { text: defaultText(s, cores), source: 'the default' };
-    for (const layer of layers) raw = layer.get(s.flag) ?? raw;
-    return readSetting(s, raw);
-  };
+  const read = <T>(s: Setting<T>): T => readSetting(s, rawFrom(s, layers, cores));
   const values = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, read(s as Setting<unknown>)])) as unknown as SettingValues;
   const { listen, maxAttributes, maxValueLength, maxBodyLength, maxEvents, maxLinks, tlsCert, tlsKey, tlsClientCa, ...single } = values;
 
-  // Rules between settings; each setting's own range is checked by its row.
+  // Rules between settings; each setting's own range is checked by its row. The message ends
+  // with where the settings involved came from, so a rule broken in a file names its lines.
+  const from = (...rows: Setting<unknown>[]) => ` (${rows.map((r) => `${r.flag} from ${rawFrom(r, layers, cores).source}`).join(', ')})`;
   if (single.bodyRingBytes < single.maxBodyBytes + 64) {
-    configInvalid(`body-ring-bytes (${SIZE.format(single.bodyRingBytes)}) must exceed max-body-bytes (${SIZE.format(single.maxBodyBytes)}) by 64 bytes at least`);
+    configInvalid(`body-ring-bytes (${SIZE.format(single.bodyRingBytes)}) must exceed max-body-bytes (${SIZE.format(single.maxBodyBytes)}) by 64 bytes at least${from(SETTINGS.bodyRingBytes, SETTINGS.maxBodyBytes)}`);
   }
-  if ((tlsCert === null) !== (tlsKey === null)) configInvalid('tls-cert and tls-key go together: give both or neither');
-  if (tlsClientCa !== null && tlsCert === null) configInvalid('tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first');
+  if ((tlsCert === null) !== (tlsKey === null)) configInvalid(`tls-cert and tls-key go together: give both or neither${from(SETTINGS.tlsCert, SETTINGS.tlsKey)}`);
+  if (tlsClientCa !== null && tlsCert === null) configInvalid(`tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first${from(SETTINGS.tlsClientCa)}`);
   return {
     ...single,
     host: listen.host,
@@ -159,11 +175,80 @@ export function serveConfigFrom(layers: readonly SettingLayer[], cores = os.avai
   };
 }
 
-/** Parse `glust serve` arguments over the environment. */
-export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): ServeConfig {
-  return serveConfigFrom([envLayer(env), flagLayer(argv)], cores);
+/** The text that wins for `s`: the last layer that has it, else the default. */
+function rawFrom(s: Setting<unknown>, layers: readonly SettingLayer[], cores: number): RawValue {
+  let raw: RawValue = { text: defaultText(s, cores), source: 'the default' };
+  for (const layer of layers) raw = layer.get(s.flag) ?? raw;
+  return raw;
 }
 
+/** The layers of `glust serve` arguments, in rising precedence, and the configuration file read. */
+export interface ServeSources {
+  readonly layers: readonly SettingLayer[];
+  /** As given by --config or GLUST_CONFIG; null: no file. */
+  readonly configFile: string | null;
+}
+
+/** `--config FILE` / `--config=FILE` out of `argv`: the file and the other arguments. */
+function takeConfigFlag(argv: readonly string[]): { file: string | null; rest: string[] } {
+  let file: string | null = null;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg !== `--${CONFIG_FLAG}` && !arg.startsWith(`--${CONFIG_FLAG}=`)) {
+      rest.push(arg);
+      continue;
+    }
+    if (file !== null) configInvalid(`--${CONFIG_FLAG} given twice`);
+    const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+    if (value === undefined || value === '') configInvalid(`--${CONFIG_FLAG} needs a file`);
+    file = value;
+  }
+  return { file, rest };
+}
+
+/** Every source of `glust serve` settings: file (from --config, else GLUST_CONFIG), environment, flags. */
+export function serveSources(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeSources {
+  const { file, rest } = takeConfigFlag(argv);
+  const flags = flagLayer(rest);
+  const configFile = file ?? (env[CONFIG_ENV] || null);
+  const fileLayer = configFile === null ? new Map<string, RawValue>() : readConfigFile(configFile, SETTING_ROWS);
+  return { layers: [fileLayer, envLayer(env), flags], configFile };
+}
+
+/** Parse `glust serve` arguments over the environment and the configuration file they name. */
+export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): ServeConfig {
+  return serveConfigFrom(serveSources(argv, env).layers, cores);
+}
+
+/** One setting as in force: its row, the winning text and where it came from, and its value. */
+export interface EffectiveSetting {
+  readonly setting: Setting<unknown>;
+  readonly raw: RawValue;
+  readonly value: unknown;
+}
+
+/**
+ * Every setting as `layers` make it, for `glust config print`; throws, as serveConfigFrom does,
+ * when the whole would not start (rules between settings included).
+ */
+export function effectiveSettings(layers: readonly SettingLayer[], cores = os.availableParallelism()): EffectiveSetting[] {
+  serveConfigFrom(layers, cores);
+  return SETTING_ROWS.map((setting) => {
+    const raw = rawFrom(setting, layers, cores);
+    return { setting, raw, value: readSetting(setting, raw) };
+  });
+}
+
+/** The opening comment of glust.example.yaml (scripts/example-config.mjs writes the file). */
+export const EXAMPLE_HEADER = ` glust serve --config glust.yaml: every setting, with its default. Keys are the flags of
+ glust serve --help; relative paths are taken from this file's directory. Precedence: flags, then
+ the environment (GLUST_*), then this file, then the defaults. Check a file with
+ glust config check FILE; see what is in force with glust config print --config FILE.`;
+
 export function serveHelp(cores = os.availableParallelism()): string {
-  return `glust serve [flags]\n\n${settingsHelp(SETTING_ROWS, cores)}`;
+  const config = `  ${`--${CONFIG_FLAG} FILE`.padEnd(38)} env ${CONFIG_ENV}, default none\n` +
+    '      a YAML file of settings keyed by the flag names below (glust.example.yaml lists them all;\n' +
+    '      glust config check FILE validates one); flags win over the environment, which wins over it\n';
+  return `glust serve [flags]\n\n${config}${settingsHelp(SETTING_ROWS, cores)}`;
 }

@@ -88,7 +88,7 @@ t.test('bad SQL and bad flags exit 2 with a message', async (t) => {
   const help = glust(['serve', '--help']);
   t.equal(help.status, 0);
   for (const flag of ['--listen', '--data', '--workers', '--flush-ms', '--max-body-bytes', '--ack']) t.match(help.stdout, flag);
-  t.match(glust(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+  t.match(glust(['--version']).stdout, /^glust \d+\.\d+\.\d+ \(commit [0-9a-f]{40}(-dirty)?\)\n$/);
 });
 
 t.test('--ack received answers before fsync and still stores everything', async (t) => {

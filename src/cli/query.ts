@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
+import { didYouMean } from '../nearest-name.js';
 import { isVanishedFile } from '../query/files.js';
 import { type Json, jsonRows } from '../query/json.js';
 import { createViews } from '../query/views.js';
@@ -17,6 +18,9 @@ type Format = 'table' | 'csv' | 'json';
 export const QUERY_USAGE = `usage: glust query "SQL" [--data DIR] [--format table|csv|json]
   run DuckDB SQL over the views spans and logs of a data directory (default ./glust-data, or
   GLUST_DATA); the Parquet files are also readable directly with read_parquet()
+
+  --data DIR      env GLUST_DATA, default ./glust-data
+  --format F      default table: table, csv or json (JSON lines)
 `;
 
 function invalid(message: string): never {
@@ -35,7 +39,7 @@ function parseArgs(argv: readonly string[]): { sql: string; dataDir: string; for
       continue;
     }
     const [flag, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (flag !== '--data' && flag !== '--format') invalid(`unknown flag ${flag}`);
+    if (flag !== '--data' && flag !== '--format') invalid(`unknown flag ${flag}${didYouMean(flag.replace(/^--/, ''), ['data', 'format'], '--')}`);
     const value = inline ?? argv[++i];
     if (value === undefined) invalid(`${flag} needs a value`);
     if (flag === '--data') dataDir = value;

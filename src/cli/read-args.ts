@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { GlustError } from '../errors.js';
+import { didYouMean } from '../nearest-name.js';
 import { nowNs, parseDuration } from '../query/time.js';
 
 export interface ReadArgs {
@@ -43,7 +44,7 @@ export function parseReadArgs(argv: readonly string[], flags: Readonly<Record<st
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const known = name === 'json' || name === 'data' || name === 'server' || name === 'since' || Object.hasOwn(flags, name);
     // Named unknown before anything else: `--bogus` is a typo, not a flag missing its value.
-    if (!known) invalid(`unknown flag --${name}\n\n${usage}`);
+    if (!known) invalid(`unknown flag --${name}${didYouMean(name, ['json', 'data', 'server', 'since', ...Object.keys(flags)], '--')}\n\n${usage}`);
     if (name === 'json') {
       if (eq >= 0) invalid(`--json takes no value`);
       json = true;
@@ -71,3 +72,10 @@ export function parseReadArgs(argv: readonly string[], flags: Readonly<Record<st
 
 /** Flags shared by every read command, for usage texts. */
 export const SOURCE_FLAGS = '[--data DIR | --server URL] [--json]';
+
+/** What the shared flags of the read commands mean, their environment name and default. */
+export const SOURCE_HELP = `
+  --data DIR      env GLUST_DATA, default ./glust-data: the data directory, read in-process
+  --server URL    default none: read a running server instead (http://host:4318)
+  --json          default off: JSON lines, the records as the HTTP API answers them
+`;

@@ -4,6 +4,7 @@
  * exit 0.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { resolveListenHosts } from '../acceptor/listener.js';
 import { GrpcAcceptor } from '../acceptor/grpc.js';
 import { ReceiveBudget } from '../acceptor/receive-budget.js';
@@ -13,13 +14,14 @@ import { loadUws } from '../acceptor/uws.js';
 import { createReadFeature } from '../api/feature.js';
 import { BearerGuard, guardRoutes } from '../auth/guard.js';
 import { TokenSet } from '../auth/tokens.js';
-import { type ServeConfig, parseServeConfig } from '../config.js';
+import { type ServeConfig, serveConfigFrom, serveSources } from '../config.js';
 import { GlustError } from '../errors.js';
 import { type Feature, fanOut } from '../feature.js';
 import { metricsFeature } from '../metrics/feature.js';
 import { Pipeline } from '../pipeline.js';
 import { DataDirLock } from '../storage/owner-lock.js';
 import { VERSION } from '../version.js';
+import { statusFeature, statusOptions } from './status-line.js';
 
 export interface RunningServer {
   readonly config: ServeConfig;
@@ -36,7 +38,7 @@ export interface RunningServer {
 
 /** The features `glust serve` runs beside ingest, in start order. */
 function createFeatures(config: ServeConfig): Feature[] {
-  return [metricsFeature(), createReadFeature(config)];
+  return [metricsFeature(), createReadFeature(config), statusFeature(statusOptions(config))];
 }
 
 /** `onWriterFatal`: the writer thread died (GLUST_ERR_WRITER_CRASHED); nothing can be acknowledged any more. */
@@ -153,8 +155,15 @@ function webUiUrl(scheme: string, host: string, bound: string): string {
 }
 
 export async function serve(argv: readonly string[]): Promise<void> {
+  // Every source is read and the whole configuration checked before anything starts.
+  const { layers, configFile } = serveSources(argv);
+  const config = serveConfigFrom(layers);
+  if (configFile !== null) {
+    const keys = layers[0]!.size;
+    console.log(`glust: configuration file ${path.resolve(configFile)} (${keys} setting${keys === 1 ? '' : 's'}; flags and GLUST_* override it)`);
+  }
   // Everything acknowledged is in the WAL, which the next start recovers: fail fast.
-  const server = await startServer(parseServeConfig(argv), (error) => {
+  const server = await startServer(config, (error) => {
     console.error(`glust: ${error.code}: ${error.message}`);
     process.exit(EXIT_WRITER_CRASHED);
   });

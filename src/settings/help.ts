@@ -23,7 +23,7 @@ function meaning(s: Setting<unknown>): string {
 }
 
 /** `text` in lines of at most `width` characters, each after `indent`. */
-function wrap(text: string, indent: string, width = 100): string {
+export function wrap(text: string, indent: string, width = 100): string {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
@@ -45,7 +45,7 @@ export function settingsHelp(rows: readonly Setting<unknown>[], cores: number): 
     const computed = typeof s.default === 'string' ? '' : ` (${defaultText(s, cores)} here)`;
     return `  ${flag.padEnd(38)} env ${s.env}, default ${plain(shownDefault(s))}${computed}\n${wrap(plain(meaning(s)), '      ')}`;
   });
-  return `${blocks.join('\n')}\n\n${wrap(`${plain(VALUE_SYNTAX)} Flags win over the environment.`, '')}\n`;
+  return `${blocks.join('\n')}\n\n${wrap(`${plain(VALUE_SYNTAX)} Flags win over the environment, which wins over the configuration file.`, '')}\n`;
 }
 
 /** The README's configuration table (Markdown), one row per setting. */

@@ -21,6 +21,8 @@ export interface Kind<T> {
   format(value: T): string;
   /** Compare values (ranges); absent for kinds without an order. */
   order?(value: T): number;
+  /** A filesystem path: a configuration file's relative path is taken from the file's directory. */
+  readonly isPath?: boolean;
 }
 
 function problem(text: string, what: string): never {
@@ -131,6 +133,7 @@ export const TEXT: Kind<string> = {
 /** A directory, made absolute against the working directory. */
 export const DIRECTORY: Kind<string> = {
   placeholder: 'DIR',
+  isPath: true,
   parse: (text) => path.resolve(text.trim()),
   format: (p) => p,
 };
@@ -138,6 +141,7 @@ export const DIRECTORY: Kind<string> = {
 /** A file, made absolute against the working directory; empty means none (null). */
 export const OPTIONAL_FILE: Kind<string | null> = {
   placeholder: 'FILE',
+  isPath: true,
   parse: (text) => (text.trim() === '' ? null : path.resolve(text.trim())),
   format: (p) => p ?? '',
 };

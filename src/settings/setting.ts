@@ -29,6 +29,8 @@ export interface Setting<T> {
   /** Smallest and largest values allowed, in the kind's order. */
   readonly min?: T;
   readonly max?: T;
+  /** Its value is a secret: `glust config print` masks it. */
+  readonly secret?: boolean;
   /** Any other rule on the value alone; returns what is wrong, or null. */
   check?(value: T): string | null;
 }
