@@ -12,7 +12,7 @@ import os from 'node:os';
 import { DEFAULT_LIMITS, type Limits } from './otlp/limits.js';
 import { assertPowerOfTwo } from './ring/layout.js';
 import { settingsHelp } from './settings/help.js';
-import { COUNT, DIRECTORY, LISTEN, OPTIONAL_FILE, SIZE, SWITCH, TEXT, choice, duration } from './settings/kinds.js';
+import { COUNT, DIRECTORY, LISTEN, OPTIONAL_DIRECTORY, OPTIONAL_FILE, SIZE, SWITCH, TEXT, choice, duration } from './settings/kinds.js';
 import { type RawValue, type Setting, type ValueOf, configInvalid, defaultText, readSetting } from './settings/setting.js';
 
 const MS = duration('ms');
@@ -69,6 +69,7 @@ export const SETTINGS = {
   maxBytes: row({ flag: 'max-bytes', env: 'GLUST_MAX_BYTES', kind: SIZE, default: '500MiB', help: 'Parquet + WAL bytes kept; past it the oldest Parquet files go (0: no limit)' }),
   retentionCheckMs: row({ flag: 'retention-check-ms', env: 'GLUST_RETENTION_CHECK_MS', kind: MS, min: 10, default: '1m', help: 'how often retention runs (also at start, and as soon as `--max-bytes` is passed)' }),
   shutdownTimeoutS: row({ flag: 'shutdown-timeout-s', env: 'GLUST_SHUTDOWN_TIMEOUT_S', kind: SECONDS, min: 1, default: '1m', help: 'how long SIGTERM/SIGINT may take to answer, drain and flush before Glust exits 1 (the WAL keeps what is left)' }),
+  cacheDir: row({ flag: 'cache-dir', env: 'GLUST_CACHE_DIR', kind: OPTIONAL_DIRECTORY, default: '', help: 'single executable only, on every command: where it writes its native addons and worker scripts, in a folder per build (empty: `$XDG_CACHE_HOME/glust`, else `~/.cache/glust`)' }),
 } as const;
 
 type Settings = typeof SETTINGS;

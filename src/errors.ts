@@ -70,6 +70,7 @@ export const ERRORS = {
   GLUST_ERR_CLI_CONNECT: { status: 0, retryable: false, grpc: GrpcCode.UNAVAILABLE, message: 'could not reach the server' },
   GLUST_ERR_CLI_NO_DATA: { status: 0, retryable: false, grpc: GrpcCode.NOT_FOUND, message: 'the data directory does not exist or holds no Glust data' },
   GLUST_ERR_CLI_TAIL_STREAM: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'the live tail sent something that is not a Glust tail event' },
+  GLUST_ERR_CACHE_DIR: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'the single executable could not write out its files' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
