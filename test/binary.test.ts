@@ -6,7 +6,7 @@
  * wrote is read back raw. Then its cache directory: written once, checked by hash and repaired,
  * safe under concurrent first starts, and an unusable one refused with a coded error.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -151,6 +151,14 @@ t.test('serve, ingest with the official exporters, UI, read commands, SIGTERM fl
   const offlineLogs = await run(['logs', '--data', './data', '--cache-dir', cache, '--since', '1d']);
   t.equal(offlineLogs.code, 0, offlineLogs.stderr);
   t.match(offlineLogs.stdout, 'discount 100%', 'glust logs --data reads the files');
+});
+
+t.test("--version says what the clone's build says (the build info is carried inside)", async (t) => {
+  const fromClone = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'main.js'), '--version'], { encoding: 'utf8' });
+  const fromBinary = await run(['--version', '--cache-dir', cache]);
+  t.equal(fromBinary.code, 0, fromBinary.stderr);
+  t.equal(fromBinary.stdout, fromClone.stdout);
+  t.match(fromBinary.stdout, manifest.version);
 });
 
 t.test('a damaged cache file is found by its hash and written again', async (t) => {

@@ -152,5 +152,6 @@ try {
 }
 
 const version = execFileSync(output, ['--version'], { env: { ...process.env, GLUST_CACHE_DIR: path.join(work, 'cache') }, encoding: 'utf8' }).trim();
+fs.rmSync(path.join(work, 'cache'), { recursive: true, force: true });
 const size = fs.statSync(output).size;
 console.log(`dist/glust: ${(size / 2 ** 20).toFixed(1)} MiB, ${manifest.files.length} files written out at start (${manifest.id}), says "${version}", built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
