@@ -69,7 +69,7 @@ async function bundle(entry, out, bundleName) {
     // Only piscina's worker asks for it, behind a catch, when a niceIncrement is set (never here).
     external: ['@napi-rs/nice'],
     alias: bundleName === 'dist/threads/decode-worker.js' ? { piscina: path.join(root, 'scripts/binary/piscina-task-side.mjs') } : {},
-    plugins: [binaryPlugin({ root, runtime, addons })],
+    plugins: [binaryPlugin({ root, runtime, addons, workers: new Set(bundles.map(([name]) => name)) })],
     logLevel: 'warning',
     logOverride: {
       // Left as written on purpose: other platforms' optional packages inside try/catch (napi-rs

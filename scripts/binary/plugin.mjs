@@ -11,8 +11,9 @@ import path from 'node:path';
  * @param {string} options.root       the clone
  * @param {string} options.runtime    absolute path of dist/binary/runtime.js
  * @param {Map<string, string>} options.addons  filled: file name under native/ → source .node file
+ * @param {ReadonlySet<string>} options.workers  the worker scripts built as bundles of their own
  */
-export function binaryPlugin({ root, runtime, addons }) {
+export function binaryPlugin({ root, runtime, addons, workers }) {
   const dist = path.join(root, 'dist') + path.sep;
   const browser = path.join(root, 'dist', 'browser') + path.sep;
   const rel = (file) => path.relative(root, file).split(path.sep).join('/');
@@ -33,6 +34,13 @@ export function binaryPlugin({ root, runtime, addons }) {
         let text = fs.readFileSync(args.path, 'utf8');
         if (!text.includes('import.meta')) return undefined;
         const me = JSON.stringify(rel(args.path));
+        // A script named beside this module (a worker thread's entry) must be one of the
+        // bundles written to the cache directory, or the executable would fail only when it
+        // starts that thread.
+        for (const [, target] of text.matchAll(/new URL\((['"][^'"]+\.js['"]), import\.meta\.url\)/g)) {
+          const script = rel(path.resolve(path.dirname(args.path), JSON.parse(target.replaceAll("'", '"'))));
+          if (!workers.has(script)) throw new Error(`${rel(args.path)} starts ${script}, which is not in the worker bundles of scripts/binary/build.mjs`);
+        }
         // A literal require of a package or a JSON file is bundled like an import.
         text = text.replace(/createRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g, 'require($1)');
         text = text.replace(/createRequire\(import\.meta\.url\)/g, `__glustRequireFrom(${me})`);
