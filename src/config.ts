@@ -15,7 +15,7 @@ import { didYouMean } from './nearest-name.js';
 import { assertPowerOfTwo } from './ring/layout.js';
 import { readConfigFile } from './settings/file.js';
 import { settingsHelp } from './settings/help.js';
-import { COUNT, DIRECTORY, LISTEN, LISTEN_OR_OFF, OPTIONAL_FILE, SIZE, SWITCH, TEXT, choice, duration } from './settings/kinds.js';
+import { COUNT, DIRECTORY, LISTEN, LISTEN_OR_OFF, OPTIONAL_DIRECTORY, OPTIONAL_FILE, SIZE, SWITCH, TEXT, choice, duration } from './settings/kinds.js';
 import { type RawValue, type Setting, type ValueOf, configInvalid, defaultText, readSetting } from './settings/setting.js';
 
 const MS = duration('ms');
@@ -78,6 +78,7 @@ export const SETTINGS = {
   shutdownTimeoutS: row({ flag: 'shutdown-timeout-s', env: 'GLUST_SHUTDOWN_TIMEOUT_S', kind: SECONDS, min: 1, default: '1m', help: 'how long SIGTERM/SIGINT may take to answer, drain and flush before Glust exits 1 (the WAL keeps what is left)' }),
   quiet: row({ flag: 'quiet', env: 'GLUST_QUIET', kind: SWITCH, default: 'off', help: '`on` (or a bare `--quiet`): no live status line on a terminal and no note of the first flush' }),
   statusIntervalS: row({ flag: 'status-interval-s', env: 'GLUST_STATUS_INTERVAL_S', kind: SECONDS, min: 1, default: '5s', help: 'how often the live status line is printed when stderr is a terminal' }),
+  cacheDir: row({ flag: 'cache-dir', env: 'GLUST_CACHE_DIR', kind: OPTIONAL_DIRECTORY, default: '', notInFile: 'the single executable reads it before any configuration file, to find its own files; give it as --cache-dir or GLUST_CACHE_DIR', help: 'single executable only, on every command: where it writes its native addons and worker scripts, in a folder per build (empty: `$XDG_CACHE_HOME/glust`, else `~/.cache/glust`)' }),
 } as const;
 
 type Settings = typeof SETTINGS;

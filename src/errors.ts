@@ -75,6 +75,7 @@ export const ERRORS = {
   GLUST_ERR_GRPC_PROTOCOL: { status: 400, retryable: false, grpc: GrpcCode.INVALID_ARGUMENT, message: 'not a well-formed unary gRPC request' },
   GLUST_ERR_GRPC_DEADLINE: { status: 408, retryable: false, grpc: GrpcCode.DEADLINE_EXCEEDED, message: 'the deadline of the gRPC call passed before its acknowledgement' },
   GLUST_ERR_CLI_TAIL_STREAM: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'the live tail sent something that is not a Glust tail event' },
+  GLUST_ERR_CACHE_DIR: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'the single executable could not write out its files' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -59,6 +59,7 @@ t.test('every refusal names the file, the line and the key', async (t) => {
     ['not YAML', 'listen: [1,\n', /glust\.yaml line \d: not valid YAML/],
     ['not a mapping', '- flush-ms\n', /glust\.yaml line 1: the file must be a mapping/],
     ['--config is not a key', 'config: other.yaml\n', /glust\.yaml line 1: unknown key 'config'/],
+    ['a flag-only setting (read before any file)', 'listen: 127.0.0.1:0\ncache-dir: /tmp/glust-cache\n', /glust\.yaml line 2: 'cache-dir' cannot be set in a configuration file: .*--cache-dir or GLUST_CACHE_DIR/],
   ];
   for (const [what, text, pattern] of cases) {
     const file = configFile(text);

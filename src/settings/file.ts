@@ -71,6 +71,10 @@ export function readConfigFile(file: string, rows: readonly Setting<unknown>[]):
         at(offset, `unknown key '${key}'${didYouMean(key, byKey.keys())} (the keys are the flags of glust serve --help)`);
         continue;
       }
+      if (setting.notInFile) {
+        at(offset, `'${key}' cannot be set in a configuration file: ${setting.notInFile}`);
+        continue;
+      }
       const seen = firstLine.get(key);
       if (seen !== undefined) {
         at(offset, `${key} is given twice (first on line ${seen})`);

@@ -146,6 +146,13 @@ export const OPTIONAL_FILE: Kind<string | null> = {
   format: (p) => p ?? '',
 };
 
+/** A directory, made absolute against the working directory; empty means none (null). */
+export const OPTIONAL_DIRECTORY: Kind<string | null> = {
+  placeholder: 'DIR',
+  parse: (text) => (text.trim() === '' ? null : path.resolve(text.trim())),
+  format: (p) => p ?? '',
+};
+
 export interface HostPort {
   readonly host: string;
   readonly port: number;

@@ -31,6 +31,8 @@ export interface Setting<T> {
   readonly max?: T;
   /** Its value is a secret: `glust config print` masks it. */
   readonly secret?: boolean;
+  /** Why a configuration file cannot set it (it is read before any file is), or absent if it can. */
+  readonly notInFile?: string;
   /** Any other rule on the value alone; returns what is wrong, or null. */
   check?(value: T): string | null;
 }

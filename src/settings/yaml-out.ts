@@ -53,7 +53,7 @@ const helpComment = (s: Setting<unknown>) => {
  * written would not be it.
  */
 export function exampleYaml(rows: readonly Setting<unknown>[], header: string): string {
-  const blocks = rows.map((s) => {
+  const blocks = rows.filter((s) => !s.notInFile).map((s) => {
     const line = typeof s.default === 'string'
       ? new Document({ [s.flag]: yamlValue(s.default) }).toString({ lineWidth: 0 })
       : `# ${s.flag}: <${s.default.describe}>\n`;
