@@ -34,7 +34,8 @@ export interface InForce {
 
 /** `glust config print`: every setting's value in force (as its kind writes it) and its source. */
 export function effectiveYaml(settings: readonly InForce[], header: string): string {
-  return render(settings.map(({ setting, raw, value }) => {
+  // A setting no file can hold is left out, so that what this prints reads back as a file.
+  return render(settings.filter(({ setting }) => !setting.notInFile).map(({ setting, raw, value }) => {
     const text = setting.kind.format(value);
     const masked = setting.secret && text !== '';
     return { key: setting.flag, text: masked ? MASK : text, after: ` ${masked ? 'secret, masked; ' : ''}from ${raw.source}` };
