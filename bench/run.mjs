@@ -18,6 +18,7 @@
 // self-contained HTML dashboard and PNG snapshots of its charts, and bench/results/latest.md.
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DataLayout } from '../dist/storage/layout.js';
@@ -211,8 +212,8 @@ function writeMetricsReport() {
   const md = `# Metrics load (issue 11), ${results.date.slice(0, 10)}
 
 \`${results.command}\` at commit ${results.commit}, ${results.node}, ${results.cpu} × ${results.cores}.
-The machine was shared with other work (other helpers' builds and tests may have been running),
-so the figures are a floor, not a ceiling; compare ratios within this run.
+Load average (1 min) at the start ${n(results.loadAverage?.start, 1)}, at the end ${n(os.loadavg()[0], 1)} on ${results.cores} cores: when it is
+far above the core count the machine was shared with other work, and the figures are a floor.
 
 Load: realistic points from bench/lib/payloads.mjs — 100 points per protobuf request over 5
 services, 70% sums (monotonic cumulative, int values) and gauges, 30% explicit-bucket histograms
@@ -244,6 +245,7 @@ ${(l?.steps ?? []).map((s) => `| ${n(s.offeredRecordsPerSecond)} | ${n(s.ackedRe
 
 async function main() {
   log(`suite ${suite} on ${results.cpu} × ${results.cores}, node ${results.node}, commit ${results.commit}`);
+  results.loadAverage = { start: os.loadavg()[0] };
   if (suite === 'metrics') {
     await metricsScenarios();
     results.ok = results.checks.every((c) => c.ok);
