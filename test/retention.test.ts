@@ -28,7 +28,7 @@ async function sendDay(server: Server, daysAgo: number, spans = 20, padding = ''
     traceId,
     start: start + BigInt(i),
     // Random text compresses badly, so file sizes grow with the span count.
-    attributes: padding ? { padding: `${padding}${hex(randomTraceId())}` } : {},
+    attributes: padding ? { padding: `${padding}${hex(randomTraceId())}` } : ({} as Record<string, string>),
   })), 'retention');
   const logs = logsRequest([{ time: start, body: `log of day -${daysAgo}` }], 'retention');
   for (const [signal, request] of [['traces', body], ['logs', logs]] as const) {
