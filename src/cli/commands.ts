@@ -80,7 +80,7 @@ export async function runCommandLine(argv: readonly string[]): Promise<void> {
   if (name === undefined) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `no command given (to run the server: glust serve)\n\n${USAGE}`);
   if (isHelp(name) || name === 'help') {
     const topic = rest.find((a) => !isHelp(a));
-    if (topic === undefined) return void process.stdout.write(USAGE);
+    if (topic === undefined || OTHER_NAMES.includes(topic)) return void process.stdout.write(USAGE);
     return void process.stdout.write(commandNamed(topic).usage());
   }
   if (name === '--version' || name === 'version' || name === '-V') return void process.stdout.write(versionLine());
