@@ -79,7 +79,7 @@ t.test('--version names the version and the commit of the build', async (t) => {
   fs.copyFileSync(path.join(ROOT, 'scripts', 'build-info.mjs'), path.join(copy, 'scripts', 'build-info.mjs'));
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
   const out = path.join(copy, 'dist', 'build-info.json');
-  const env = { ...process.env, GIT_CEILING_DIRECTORIES: path.dirname(copy) };
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_CEILING_DIRECTORIES: path.dirname(copy) };
   delete env.GLUST_BUILD_COMMIT;
   execFileSync(process.execPath, [path.join(copy, 'scripts', 'build-info.mjs')], { cwd: copy, env });
   t.same(JSON.parse(fs.readFileSync(out, 'utf8')), { version, commit: 'unknown' }, 'no git: unknown');
