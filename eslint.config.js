@@ -16,7 +16,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // The Node side and the browser UI are two programs with different libraries.
-        project: ['./tsconfig.lint.json', './tsconfig.ui.json'],
+        project: ['./tsconfig.lint.json', './tsconfig.browser-tests.json', './tsconfig.ui.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

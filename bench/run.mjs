@@ -6,6 +6,9 @@
 //          half-saturation latency, 10k spans/s CPU, bytes on disk, naive baseline side by side,
 //          5x overload for 60 s. About 20 minutes on 2 cores.
 //   quick  the same scenarios, shorter and coarser: a smoke run of the machinery (~4 minutes).
+//   metrics  only the metrics load (also part of full and quick): the decode and DuckDB stage
+//          limits, a saturation ladder, p99 at half saturation, bytes per point on disk; writes
+//          bench/results/metrics-<date>.json and .md (about 6 minutes on 2 cores).
 //   soak   10 minutes at half saturation with retries, duplicates and malformed requests; RSS,
 //          file descriptors, WAL size and p99 over time (bench/soak.mjs; not in CI).
 //          `npm run bench -- soak [minutes] [spans/s]`
@@ -15,6 +18,7 @@
 // self-contained HTML dashboard and PNG snapshots of its charts, and bench/results/latest.md.
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DataLayout } from '../dist/storage/layout.js';
@@ -30,8 +34,8 @@ if (suite === 'soak') {
   await soak(process.argv.slice(3));
   process.exit(0);
 }
-if (!['full', 'quick'].includes(suite)) {
-  console.error(`unknown suite '${suite}' (full | quick | soak)`);
+if (!['full', 'quick', 'metrics'].includes(suite)) {
+  console.error(`unknown suite '${suite}' (full | quick | metrics | soak)`);
   process.exit(2);
 }
 const STEP_S = QUICK ? 5 : 10;
@@ -164,8 +168,91 @@ async function fixed(name, serverKind, options, table, serverArgs = []) {
   return r;
 }
 
+/**
+ * The metrics load (issue 11): realistic points (bench/lib/payloads.mjs: 70% sums and gauges,
+ * 30% histograms, ~10 attributes per series, 100 points per request). Saturation, p99 at half
+ * saturation, bytes per point on disk, and every acknowledged point read back.
+ */
+async function metricsScenarios() {
+  const key = 'realistic metrics';
+  results.stages[key] = {
+    decode: await runJson(path.join(ROOT, 'bench/stages/decode.mjs'), [JSON.stringify({ shape: 'realistic', signal: 'metrics', seconds: QUICK ? 2 : 5 })]),
+    duckdb: await runJson(path.join(ROOT, 'bench/stages/duckdb-write.mjs'), [JSON.stringify({ shape: 'realistic', signal: 'metrics', records: QUICK ? 50_000 : 300_000 })]),
+  };
+  log(`stage ${key}: decode ${Math.round(results.stages[key].decode.recordsPerSecond)}/s, duckdb ${Math.round(results.stages[key].duckdb.recordsPerSecond)}/s`);
+  const points = { shape: 'realistic', signal: 'metrics' };
+  const sat = await ladder('glust metrics realistic', 10_000, { recordsPerRequest: 100, load: points }, 'metrics');
+  const half = Math.max(1, Math.round(sat.saturationRecordsPerSecond / 2 / 100));
+  await fixed('glust metrics half saturation', 'glust', { durationS: QUICK ? 10 : 30, rate: half, ...points }, 'metrics');
+  const server = await startGlust();
+  const r = await load(server, { rate: 100, durationS: QUICK ? 5 : 15, ...points });
+  const { stored } = await verifyKeep(server, 'metrics', r.totalAckedRecordsIncludingWarmup, `disk ${key}`);
+  const bytes = parquetBytes(server.dataDir, 'metrics');
+  fs.rmSync(server.dataDir, { recursive: true, force: true });
+  results.disk[key] = {
+    records: stored,
+    parquetBytes: bytes,
+    bytesPerRecord: bytes / stored,
+    rawOtlpBytesPerRecord: r.rawBytesPerRequest / r.recordsPerRequest,
+    fractionOfRawOtlp: bytes / stored / (r.rawBytesPerRequest / r.recordsPerRequest),
+  };
+  log(`disk ${key}: ${(bytes / stored).toFixed(1)} bytes/point, ${(100 * results.disk[key].fractionOfRawOtlp).toFixed(1)}% of raw OTLP`);
+}
+
+/** The metrics suite's own report: bench/results/metrics-<date>.json and .md. */
+function writeMetricsReport() {
+  const dir = path.join(ROOT, 'bench', 'results');
+  const base = path.join(dir, `metrics-${results.date.slice(0, 10)}`);
+  fs.writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const l = results.ladders['glust metrics realistic'];
+  const h = results.fixed['glust metrics half saturation'];
+  const d = results.disk['realistic metrics'];
+  const st = results.stages['realistic metrics'];
+  const n = (x, digits = 0) => (x === null || x === undefined ? '–' : Number(x).toFixed(digits));
+  const md = `# Metrics load (issue 11), ${results.date.slice(0, 10)}
+
+\`${results.command}\` at commit ${results.commit}, ${results.node}, ${results.cpu} × ${results.cores}.
+Load average (1 min) at the start ${n(results.loadAverage?.start, 1)}, at the end ${n(os.loadavg()[0], 1)} on ${results.cores} cores: when it is
+far above the core count the machine was shared with other work, and the figures are a floor.
+
+Load: realistic points from bench/lib/payloads.mjs — 100 points per protobuf request over 5
+services, 70% sums (monotonic cumulative, int values) and gauges, 30% explicit-bucket histograms
+(16 buckets), ~10 attributes per series, resource of 7 attributes; 64 connections, open loop.
+
+| figure | value |
+|---|---|
+| saturation (≤1% refused, p99 ≤ ${P99_BOUND_MS} ms, ≥97% acknowledged) | ${n(l?.saturationRecordsPerSecond)} points/s (p50 ${n(l?.best?.latencyMs.p50, 1)} ms, p99 ${n(l?.best?.latencyMs.p99, 1)} ms, server CPU ${n(l?.best?.serverCpuPercentOfOneCore)}% of one core) |
+| at half saturation (${n(h?.offeredRecordsPerSecond)} points/s offered, ${n(h?.durationS ?? (QUICK ? 10 : 30))} s) | p50 ${n(h?.latencyMs.p50, 1)} ms, p99 ${n(h?.latencyMs.p99, 1)} ms, refused ${n(100 * (h?.refusedFraction ?? 0), 2)}%, server CPU ${n(h?.serverCpuPercentOfOneCore)}%, peak RSS ${n(h?.serverPeakRssMB)} MB |
+| bytes per point on disk (ZSTD Parquet, flush files) | ${n(d?.bytesPerRecord, 1)} B (raw OTLP protobuf ${n(d?.rawOtlpBytesPerRecord, 1)} B: ${n(100 * (d?.fractionOfRawOtlp ?? 0), 1)}%) |
+| stage: decode + validate, one core | ${n(st?.decode.recordsPerSecond)} points/s (${n(st?.decode.usPerRecord, 1)} µs CPU each, ${n(st?.decode.walBytesPerRecord)} WAL bytes) |
+| stage: DuckDB WAL → Parquet | ${n(st?.duckdb.recordsPerSecond)} points/s |
+
+Read-back (raw read_parquet counts after a clean stop; acknowledged ≤ stored):
+
+| run | acknowledged | stored | ok |
+|---|---|---|---|
+${results.checks.map((c) => `| ${c.label} | ${c.ackedRecords} | ${c.storedRecords} | ${c.ok ? 'yes' : 'LOST DATA'} |`).join('\n')}
+
+Ladder steps:
+
+| offered points/s | acknowledged/s | p50 ms | p99 ms | refused | server CPU |
+|---|---|---|---|---|---|
+${(l?.steps ?? []).map((s) => `| ${n(s.offeredRecordsPerSecond)} | ${n(s.ackedRecordsPerSecond)} | ${n(s.latencyMs.p50, 1)} | ${n(s.latencyMs.p99, 1)} | ${n(100 * s.refusedFraction, 2)}% | ${n(s.serverCpuPercentOfOneCore)}% |`).join('\n')}
+`;
+  fs.writeFileSync(`${base}.md`, md);
+  return [`${base}.json`, `${base}.md`];
+}
+
 async function main() {
   log(`suite ${suite} on ${results.cpu} × ${results.cores}, node ${results.node}, commit ${results.commit}`);
+  results.loadAverage = { start: os.loadavg()[0] };
+  if (suite === 'metrics') {
+    await metricsScenarios();
+    results.ok = results.checks.every((c) => c.ok);
+    log(`results: ${writeMetricsReport().join(', ')}`);
+    if (!results.ok) process.exit(1);
+    return;
+  }
 
   // ---------------------------------------------------------------- stage limits
   for (const [shape, signal] of [['testbed', 'traces'], ['realistic', 'traces'], ['realistic', 'logs']]) {
@@ -212,6 +299,9 @@ async function main() {
     };
     log(`disk ${shape} ${signal}: ${(bytes / stored).toFixed(1)} bytes/record, ${(100 * results.disk[`${shape} ${signal}`].fractionOfRawOtlp).toFixed(1)}% of raw OTLP`);
   }
+
+  // ---------------------------------------------------------------- metrics (issue 11)
+  await metricsScenarios();
 
   // ---------------------------------------------------------------- overload
   {

@@ -14,7 +14,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { JSON_CT, PROTO, decodeStatus, nowNs, spansRequest } from './helpers/otlp.js';
-import { MAIN, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
+import { MAIN, type StatusJson, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
 
 const dir = tempDataDir('glust-auth-');
 const tokenFile = path.join(dir, 'tokens.txt');
@@ -127,7 +127,7 @@ t.test('the read API and the live tail need a token', async (t) => {
     const res = await fetch(server.url + p);
     t.equal(res.status, 401, `${p} without a token`);
     t.equal(res.headers.get('www-authenticate'), 'Bearer realm="glust"');
-    const body = await res.json();
+    const body = (await res.json()) as StatusJson;
     t.equal(body.code, 16);
     t.match(body.message, /^GLUST_ERR_AUTH_MISSING_TOKEN: /);
     const wrong = await fetch(server.url + p, { headers: bearer('nope') });

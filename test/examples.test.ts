@@ -18,7 +18,7 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { JSON_CT } from './helpers/otlp.js';
 import { ROOT, type Server, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
 import type { LogRecord, SpanRecord } from '../dist/view/records.js';
@@ -136,7 +136,7 @@ async function sendFixture(server: Server): Promise<void> {
 }
 
 /** `glust serve` examples: each line is one server, started, checked and stopped. */
-async function serveEachLine(t: Tap.Test, env: Env, file: string): Promise<void> {
+async function serveEachLine(t: Test, env: Env, file: string): Promise<void> {
   const commands = example(file).split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
   for (const command of commands) {
     // bash -c with one simple command execs it, so the child is glust itself and gets the SIGTERM.
@@ -153,7 +153,7 @@ async function serveEachLine(t: Tap.Test, env: Env, file: string): Promise<void>
   }
 }
 
-type Runner = (t: Tap.Test, env: Env) => Promise<void>;
+type Runner = (t: Test, env: Env) => Promise<void>;
 
 /** How each example runs and what it must do. Order matters: the sends come first. */
 const RUNNERS: ReadonlyArray<readonly [readonly string[], Runner]> = [

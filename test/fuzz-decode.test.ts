@@ -23,7 +23,6 @@ import { type BodyEncoding, decompress } from '../dist/otlp/decompress.js';
 import { DEFAULT_LIMITS, type Limits } from '../dist/otlp/limits.js';
 import { LOGS_SIGNAL, type Signal, TRACES } from '../dist/otlp/signals.js';
 import { walkRequest } from '../dist/otlp/validate.js';
-import { DEFAULT_LIMITS, type Limits } from '../dist/otlp/limits.js';
 import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
 const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 300);

@@ -20,7 +20,7 @@ import {
   randomTraceId,
   spansRequest,
 } from './helpers/otlp.js';
-import { EXAMPLES, eventually, post, queryData, startServer } from './helpers/server.js';
+import { EXAMPLES, type StatusJson, eventually, post, queryData, startServer } from './helpers/server.js';
 
 const MAX_BODY = 200_000;
 const server = await startServer({ args: ['--flush-ms', '200', '--max-body-bytes', String(MAX_BODY), '--body-ring-bytes', '1MiB'] });
@@ -32,7 +32,7 @@ t.test('404 for unknown paths, with a JSON Status body', async (t) => {
   for (const [method, p] of [['GET', '/no-such-page'], ['POST', '/v1/traces/extra']] as const) {
     const res = await fetch(server.url + p, { method, body: method === 'POST' ? '{}' : undefined, headers: JSON_CT });
     t.equal(res.status, 404, `${method} ${p}`);
-    const body = await res.json();
+    const body = (await res.json()) as StatusJson;
     t.equal(body.code, 5, 'google.rpc.Code NOT_FOUND');
     t.match(body.message, /^GLUST_ERR_HTTP_NOT_FOUND: /);
   }
@@ -43,7 +43,7 @@ t.test('405 for other methods on OTLP paths, with Allow', async (t) => {
     const res = await fetch(traces, { method });
     t.equal(res.status, 405, method);
     t.equal(res.headers.get('allow'), 'POST');
-    t.match((await res.json()).message, /GLUST_ERR_HTTP_METHOD_NOT_ALLOWED/);
+    t.match(((await res.json()) as StatusJson).message, /GLUST_ERR_HTTP_METHOD_NOT_ALLOWED/);
   }
 });
 

@@ -39,7 +39,7 @@ import { encodeMetricsProto, gauge, metricsObject } from './helpers/metric-reque
 const seed = Number(process.env.GLUST_FUZZ_SEED ?? Date.now() % 1e9);
 const runs = Number(process.env.GLUST_FUZZ_RUNS ?? 500);
 t.comment(`seed ${seed}: replay with GLUST_FUZZ_SEED=${seed} npx tap test/layout.test.ts`);
-const check = (p: fc.IPropertyWithHooks<never> | fc.IAsyncProperty<never> | fc.IProperty<never>) => fc.assert(p as fc.IProperty<never>, { seed, numRuns: runs });
+const check = <Ts extends unknown[]>(p: fc.IProperty<Ts>) => fc.assert(p, { seed, numRuns: runs });
 
 const seqs = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.maxSafeInteger().filter((n) => n >= 0));
 /** Days from 1970 to 9999 (4-digit years). */

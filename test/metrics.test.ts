@@ -9,6 +9,18 @@ import { PROTO, logsRequest, nowNs, randomSpanId, randomTraceId, spansRequest } 
 import { parseMetrics } from './helpers/metrics.js';
 import { eventually, post, startServer } from './helpers/server.js';
 
+/** The parts of GET /health's body this test reads. */
+interface HealthJson {
+  ready: boolean;
+  reasons: string[];
+  version: string;
+  uptimeSeconds: number;
+  ackLatencyMs: { count: number; p50: number; p99: number };
+  rings: { body: { capacity: number } };
+  tables: Record<string, { lagRows: number }>;
+  [more: string]: unknown;
+}
+
 
 async function scrape(url: string) {
   const res = await fetch(`${url}/metrics`);
@@ -61,7 +73,7 @@ t.test('counters, histograms and writer gauges after ingesting spans and logs', 
 
   const health = await fetch(`${server.url}/health`);
   t.equal(health.status, 200);
-  const h = await health.json();
+  const h = (await health.json()) as HealthJson;
   t.equal(h.ready, true);
   t.equal(h.version, '0.1.0');
   t.ok(h.uptimeSeconds >= 0);
@@ -82,7 +94,7 @@ t.test('readiness turns false while storage fails and back when it heals; refusa
 
   const notReady = await eventually(async () => {
     const res = await fetch(`${server.url}/health`);
-    return res.status === 503 ? res.json() : null;
+    return res.status === 503 ? ((await res.json()) as HealthJson) : null;
   });
   t.equal(notReady.ready, false);
   t.match(notReady.reasons[0], /^storage failing: parquet conversion/);

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { PROTO, hex, logsRequest, randomTraceId, spansRequest } from './helpers/otlp.js';
+import { encodeMetricsProto, gauge, metricsObject } from './helpers/metric-requests.js';
 import { MAIN, type Server, eventually, post, startServer, tempDataDir } from './helpers/server.js';
 import { getJson } from './helpers/telemetry.js';
 import { scrapeMetrics } from './helpers/metrics.js';
@@ -27,7 +28,7 @@ async function sendDay(server: Server, daysAgo: number, spans = 20, padding = ''
     traceId,
     start: start + BigInt(i),
     // Random text compresses badly, so file sizes grow with the span count.
-    attributes: padding ? { padding: `${padding}${hex(randomTraceId())}` } : {},
+    attributes: padding ? { padding: `${padding}${hex(randomTraceId())}` } : ({} as Record<string, string>),
   })), 'retention');
   const logs = logsRequest([{ time: start, body: `log of day -${daysAgo}` }], 'retention');
   for (const [signal, request] of [['traces', body], ['logs', logs]] as const) {
@@ -35,6 +36,12 @@ async function sendDay(server: Server, daysAgo: number, spans = 20, padding = ''
     if (res.status !== 200) throw new Error(`${signal} of day -${daysAgo} answered ${res.status}`);
   }
   return hex(traceId);
+}
+
+/** Two gauge points dated `daysAgo` days back (the age test keeps metrics beside spans and logs). */
+async function sendMetricsDay(server: Server, daysAgo: number): Promise<void> {
+  const res = await post(`${server.url}/v1/metrics`, encodeMetricsProto(metricsObject([gauge('retention.gauge', [1, 2], nsDaysAgo(daysAgo))], 'retention')), PROTO);
+  if (res.status !== 200) throw new Error(`metrics of day -${daysAgo} answered ${res.status}`);
 }
 
 function totals(files: readonly StoredFile[], area: string, days: (d: string) => boolean) {
@@ -52,7 +59,10 @@ t.test('age: old day partitions go at start and periodically, with their trace i
   // Phase 1: keep everything; a clean stop converts it all to Parquet.
   const first = await startServer({ dataDir, args: [...KEEP_ALL, ...NEVER_FLUSH, ...NO_COMPACT] });
   t.teardown(() => first.kill());
-  for (const d of days) traces.set(d, await sendDay(first, d));
+  for (const d of days) {
+    traces.set(d, await sendDay(first, d));
+    await sendMetricsDay(first, d);
+  }
   t.equal(await first.stop(), 0);
   const before = parquetFiles(dataDir);
   t.same(dayDirs(dataDir, 'trace-index'), days.map(dayAgo).sort(), 'a trace index partition per day');
@@ -61,11 +71,11 @@ t.test('age: old day partitions go at start and periodically, with their trace i
   const expired = (d: string) => d < dayAgo(3);
   const second = await startServer({ dataDir, env: { GLUST_RETENTION_DAYS: '3' }, args: ['--retention-check-ms', '200', ...NEVER_FLUSH, ...NO_COMPACT] });
   t.teardown(() => second.kill());
-  for (const area of ['spans', 'logs', 'trace-index']) {
+  for (const area of ['spans', 'logs', 'metrics', 'trace-index']) {
     t.same(dayDirs(dataDir, area), [dayAgo(3), dayAgo(1), dayAgo(0)], `${area}: days -10 and -4 deleted at start, the rest kept`);
   }
   const m = await scrapeMetrics(second.url);
-  for (const area of ['spans', 'logs', 'trace-index']) {
+  for (const area of ['spans', 'logs', 'metrics', 'trace-index']) {
     const want = totals(before, area, expired);
     t.ok(want.files >= 2, `${area}: ${want.files} files were due`);
     t.equal(metric(m, 'glust_retention_deleted_files_total', area, 'age'), want.files, `${area}: deleted files counted`);
@@ -75,7 +85,7 @@ t.test('age: old day partitions go at start and periodically, with their trace i
   t.same(parquetFiles(dataDir).map((f) => f.path), kept.map((f) => f.path), 'every younger file untouched');
   t.equal(m.get('glust_storage_bytes'), kept.reduce((n, f) => n + f.bytes, 0), 'storage gauge: what is left (the WAL is empty)');
   await eventually(() => logLines(second).length === 1);
-  t.match(logLines(second)[0], new RegExp(`^glust: retention deleted ${totals(before, 'spans', expired).files + totals(before, 'logs', expired).files + totals(before, 'trace-index', expired).files} files \\(.* MiB\\): \\d+ older than --retention-days \\(days ${dayAgo(10)}\\.\\.${dayAgo(4)}\\)`));
+  t.match(logLines(second)[0], new RegExp(`^glust: retention deleted ${totals(before, 'spans', expired).files + totals(before, 'logs', expired).files + totals(before, 'metrics', expired).files + totals(before, 'trace-index', expired).files} files \\(.* MiB\\): \\d+ older than --retention-days \\(days ${dayAgo(10)}\\.\\.${dayAgo(4)}\\)`));
   t.match(logLines(second)[0], /; done at start, before listening \(--retention-days is 3, 0 keeps every day\)$/, 'the sweep at start says so, and what keeps old days');
   t.ok(second.output().indexOf('glust: retention deleted') < second.output().indexOf('listening on'), 'before the startup line');
   t.equal((await getJson(`${second.url}/api/traces/${traces.get(10)}`)).status, 404, 'an expired trace is gone');

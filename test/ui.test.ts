@@ -82,7 +82,7 @@ const deep = await (async () => {
   const stack = 'Error: signature mismatch\n    at verify (clearing/verify.js:41:11)\n    at Batch.check (clearing/batch.js:88:5)\n    at async main (clearing/main.js:12:3)';
   const specs = ids.map((spanId, i) => ({
     traceId, spanId, parentSpanId: i === 0 ? undefined : ids[i - 1], name: names[i], start: base + BigInt(i * 10) * ms, end: base + BigInt(400 - i * 10) * ms,
-    attributes: i === 3 ? { 'exception.stacktrace': stack, 'http.response.header.x-request-correlation-identifier': 'c0ffee', 'messaging.destination.partition.id': '7' } : {},
+    attributes: i === 3 ? { 'exception.stacktrace': stack, 'http.response.header.x-request-correlation-identifier': 'c0ffee', 'messaging.destination.partition.id': '7' } : ({} as Record<string, string>),
   }));
   await send('traces', spansRequest(specs, 'settlement-reconciliation-service'));
   return { traceId: hex(traceId), leaf: hex(ids[3]!), stack };

@@ -44,7 +44,7 @@ const opts = {
 const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 
 // ---------------------------------------------------------------- requests
-const path = opts.signal === 'traces' ? '/v1/traces' : '/v1/logs';
+const path = { traces: '/v1/traces', logs: '/v1/logs', metrics: '/v1/metrics' }[opts.signal];
 let bodies = buildBodies(opts.shape, opts.signal, Math.max(opts.bodies, opts.connections * 4));
 if (opts.gzip) {
   // Compressed bodies cannot be patched: give them fresh ids once, then compress.

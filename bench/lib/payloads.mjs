@@ -5,7 +5,9 @@
 //   testbed    100 spans per request: name, kind CLIENT, two int attributes (the OpenTelemetry
 //              Collector load testbed's span shape)
 //   realistic  spans with ~20 attributes, some events, 5 services per request; logs with
-//              6 attributes and 100-300 byte bodies
+//              6 attributes and 100-300 byte bodies; metrics (signal 'metrics'): 100 points per
+//              request over 5 services, 70% sums and gauges, 30% explicit-bucket histograms
+//              (16 buckets), ~10 attributes per series
 //
 // Ids and timestamps are patched into a body right before each send (patchBody), so every
 // span stored is unique and recent even though the bodies are built once: compression and
@@ -16,6 +18,7 @@ import { opentelemetry } from '../../dist/gen/otlp.js';
 
 const T = opentelemetry.proto.collector.trace.v1;
 const L = opentelemetry.proto.collector.logs.v1;
+const M = opentelemetry.proto.collector.metrics.v1;
 
 const str = (stringValue) => ({ stringValue });
 const int = (intValue) => ({ intValue });
@@ -148,6 +151,49 @@ function realisticLog(rng, service) {
   };
 }
 
+const METRIC_BOUNDS = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
+const REGIONS = ['eu-west-1', 'us-east-1', 'ap-south-1'];
+
+/** The ~10 attributes of one series: what an HTTP server's instruments carry. */
+function seriesAttributes(rng, service, i) {
+  return [
+    kv('http.request.method', str(['GET', 'POST', 'PUT'][rng() % 3])),
+    kv('http.route', str(ROUTES[(i + rng()) % ROUTES.length])),
+    kv('http.response.status_code', int([200, 200, 201, 404, 500][rng() % 5])),
+    kv('network.protocol.version', str('1.1')),
+    kv('server.address', str('shop.example.com')),
+    kv('server.port', int(443)),
+    kv('url.scheme', str('https')),
+    kv('deployment.region', str(REGIONS[rng() % REGIONS.length])),
+    kv('k8s.pod.name', str(`${service}-7f9c${(rng() % 4096).toString(16)}`)),
+    kv('series.seq', int(i)),
+  ];
+}
+
+/**
+ * One service's metrics of a request: 4 counters (monotonic cumulative sums, int values) and
+ * 3 gauges of 2 series each (14 points), and 3 histograms of 2 series each (6 points).
+ */
+function realisticMetrics(rng, service) {
+  const point = (i, extra) => ({ timeUnixNano: timeMarker(0).start, startTimeUnixNano: timeMarker(0).start, attributes: seriesAttributes(rng, service, i), ...extra });
+  const two = (f) => [0, 1].map(f);
+  const metrics = [];
+  for (const name of ['http.server.requests', 'http.server.errors', 'db.client.calls', 'messaging.published']) {
+    metrics.push({ name, unit: '{request}', description: `${name} so far`, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: two((i) => point(i, { asInt: String(rng() % 1_000_000) })) } });
+  }
+  for (const name of ['process.memory.usage', 'db.client.connections.usage', 'queue.depth']) {
+    metrics.push({ name, unit: 'By', description: `${name} now`, gauge: { dataPoints: two((i) => point(i, { asDouble: (rng() % 1_000_000) / 7 })) } });
+  }
+  for (const name of ['http.server.request.duration', 'db.client.operation.duration', 'rpc.client.duration']) {
+    metrics.push({ name, unit: 'ms', description: `${name} distribution`, histogram: { aggregationTemporality: 2, dataPoints: two((i) => {
+      const counts = METRIC_BOUNDS.map(() => rng() % 50).concat([rng() % 5]);
+      const count = counts.reduce((a, b) => a + b, 0);
+      return point(i, { count: String(count), sum: count * ((rng() % 5000) / 10), min: 0.25, max: 9000 + (rng() % 1000), bucketCounts: counts.map(String), explicitBounds: METRIC_BOUNDS });
+    }) } });
+  }
+  return metrics;
+}
+
 /** A small deterministic PRNG, so every run builds the same bodies. */
 function prng(seed) {
   let x = seed >>> 0 || 1;
@@ -182,6 +228,14 @@ export function buildBodies(shape, signal, count) {
         });
         message = T.ExportTraceServiceRequest.encode({ resourceSpans }).finish();
       }
+    } else if (signal === 'metrics') {
+      records = 0;
+      const resourceMetrics = SERVICES.map((service) => {
+        const metrics = realisticMetrics(rng, service);
+        for (const m of metrics) records += (m.sum ?? m.gauge ?? m.histogram).dataPoints.length;
+        return { resource: resource(service), scopeMetrics: [{ scope: { name: `@shop/${service}`, version: '3.2.0' }, metrics }] };
+      });
+      message = M.ExportMetricsServiceRequest.encode({ resourceMetrics }).finish();
     } else {
       records = 0;
       const perService = shape === 'testbed' ? 20 : 20;
@@ -193,7 +247,7 @@ export function buildBodies(shape, signal, count) {
       message = L.ExportLogsServiceRequest.encode({ resourceLogs }).finish();
     }
     const bytes = Buffer.from(message);
-    const timeAt = findTimes(bytes);
+    const timeAt = findTimes(bytes, signal === 'metrics' ? METRIC_TIME_TAGS : TIME_TAGS);
     bodies.push({
       bytes,
       records,
@@ -210,13 +264,16 @@ export function buildBodies(shape, signal, count) {
 /** fixed64 time field tags: span start (7) and end (8), event time (1), log time (1) and observed time (11). */
 const TIME_TAGS = new Set([(7 << 3) | 1, (8 << 3) | 1, (1 << 3) | 1, (11 << 3) | 1]);
 
+/** fixed64 time field tags of metric data points: start time (2) and time (3). */
+const METRIC_TIME_TAGS = new Set([(2 << 3) | 1, (3 << 3) | 1]);
+
 /** Offsets of fixed64 times written from MARK_TIME (start) or MARK_TIME + duration (end). */
-function findTimes(bytes) {
+function findTimes(bytes, tags) {
   const out = [];
   const hi = Number(MARK_TIME >> 32n);
   for (let i = 1; i + 8 <= bytes.length; i++) {
     // Durations stay below 2^32 ns, so the high word is MARK_TIME's; the tag byte must precede.
-    if (bytes.readUInt32LE(i + 4) === hi && TIME_TAGS.has(bytes[i - 1])) {
+    if (bytes.readUInt32LE(i + 4) === hi && tags.has(bytes[i - 1])) {
       const v = bytes.readBigUInt64LE(i);
       if (v >= MARK_TIME && v < MARK_TIME + 4_000_000_000n) {
         out.push(i);

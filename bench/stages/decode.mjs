@@ -3,13 +3,13 @@
 // the load generator sends. Prints {recordsPerSecond, usPerRecord, ...} as JSON.
 //   node bench/stages/decode.mjs '{"shape":"testbed","signal":"traces","seconds":5}'
 import { BODY_CODECS } from '../../dist/otlp/codec.js';
-import { LOGS_SIGNAL, TRACES } from '../../dist/otlp/signals.js';
+import { LOGS_SIGNAL, METRICS_SIGNAL, TRACES } from '../../dist/otlp/signals.js';
 import { walkRequest } from '../../dist/otlp/validate.js';
 import { DEFAULT_LIMITS } from '../../dist/otlp/limits.js';
 import { buildBodies, patchBody } from '../lib/payloads.mjs';
 
 const opts = { shape: 'testbed', signal: 'traces', seconds: 5, ...JSON.parse(process.argv[2] ?? '{}') };
-const signal = opts.signal === 'traces' ? TRACES : LOGS_SIGNAL;
+const signal = { traces: TRACES, logs: LOGS_SIGNAL, metrics: METRICS_SIGNAL }[opts.signal];
 const bodies = buildBodies(opts.shape, opts.signal, 64);
 for (const b of bodies) patchBody(b, BigInt(Date.now()) * 1_000_000n);
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { BODY_CODECS } from '../../dist/otlp/codec.js';
-import { LOGS_SIGNAL, TRACES } from '../../dist/otlp/signals.js';
+import { LOGS_SIGNAL, METRICS_SIGNAL, TRACES } from '../../dist/otlp/signals.js';
 import { walkRequest } from '../../dist/otlp/validate.js';
 import { DEFAULT_LIMITS } from '../../dist/otlp/limits.js';
 import { DataLayout, dayString } from '../../dist/storage/layout.js';
@@ -16,7 +16,7 @@ import { ParquetConverter } from '../../dist/storage/parquet.js';
 import { buildBodies, patchBody } from '../lib/payloads.mjs';
 
 const opts = { shape: 'testbed', signal: 'traces', records: 300_000, ...JSON.parse(process.argv[2] ?? '{}') };
-const signal = opts.signal === 'traces' ? TRACES : LOGS_SIGNAL;
+const signal = { traces: TRACES, logs: LOGS_SIGNAL, metrics: METRICS_SIGNAL }[opts.signal];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-stage-'));
 const segmentPath = path.join(dir, 'segment.ndjson');
 const fd = fs.openSync(segmentPath, 'w');

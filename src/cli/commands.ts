@@ -23,7 +23,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   serve: { onClosedOutput: keepServingWhenOutputCloses, summary: 'run the OTLP/HTTP server, its query API and web UI', usage: serveHelp, run: serve },
-  query: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'DuckDB SQL over the views spans and logs of a data directory', usage: () => QUERY_USAGE, run: query },
+  query: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'DuckDB SQL over the views spans, logs and metrics of a data directory', usage: () => QUERY_USAGE, run: query },
   traces: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'trace summaries, newest first', usage: () => TRACES_USAGE, run: traces },
   trace: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'one trace as an indented text waterfall', usage: () => TRACE_USAGE, run: trace },
   logs: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'log records, newest first', usage: () => LOGS_USAGE, run: logs },

@@ -1,5 +1,5 @@
 /**
- * `glust query "SQL"`: DuckDB SQL over the views `spans` and `logs` of a data directory,
+ * `glust query "SQL"`: DuckDB SQL over the views `spans`, `logs` and `metrics` of a data directory,
  * printed as a table, CSV or JSON lines. Every format shows values the same way
  * (src/query/json.ts, style rfc3339): times in RFC 3339 UTC, maps as objects, 64-bit integers
  * as exact decimal strings in JSON.
@@ -15,7 +15,7 @@ import { requireDataDir } from './data-dir.js';
 type Format = 'table' | 'csv' | 'json';
 
 export const QUERY_USAGE = `usage: glust query "SQL" [--data DIR] [--format table|csv|json]
-  run DuckDB SQL over the views spans and logs of a data directory (default ./glust-data, or
+  run DuckDB SQL over the views spans, logs and metrics of a data directory (default ./glust-data, or
   GLUST_DATA); the Parquet files are also readable directly with read_parquet()
 `;
 

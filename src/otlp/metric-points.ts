@@ -10,8 +10,11 @@
  * checked, since the sender says they mean nothing.
  *
  * series_id and record_hash (xxh3-64, @node-rs/xxhash) are computed here: the series from the
- * metric's identity and the point's attributes, the record hash from the whole row text, so a
- * retried export (the same point again) gets the same hash and readers keep one row.
+ * point's attributes, seeded with the hash of the metric's identity (service, resource, scope,
+ * name, type, unit; hashed once per metric); the record hash from the row's own text (times,
+ * metric fields, values, exemplars, attributes, flags), seeded with the series. A retried export
+ * (the same point again) gets the same hash and readers keep one row. Hashing only what a point
+ * adds, not the resource text every row repeats, halves what each point hashes.
  */
 import { xxh3 } from '@node-rs/xxhash';
 import { attributesJson } from './attributes.js';
@@ -37,8 +40,8 @@ export const NO_RECORDED_VALUE = 1;
 export interface MetricRowContext {
   /** WAL keys of the metric: name, description, unit, type, temporality, monotonic. */
   readonly fragment: string;
-  /** Text naming the series apart from the point's attributes (service, resource, scope, metric). */
-  readonly seriesSeed: string;
+  /** xxh3-64 of what names the series apart from the point's attributes (service, resource, scope, metric). */
+  readonly seriesSeed: bigint;
   /** Service, resource and scope (validate.ts's shared fragment). */
   readonly shared: string;
   readonly row: RowContext;
@@ -77,7 +80,7 @@ function pointRow<P extends PointIn>(point: P, metric: MetricRowContext, values:
   const flags = u32(point.flags, 'flags');
   const { row } = metric;
   const attrs = attributesJson(point.attributes, row.limits, row.adjustments);
-  const series = xxh3.xxh64(metric.seriesSeed + attrs.json);
+  const series = xxh3.xxh64(attrs.json, metric.seriesSeed);
   const json = (
     '{"th":' + time.hi + ',"tl":' + time.lo + ',"sh":' + start.hi + ',"sl":' + start.lo +
     ',' + metric.fragment +
@@ -85,11 +88,10 @@ function pointRow<P extends PointIn>(point: P, metric: MetricRowContext, values:
     (exemplars ? ',"ex":' + exemplarsJson(point.exemplars, row) : '') +
     ',"a":' + attrs.json +
     ',"fl":' + flags +
-    ',"gh":' + Number(series >> 32n) + ',"gl":' + Number(series & 0xffffffffn) +
-    ',' + metric.shared
+    ',"gh":' + Number(series >> 32n) + ',"gl":' + Number(series & 0xffffffffn)
   );
-  const hash = xxh3.xxh64(json);
-  return { json: json + ',"hh":' + Number(hash >> 32n) + ',"hl":' + Number(hash & 0xffffffffn), day: dayOf(time) };
+  const hash = xxh3.xxh64(json, series);
+  return { json: json + ',' + metric.shared + ',"hh":' + Number(hash >> 32n) + ',"hl":' + Number(hash & 0xffffffffn), day: dayOf(time) };
 }
 
 const numberValues: ValuesOf<NumberPointIn> = (p, noValue) => {

@@ -9,6 +9,7 @@
  * with that reason (one rejection when it has none to count): the points mean nothing without
  * the metric they belong to.
  */
+import { xxh3 } from '@node-rs/xxhash';
 import { truncate } from './limits.js';
 import type { MetricDataIn, MetricIn } from './model.js';
 import {
@@ -87,6 +88,8 @@ export function metricGroup(record: object, shared: string, ctx: RowContext): Re
     '"m":' + nameJson +
     ',"d":' + JSON.stringify(truncate(str(metric.description, 'description'), ctx.limits, ctx.adjustments)) +
     ',"u":' + unitJson + ',"ty":' + kind.type + ',"te":' + temporality + monotonic;
-  const m: MetricRowContext = { fragment, seriesSeed: shared + ',' + nameJson + ',' + kind.type + ',' + unitJson + ',', shared, row: ctx };
+  // JSON texts joined by commas: no two different identities give the same input.
+  const seriesSeed = xxh3.xxh64(shared + ',' + nameJson + ',' + kind.type + ',' + unitJson);
+  const m: MetricRowContext = { fragment, seriesSeed, shared, row: ctx };
   return { path, points, rowOf: (point) => kind.rowOf(point, m) };
 }

@@ -147,6 +147,13 @@ export async function eventually<T>(fn: () => Promise<T> | T, ms = 15_000, stepM
   }
 }
 
+/** A google.rpc.Status body in JSON, as Glust answers refusals. */
+export interface StatusJson {
+  code: number;
+  message: string;
+  details?: unknown[];
+}
+
 export interface PostResult {
   status: number;
   headers: Headers;
@@ -154,6 +161,8 @@ export interface PostResult {
 }
 
 export async function post(url: string, body: Uint8Array | string, headers: Record<string, string>): Promise<PostResult> {
-  const res = await fetch(url, { method: 'POST', body, headers });
+  // Every body here lives in an ordinary ArrayBuffer; the DOM typing (tsconfig.browser-tests.json)
+  // wants that said.
+  const res = await fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer> | string, headers });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { queryData } from './server.js';
 
 export const DAY_MS = 86_400_000;
-export const AREAS = ['spans', 'logs', 'trace-index'] as const;
+export const AREAS = ['spans', 'logs', 'metrics', 'trace-index'] as const;
 
 /** YYYY-MM-DD of the UTC day `daysAgo` days before today. */
 export function dayAgo(daysAgo: number): string {
@@ -29,7 +29,7 @@ export interface StoredFile {
   readonly bytes: number;
 }
 
-/** Every Parquet file under the day partitions of spans, logs and the trace index. */
+/** Every Parquet file under the day partitions of spans, logs, metrics and the trace index. */
 export function parquetFiles(dataDir: string): StoredFile[] {
   const out: StoredFile[] = [];
   for (const area of AREAS) {
@@ -47,9 +47,9 @@ export function parquetFiles(dataDir: string): StoredFile[] {
   return out;
 }
 
-/** WAL segment files of both tables. */
+/** WAL segment files of every table. */
 export function walFiles(dataDir: string): string[] {
-  return ['spans', 'logs'].flatMap((table) => {
+  return ['spans', 'logs', 'metrics'].flatMap((table) => {
     const dir = path.join(dataDir, 'wal', table);
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.ndjson')).map((n) => path.join(dir, n)) : [];
   });
