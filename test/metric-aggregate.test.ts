@@ -6,7 +6,7 @@
  * histograms (with a scale change), time buckets, groups, points without a recorded value, an
  * unknown name. Every expected figure is computed here from the recorded values.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { GlustError } from '../dist/errors.js';
 import { MetricQueries } from '../dist/query/metric-engine.js';
@@ -32,7 +32,7 @@ async function insert(points: Point[]): Promise<void> {
 
 const aggregate = (name: string, extra = '') => queries.aggregate(parseMetricAggregate(name, `${WINDOW}${extra}`));
 const sumOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-const close = (t: Tap.Test, got: number | null | undefined, want: number, what: string) => t.ok(got != null && Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${what}: ${got} ≈ ${want}`);
+const close = (t: Test, got: number | null | undefined, want: number, what: string) => t.ok(got != null && Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${what}: ${got} ≈ ${want}`);
 
 // A cumulative counter, series /a: started in the window, exported every 60 s, once the same
 // state twice (a retried export stored twice), once unchanged a minute later, then restarted.
