@@ -80,7 +80,7 @@ const cache = path.join(dir, 'cache');
 const cacheRoot = path.join(cache, manifest.id);
 
 t.test('serve, ingest with the official exporters, UI, read commands, SIGTERM flush', async (t) => {
-  const child: ChildProcess = spawn(glust, ['serve', '--listen', '127.0.0.1:0', '--data', './data', '--flush-ms', '300', '--cache-dir', cache], {
+  const child: ChildProcess = spawn(glust, ['serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', './data', '--flush-ms', '300', '--cache-dir', cache], {
     cwd: dir,
     env: {},
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,6 +93,7 @@ t.test('serve, ingest with the official exporters, UI, read commands, SIGTERM fl
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   const url = await eventually(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 30_000);
+  t.match(out, /OTLP\/gRPC on 127\.0\.0\.1:\d+ \(plaintext\)/, 'the gRPC acceptor listens too');
   t.match(out, /\(uWebSockets\.js native\)/, 'the startup line says the native uWS acceptor runs');
   t.match(out, `wrote ${manifest.files.length} files of this build to ${cacheRoot}`, 'the first start wrote the cache directory');
   t.same(damaged(cacheRoot), [], 'every written-out file matches the manifest');

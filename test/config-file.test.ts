@@ -176,7 +176,8 @@ t.test('secrets are masked by config print', async (t) => {
 
 /** `glust serve` as a child in `cwd`; resolves once it listens or exits. */
 async function serveChild(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ child: ChildProcess; out: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // gRPC off unless a test says otherwise, so no test takes port 4317 from whatever holds it.
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { cwd, env: { ...process.env, GLUST_GRPC_LISTEN: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

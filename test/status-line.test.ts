@@ -14,7 +14,7 @@ import { sendCheckout } from './helpers/telemetry.js';
 /** `glust serve` inside a pseudo-terminal (util-linux `script`): everything it printed, and a stop. */
 function serveOnTerminal(args: string[]): { out: () => string; stop: () => Promise<void>; child: ChildProcess } {
   const dataDir = tempDataDir();
-  const command = [process.execPath, MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...args].map((a) => `'${a}'`).join(' ');
+  const command = [process.execPath, MAIN, 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', 'off', '--data', dataDir, ...args].map((a) => `'${a}'`).join(' ');
   // -e: script's own status is glust's; -q: no "Script started" lines; detached: its own group.
   const child = spawn('script', ['-q', '-e', '-c', `exec ${command}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let out = '';
