@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { SIGNALS } from '../dist/otlp/signals.js';
 import { MAIN, eventually, startServer, tempDataDir } from './helpers/server.js';
 import { sendCheckout } from './helpers/telemetry.js';
 
@@ -37,7 +38,8 @@ function serveOnTerminal(args: string[]): { out: () => string; stop: () => Promi
   };
 }
 
-const STATUS = /^glust: traces (\d+)\/s, logs \d+\/s · ack p99 ([^·]+) · writer lag \d+ rows · disk \S+$/m;
+// One rate per row of the signal table, in its order (traces first).
+const STATUS = new RegExp(`^glust: traces (\\d+)/s${SIGNALS.slice(1).map((s) => `, ${s.name} \\d+/s`).join('')} · ack p99 ([^·]+) · writer lag \\d+ rows · disk \\S+$`, 'm');
 
 t.test('on a terminal, serve shows a live status line and says where the first flush went', async (t) => {
   const server = serveOnTerminal(['--status-interval-s', '1', '--flush-ms', '300']);

@@ -2,7 +2,7 @@
  * What `glust serve` tells a person watching it: a compact status line every
  * --status-interval-s when stderr is a terminal,
  *
- *   glust: traces 1200/s, logs 40/s · ack p99 14 ms · writer lag 0 rows · disk 3.2MiB
+ *   glust: traces 1200/s, logs 40/s, metrics 300/s · ack p99 14 ms · writer lag 0 rows · disk 3.2MiB
  *
  * (records accepted per second per signal over the last interval, the 99th percentile of the
  * ack latency of that interval, rows acknowledged but not yet in Parquet, WAL + Parquet bytes on
