@@ -18,6 +18,7 @@
  * and kept one point per series, start_time and time.
  */
 import { type Buckets, IntervalSum, intervalsOf, subtractBuckets } from './histogram-buckets.js';
+import type { MetricStats } from '../view/metric-records.js';
 
 export interface MetricPoint {
   readonly series: string;
@@ -48,19 +49,8 @@ export function contributionOf(type: string, temporality: string | null, monoton
 const HISTOGRAMS = new Set(['HISTOGRAM', 'EXPONENTIAL_HISTOGRAM']);
 export const PERCENTILES = [['p50', 0.5], ['p90', 0.9], ['p95', 0.95], ['p99', 0.99]] as const;
 
-export interface Stats {
-  count: number;
-  sum: number | null;
-  mean: number | null;
-  min: number | null;
-  max: number | null;
-  /** Per second over the window or bucket, for sums that count (delta, monotonic cumulative). */
-  rate?: number | null;
-  p50?: number | null;
-  p90?: number | null;
-  p95?: number | null;
-  p99?: number | null;
-}
+/** The figures of one window or bucket: the API's record type (src/view/metric-records.ts). */
+export type Stats = MetricStats;
 
 /** One group × time bucket. */
 class Accumulator {
