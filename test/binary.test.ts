@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { ROOT, eventually, tempDataDir } from './helpers/server.js';
+import { ROOT, eventually, tempDataDir, tiedToTest } from './helpers/server.js';
 import { notStoredOnce } from './helpers/storage.js';
 import { sendCheckout } from './helpers/telemetry.js';
 
@@ -80,7 +80,7 @@ const cache = path.join(dir, 'cache');
 const cacheRoot = path.join(cache, manifest.id);
 
 t.test('serve, ingest with the official exporters, UI, read commands, SIGTERM flush', async (t) => {
-  const child: ChildProcess = spawn(glust, ['serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', './data', '--flush-ms', '300', '--cache-dir', cache], {
+  const child: ChildProcess = spawn(...tiedToTest(glust, ['serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', './data', '--flush-ms', '300', '--cache-dir', cache]), {
     cwd: dir,
     env: {},
     stdio: ['ignore', 'pipe', 'pipe'],

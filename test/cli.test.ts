@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { PROTO, hex, logsRequest, nowNs, randomTraceId, spansRequest } from './helpers/otlp.js';
-import { MAIN, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
+import { MAIN, eventually, post, queryData, startServer, tempDataDir, tiedToTest } from './helpers/server.js';
 
 function glust(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env }, cwd });
@@ -183,7 +183,7 @@ t.test('a closed stdout ends a read command quietly with status 0, and does not 
   t.equal(query.stdout.split('\n').length, 11, 'ten lines, as head printed them');
 
   // A server whose stdout reader goes away keeps serving, and stops cleanly.
-  const served = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', 'off', '--data', tempDataDir()], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const served = spawn(...tiedToTest(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', 'off', '--data', tempDataDir()]), { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => served.on('exit', resolve));
   let first = '';
   await new Promise<void>((resolve) => served.stdout!.on('data', (d) => ((first += d), /listening/.test(first) && resolve())));

@@ -16,7 +16,7 @@ import { GlustError } from '../dist/errors.js';
 import { readConfigFile } from '../dist/settings/file.js';
 import { MASK, effectiveYaml, exampleYaml } from '../dist/settings/yaml-out.js';
 import { COUNT, TEXT } from '../dist/settings/kinds.js';
-import { MAIN, ROOT, eventually, tempDataDir } from './helpers/server.js';
+import { MAIN, ROOT, eventually, tempDataDir, tiedToTest } from './helpers/server.js';
 import { rawCounts } from './helpers/storage.js';
 import { sendCheckout } from './helpers/telemetry.js';
 
@@ -177,7 +177,7 @@ t.test('secrets are masked by config print', async (t) => {
 /** `glust serve` as a child in `cwd`; resolves once it listens or exits. */
 async function serveChild(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ child: ChildProcess; out: () => string; exited: Promise<number | null> }> {
   // gRPC off unless a test says otherwise, so no test takes port 4317 from whatever holds it.
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { cwd, env: { ...process.env, GLUST_GRPC_LISTEN: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...tiedToTest(process.execPath, [MAIN, 'serve', ...args]), { cwd, env: { ...process.env, GLUST_GRPC_LISTEN: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -22,6 +22,18 @@ export const EXAMPLES = [
   '/work/shared/otlp-examples',
 ].find((dir) => dir && fs.existsSync(path.join(dir, 'trace.json'))) ?? path.resolve(ROOT, '..', 'shared', 'otlp-examples');
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((f) => fs.existsSync(f));
+
+/**
+ * A command that dies with the test that started it: util-linux `setpriv --pdeathsig TERM` execs
+ * it with the parent-death signal set, so a test killed by tap's timeout (SIGKILL leaves no
+ * handler a chance) does not leave its servers running and holding ports and data directories.
+ * Without setpriv the command runs as it is.
+ */
+export function tiedToTest(command: string, args: readonly string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, [...args]];
+}
+
 export interface Server {
   readonly url: string;
   readonly port: number;
@@ -58,7 +70,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   // gRPC is off unless a test asks for it (`--grpc-listen 127.0.0.1:0` in args, a later flag
   // wins): no test may take the default port 4317, which a developer's own server may hold.
   const argv = [MAIN, 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', 'off', '--data', dataDir, ...(opts.args ?? [])];
-  const [command, args] = opts.shell === undefined ? [process.execPath, argv] : ['bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...argv]];
+  const [command, args] = opts.shell === undefined ? tiedToTest(process.execPath, argv) : tiedToTest('bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...argv]);
   const child = spawn(command, args, {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
