@@ -4,8 +4,10 @@
 // prints one JSON line: the server's CPU as a share of one core over the measured window, the
 // CPU of each OS thread (/proc/<pid>/task: the JS threads and the libuv pool, where DuckDB's
 // queries and fs/promises run), and, with "profile": true, the self-time summary of every JS
-// thread (node --cpu-prof). "dist" runs another build (A/B of old and new code in one run):
-//   node bench/writer-low-load.mjs '{"spansPerSecond":10000,"durationS":20,"rounds":2,"dist":"dist"}'
+// thread (node --cpu-prof). "dists" runs other builds too, alternately (A/B of old and new code in
+// one run), "variants" other settings:
+//   node bench/writer-low-load.mjs '{"spansPerSecond":10000,"durationS":20,"rounds":2,"dists":["old/dist","dist"]}'
+//   node bench/writer-low-load.mjs '{"variants":[{"serverArgs":["--flush-ms","2000"]},{"serverArgs":["--flush-ms","10000"]}]}'
 // Every acknowledged span is read back from Parquet after the stop (a run that loses data fails).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,9 +47,9 @@ function threadCpu(pid) {
   return out;
 }
 
-function startServer(dist, dataDir, profileDir) {
+function startServer(dist, serverArgs, dataDir, profileDir) {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const args = [...nodeArgs, path.resolve(ROOT, dist, 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dataDir, ...opts.serverArgs];
+  const args = [...nodeArgs, path.resolve(ROOT, dist, 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dataDir, ...serverArgs];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -77,10 +79,10 @@ async function storedSpans(dataDir) {
   }
 }
 
-async function once(dist) {
+async function once({ dist, serverArgs }) {
   const dataDir = tempDir('glust-lowload-');
   const profileDir = opts.profile ? tempDir('glust-lowload-prof-') : null;
-  const server = await startServer(dist, dataDir, profileDir);
+  const server = await startServer(dist, serverArgs, dataDir, profileDir);
   const rate = opts.spansPerSecond / SPANS_PER_REQUEST;
   const loadgen = path.join(ROOT, 'bench', 'lib', 'loadgen.mjs');
   // The CPU window is the measured part only: sampled when the warm-up ends.
@@ -110,6 +112,7 @@ async function once(dist) {
   }
   return {
     dist,
+    serverArgs,
     ackedSpansPerSecond: load.ackedRecordsPerSecond,
     p99Ms: load.latencyMs.p99,
     serverCpuPercentOfOneCore: (100 * cpu) / seconds,
@@ -123,12 +126,14 @@ async function once(dist) {
   };
 }
 
+// What is compared: builds (`dists`, each with `serverArgs`), or `variants` of {dist, serverArgs}.
+const variants = opts.variants ?? opts.dists.map((dist) => ({ dist, serverArgs: opts.serverArgs }));
 const runs = [];
 for (let round = 0; round < opts.rounds; round++) {
-  for (const dist of opts.dists) {
-    const r = await once(dist);
+  for (const variant of variants) {
+    const r = await once({ dist: 'dist', serverArgs: [], ...variant });
     runs.push(r);
-    console.error(`${dist}: ${r.serverCpuPercentOfOneCore.toFixed(1)}% of a core at ${Math.round(r.ackedSpansPerSecond)} spans/s, p99 ${r.p99Ms} ms, threads ${r.threads.join(' ')}${r.ok ? '' : ' LOST DATA'}`);
+    console.error(`${r.dist} ${r.serverArgs.join(' ')}: ${r.serverCpuPercentOfOneCore.toFixed(1)}% of a core at ${Math.round(r.ackedSpansPerSecond)} spans/s, p99 ${r.p99Ms} ms, threads ${r.threads.join(' ')}${r.ok ? '' : ' LOST DATA'}`);
   }
 }
 console.log(JSON.stringify({ date: new Date().toISOString(), load: os.loadavg(), opts, runs }));
