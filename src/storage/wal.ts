@@ -18,6 +18,7 @@
  * seen in the WAL and in Parquet file names at start).
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { type DataLayout, dayString, parseRestoreName, parseSegmentName, restoreName } from './layout.js';
 import { fsyncDirSync, publishSync } from './publish.js';
@@ -48,6 +49,8 @@ function repairSegment(file: string): number {
   if (end !== data.length) fs.truncateSync(file, end);
   return end;
 }
+
+const fdatasync = (fd: number) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 
 class ActiveSegment {
   readonly fd: number;
@@ -84,7 +87,7 @@ class ActiveSegment {
 }
 
 /** Sizes of the active segments at one moment, to undo a failed group of appends. */
-export type WalMark = ReadonlyMap<ActiveSegment, { bytes: number; rows: number }>;
+export type WalMark = ReadonlyMap<ActiveSegment, { bytes: number; rows: number; dirty: boolean }>;
 
 /** Something in the WAL was not where the writer left it (GLUST_ERR_STORAGE_FILE_VANISHED). */
 export type VanishedReport = (message: string) => void;
@@ -148,13 +151,14 @@ export class Wal {
   }
 
   mark(): WalMark {
-    return new Map([...this.active.values()].map((s) => [s, { bytes: s.bytes, rows: s.rows }]));
+    return new Map([...this.active.values()].map((s) => [s, { bytes: s.bytes, rows: s.rows, dirty: s.dirty }]));
   }
 
   /**
    * Undo appends since `mark` after a failed write or fsync (disk full, I/O error): no partial
-   * row may stay in the log, and none of those rows was acknowledged. What the mark kept was
-   * fsynced by an earlier group, so the segment is clean again. A cut that fails is finished
+   * row may stay in the log, and none of those rows was acknowledged. What the mark kept is as
+   * synced as it was then (rows of a group appended before the mark and not yet synced keep the
+   * segment dirty, so their commit still fsyncs it). A cut that fails is finished
    * before the segment takes another row (ActiveSegment.finishRollback); a new segment that
    * cannot be removed is closed and left to the next start, which cuts its torn row.
    */
@@ -165,7 +169,7 @@ export class Wal {
         if (before) {
           seg.bytes = before.bytes;
           seg.rows = before.rows;
-          seg.dirty = false;
+          seg.dirty = before.dirty;
           seg.truncateTo = before.bytes;
           seg.finishRollback();
         } else {
@@ -180,7 +184,26 @@ export class Wal {
     }
   }
 
-  /** Make appended rows durable. Returns the number of files synced. */
+  /**
+   * Make the rows appended so far durable, on libuv's pool: the writer appends the next group
+   * while this runs (src/writer/writer.ts). Rows appended meanwhile are not covered (their
+   * segment is dirty again). Resolves to the number of files synced; rejects with the first
+   * failure, after which the caller must roll back (no row since its mark is durable for sure).
+   * No segment may be sealed or rolled back while it runs: its descriptors stay open until then.
+   */
+  async syncAsync(): Promise<number> {
+    const dirty = [...this.active.values()].filter((seg) => seg.dirty);
+    for (const seg of dirty) seg.dirty = false;
+    const results = await Promise.allSettled(dirty.map((seg) => fdatasync(seg.fd)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const seg of dirty) seg.dirty = true;
+      throw failed.reason;
+    }
+    return dirty.length;
+  }
+
+  /** Make appended rows durable on the calling thread. Returns the number of files synced. */
   sync(): number {
     let n = 0;
     for (const seg of this.active.values()) {
@@ -213,6 +236,12 @@ export class Wal {
     let oldest = now;
     for (const s of this.active.values()) oldest = Math.min(oldest, s.openedAt);
     return now - oldest;
+  }
+
+  /** Whether seal(now, maxAgeMs, maxBytes) would seal a segment. */
+  sealDue(now: number, maxAgeMs: number, maxBytes: number): boolean {
+    for (const seg of this.active.values()) if (now - seg.openedAt >= maxAgeMs || seg.bytes >= maxBytes) return true;
+    return false;
   }
 
   /**
@@ -274,8 +303,12 @@ export class Wal {
     );
   }
 
-  /** Delete a segment whose rows are durable in Parquet. */
-  remove(segment: Segment): void {
-    fs.rmSync(segment.path, { force: true });
+  /**
+   * Delete a segment whose rows are durable in Parquet. On libuv's pool: unlinking a segment of
+   * tens of MB frees its blocks for milliseconds, which the writer thread spends appending instead
+   * (2-3% of its wall time at 30k spans/s, bench/results/issue-14/writer).
+   */
+  async remove(segment: Segment): Promise<void> {
+    await fsp.rm(segment.path, { force: true });
   }
 }

@@ -77,7 +77,7 @@ export class ConversionQueue {
       if (this.dropIfVanished(head)) return this.convertNext();
       throw err;
     }
-    table.wal.remove(segment);
+    await table.wal.remove(segment);
     this.waiting.shift();
     table.unqueued(segment);
     table.converted(result);

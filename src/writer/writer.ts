@@ -56,9 +56,30 @@ const STATS_EVERY_MS = 1000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Batches taken from the ring into the WAL and not yet acknowledged: `bytes` of ring records from
+ * the ring's head on (after the groups before it), `visits` of them batches.
+ */
+interface Group {
+  readonly marks: WalMark[];
+  readonly acks: number[];
+  readonly rows: number[];
+  readonly bytes: number[];
+  ringBytes: number;
+  visits: number;
+  /** Writer.failures when the group began: its commit clears the WAL failure only if none came since. */
+  readonly failuresBefore: number;
+}
+
 export class Writer {
   private closing = false;
   private fsyncs = 0;
+  /** The group whose fdatasync runs now, and the one being appended meanwhile (pipelined commit). */
+  private syncing: { group: Group; done: Promise<void> } | null = null;
+  private pending: Group | null = null;
+  /** performance.now() before which no batch is taken: a WAL write or fsync failed. */
+  private retryAt = 0;
+  private failures = 0;
 
   constructor(
     private readonly parts: WriterParts,
@@ -76,31 +97,49 @@ export class Writer {
     let lastStats = 0;
     while (!signal.aborted) {
       const now = performance.now();
-      this.seal(now, false);
+      // Sealing closes descriptors, so never under a running fdatasync; and only with every row
+      // in the WAL acknowledged, so a failed commit never leaves rows in a sealed segment (they
+      // would be stored, retried and stored again). When a seal is due, the intake pauses until
+      // the commits in flight have ended: one pipeline bubble per seal.
+      const sealDue = this.sealDue(now);
+      if (sealDue && !this.syncing && !this.pending) this.seal(now, false);
       maintenance.kick(now);
       if (now - lastStats >= STATS_EVERY_MS) {
         this.sendStats();
         lastStats = now;
       }
+      if (now < this.retryAt) {
+        await sleep(this.retryAt - now);
+        continue;
+      }
       const seq = ring.commitSeq();
       const behind = queue.length > this.limits.maxPendingSegments;
-      const consumed = behind ? 0 : this.drainOnce();
-      if (consumed > 0) {
-        // Let DuckDB's completions and the parent's messages in between groups.
+      const appended = behind || (sealDue && (this.syncing || this.pending)) ? 0 : this.appendBatches();
+      if (!this.syncing && this.pending) this.startSync();
+      if (appended > 0) {
+        // Let DuckDB's completions, the fdatasync's and the parent's messages in between polls.
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
-      if (consumed < 0 || behind) {
-        await sleep(consumed < 0 ? WAL_RETRY_MS : BEHIND_RETRY_MS);
+      if (this.syncing) {
+        // Nothing new: wait for the commit to end, or for more batches to append meanwhile.
+        // (Not when nothing may be taken until it ended: a seal is due, or the writer is behind.)
+        await (sealDue || behind ? this.syncing.done : Promise.race([this.syncing.done, ring.waitForCommit(seq, STATS_EVERY_MS)]));
         continue;
       }
-      // Closing: every producer has finished and the ring is empty.
+      if (behind) {
+        await sleep(BEHIND_RETRY_MS);
+        continue;
+      }
+      // Closing: every producer has finished, the ring is empty and everything is acknowledged.
       if (this.closing) break;
       // Sleep until a producer publishes, the oldest row is due for sealing, or a stats tick.
       const oldest = Math.max(...tables.map((t) => t.wal.oldestAgeMs(now)));
       const dueIn = oldest > 0 ? this.parts.sealTiming.sealAfterMs - oldest : STATS_EVERY_MS;
       await ring.waitForCommit(seq, Math.max(1, Math.min(dueIn, STATS_EVERY_MS)));
     }
+    // After an abort a fdatasync may still run on a segment's descriptor: let it end first.
+    await this.syncing?.done;
     if (!signal.aborted) {
       // Seal and convert everything. A conversion that fails is retried a second later until it
       // succeeds or the stop is given up ('abort', after --shutdown-timeout-s or a second signal).
@@ -111,6 +150,10 @@ export class Writer {
     this.sendStats();
   }
 
+  private sealDue(now: number): boolean {
+    return this.parts.tables.some((t) => t.wal.sealDue(now, this.parts.sealTiming.sealAfterMs, this.limits.segmentBytes));
+  }
+
   private seal(now: number, all: boolean): void {
     const { tables, queue, sealTiming } = this.parts;
     for (const t of tables) {
@@ -119,51 +162,99 @@ export class Writer {
   }
 
   /**
-   * Take every published batch into the WAL, fsync, acknowledge. Returns the ring bytes consumed:
-   * 0 when there was nothing, -1 when storage failed (the batches stay in the ring for a retry).
+   * Append the batches published after those already taken (the syncing and pending groups stay
+   * in the ring until acknowledged, so a poll visits them first: they are skipped) to the pending
+   * group. Returns the ring bytes taken: 0 when there was nothing new, -1 when a write failed
+   * (this poll's rows are undone and its batches stay in the ring; the groups before it go on).
    */
-  private drainOnce(): number {
-    const { ring, tables, tail, health } = this.parts;
-    const acks: number[] = [];
+  private appendBatches(): number {
+    const { ring, tables, tail } = this.parts;
+    const ahead = [this.syncing?.group, this.pending].filter((g) => g !== undefined && g !== null);
+    const skipVisits = ahead.reduce((n, g) => n + g.visits, 0);
+    const skipBytes = ahead.reduce((n, g) => n + g.ringBytes, 0);
     const marks: WalMark[] = tables.map((t) => t.wal.mark());
-    const rowsAdded = tables.map(() => 0);
-    const bytesAdded = tables.map(() => 0);
-    let consumed: number;
+    const group = this.pending ?? { marks, acks: [], rows: tables.map(() => 0), bytes: tables.map(() => 0), ringBytes: 0, visits: 0, failuresBefore: this.failures };
+    const before = { acks: group.acks.length, rows: [...group.rows], bytes: [...group.bytes] };
+    let visit = 0;
+    let taken: number;
     try {
-      consumed = ring.poll((batch) => {
+      taken = ring.poll((batch) => {
+        if (visit++ < skipVisits) return;
         if (batch.rows > 0) {
           tables[batch.signal]!.wal.append(batch.day, batch.payload, batch.rows);
           if (tail.on) tail.collect(batch.signal, batch.payload, batch.rows);
-          rowsAdded[batch.signal]! += batch.rows;
-          bytesAdded[batch.signal]! += batch.payload.byteLength;
+          group.rows[batch.signal]! += batch.rows;
+          group.bytes[batch.signal]! += batch.payload.byteLength;
         }
-        if (batch.flags & BatchFlags.LAST) acks.push(batch.requestId);
-      });
-      if (consumed === 0) return 0;
-      for (const t of tables) this.fsyncs += t.wal.sync();
+        if (batch.flags & BatchFlags.LAST) group.acks.push(batch.requestId);
+      }) - skipBytes;
     } catch (err) {
-      // A failed write or fsync (disk full, I/O error): undo partial rows, keep the batches in
-      // the ring, acknowledge nothing, and let the loop retry after a pause.
-      tail.discard();
-      tables.forEach((t, i) => {
-        try {
-          t.wal.rollback(marks[i]!);
-        } catch {
-          // The retry will fail the same way and be reported again.
-        }
-      });
-      health.fail('wal', `WAL write failed: ${(err as Error).message}`);
+      // A failed write (disk full, I/O error): undo this poll's rows, keep its batches in the
+      // ring, and let the loop retry after a pause.
+      group.acks.length = before.acks;
+      before.rows.forEach((r, i) => (group.rows[i] = r));
+      before.bytes.forEach((b, i) => (group.bytes[i] = b));
+      this.undo(marks, `WAL write failed: ${(err as Error).message}`);
       return -1;
     }
-    ring.release(consumed);
+    if (taken <= 0) return 0;
+    group.ringBytes += taken;
+    group.visits = visit - skipVisits + group.visits;
+    this.pending = group;
+    return taken;
+  }
+
+  /**
+   * Group commit, pipelined: fdatasync the pending group on libuv's pool while the loop appends
+   * the next one. Acknowledgements go in order and only after their rows are synced: a group's
+   * sync starts after the previous group's ended, and it covers every byte appended before it.
+   */
+  private startSync(): void {
+    const group = this.pending!;
+    this.pending = null;
+    const done = Promise.all(this.parts.tables.map((t) => t.wal.syncAsync())).then(
+      (synced) => {
+        this.fsyncs += synced.reduce((a, b) => a + b, 0);
+        this.syncing = null;
+        this.acknowledge(group);
+      },
+      (err: unknown) => {
+        this.syncing = null;
+        // Nothing since the group's mark is surely durable, the group appended meanwhile
+        // included: undo both, keep their batches in the ring, acknowledge nothing.
+        this.pending = null;
+        this.undo(group.marks, `WAL fsync failed: ${(err as Error).message}`);
+      },
+    );
+    this.syncing = { group, done };
+  }
+
+  private acknowledge(group: Group): void {
+    const { ring, tables, tail, health } = this.parts;
+    ring.release(group.ringBytes);
     tables.forEach((t, i) => {
-      t.appended(rowsAdded[i]!, bytesAdded[i]!);
-      this.parts.retention.noteBytes(bytesAdded[i]!);
+      t.appended(group.rows[i]!, group.bytes[i]!);
+      this.parts.retention.noteBytes(group.bytes[i]!);
     });
-    if (acks.length > 0) this.parts.send({ type: 'acked', requestIds: acks });
+    if (group.acks.length > 0) this.parts.send({ type: 'acked', requestIds: group.acks });
     if (tail.on) tail.flush(performance.now());
-    health.clear('wal');
-    return consumed;
+    if (group.failuresBefore === this.failures) health.clear('wal');
+  }
+
+  /** Roll the WAL back to `marks` after a failed write or fsync, report it, pause the intake. */
+  private undo(marks: readonly WalMark[], message: string): void {
+    const { tables, tail, health } = this.parts;
+    tail.discard();
+    tables.forEach((t, i) => {
+      try {
+        t.wal.rollback(marks[i]!);
+      } catch {
+        // The retry will fail the same way and be reported again.
+      }
+    });
+    health.fail('wal', message);
+    this.failures++;
+    this.retryAt = performance.now() + WAL_RETRY_MS;
   }
 
   private sendStats(): void {

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Issue 14, write stage: CPU per row of the WAL → Parquet conversion under variants of its SQL and
+// DuckDB settings, on the same testbed rows (made by the validate stage, as in duckdb-write.mjs).
+// Variants run alternately for `rounds` rounds in one process; CPU is process.cpuUsage (DuckDB's
+// threads included). Also: a segment of `smallRecords` rows, for the fixed cost of one conversion,
+// and the same rows as TSV through read_csv (a measurement only: the WAL stays NDJSON).
+//   node bench/stages/conversion-variants.mjs '{"records":100000,"rounds":3}'
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { BODY_CODECS } from '../../dist/otlp/codec.js';
+import { TRACES } from '../../dist/otlp/signals.js';
+import { walkRequest } from '../../dist/otlp/validate.js';
+import { DEFAULT_LIMITS } from '../../dist/otlp/limits.js';
+import { sqlString, walColumnsSql } from '../../dist/storage/schema.js';
+import { buildBodies, patchBody } from '../lib/payloads.mjs';
+
+const opts = { records: 100_000, smallRecords: 2_000, rounds: 3, ...JSON.parse(process.argv[2] ?? '{}') };
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-variants-'));
+const table = TRACES.table;
+
+function makeSegment(file, records) {
+  const fd = fs.openSync(file, 'w');
+  let rows = 0;
+  const bodies = buildBodies('testbed', 'traces', 16);
+  const sink = { push(line) { fs.writeSync(fd, line); rows++; } };
+  while (rows < records) {
+    const body = bodies[rows % bodies.length];
+    patchBody(body, BigInt(Date.now()) * 1_000_000n);
+    walkRequest(BODY_CODECS.proto.decodeRequest(TRACES, body.bytes), TRACES, { limits: DEFAULT_LIMITS, sink, maxRowBytes: 2 << 20 });
+  }
+  fs.closeSync(fd);
+  return rows;
+}
+
+const big = path.join(dir, 'big.ndjson');
+const small = path.join(dir, 'small.ndjson');
+const bigRows = makeSegment(big, opts.records);
+const smallRows = makeSegment(small, opts.smallRecords);
+
+// The same rows as TSV (columns in walColumns order; MAP/complex columns as their JSON text).
+const tsv = path.join(dir, 'big.tsv');
+{
+  const cols = Object.keys(table.walColumns);
+  const out = fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).map((l) => {
+    const o = JSON.parse(l);
+    return cols.map((c) => {
+      const v = o[c];
+      const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      return s.replace(/[\t\n\\]/g, (ch) => ({ '\t': '\\t', '\n': '\\n', '\\': '\\\\' })[ch]);
+    }).join('\t');
+  });
+  fs.writeFileSync(tsv, out.join('\n') + '\n');
+}
+
+const columns = walColumnsSql(table);
+const jsonSource = (file, extra = '') => `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${columns}${extra})`;
+const PARQUET = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
+const copy = (source, target, parquet = PARQUET) =>
+  `COPY (SELECT ${table.projection}\nFROM ${source})\nTO ${sqlString(target)} (${parquet})`;
+
+// Complex walColumns (MAP, STRUCT, LIST) are read from TSV as VARCHAR and cast from JSON text.
+const csvTypes = '{' + Object.entries(table.walColumns).map(([k, t]) => `${k}: '${/[A-Z]+\(|\[\]|MAP|STRUCT/.test(t) ? 'VARCHAR' : t}'`).join(', ') + '}';
+const csvSource = `(SELECT ${Object.entries(table.walColumns).map(([k, t]) => (/MAP|STRUCT|\[\]/.test(t) ? `CAST(json(${k}) AS ${t}) AS ${k}` : k)).join(', ')}
+  FROM read_csv(${sqlString(tsv)}, delim = '\t', header = false, quote = '', escape = '', auto_detect = false, columns = ${csvTypes}))`;
+
+const variants = {
+  current: { sql: (t) => copy(jsonSource(big), t) },
+  'records=true': { sql: (t) => copy(jsonSource(big, ", records = 'true'"), t) },
+  'zstd level 3 (default)': { sql: (t) => copy(jsonSource(big), t, 'FORMAT parquet, COMPRESSION zstd') },
+  'row_group_size 10240': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, ROW_GROUP_SIZE 10240`) },
+  'row_group_size 20480': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, ROW_GROUP_SIZE 20480`) },
+  'row_group_size 61440': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, ROW_GROUP_SIZE 61440`) },
+  'preserve_insertion_order=false': { settings: ['SET preserve_insertion_order = false'], sql: (t) => copy(jsonSource(big), t) },
+  'threads=2': { settings: ['SET threads = 2'], sql: (t) => copy(jsonSource(big), t) },
+  'memory_limit=256MB': { settings: ["SET memory_limit = '256MB'"], sql: (t) => copy(jsonSource(big), t) },
+  'TSV via read_csv': { sql: (t) => copy(csvSource, t) },
+  // The two halves of a conversion: reading the rows into DuckDB's vectors (what an appender or
+  // DataChunk path would replace), and writing Parquet from an in-memory table.
+  'read half: NDJSON → temp table': { sql: () => `CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM ${jsonSource(big)}` },
+  'write half: temp table → Parquet': { before: [`CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM ${jsonSource(big)}`], sql: (t) => `COPY rows TO ${sqlString(t)} (${PARQUET})` },
+  [`small segment (${smallRows} rows)`]: { rows: smallRows, sql: (t) => copy(jsonSource(small), t) },
+};
+
+const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '1GB' });
+const results = Object.fromEntries(Object.keys(variants).map((k) => [k, { us: [], bytes: 0 }]));
+for (let round = 0; round < opts.rounds; round++) {
+  for (const [name, v] of Object.entries(variants)) {
+    // A fresh connection per run, so a SET does not leak into the next variant.
+    const conn = await instance.connect();
+    await conn.run('SET threads = 1; SET preserve_insertion_order = true; SET memory_limit = \'1GB\'');
+    for (const s of v.settings ?? []) await conn.run(s);
+    for (const s of v.before ?? []) await conn.run(s);
+    const target = path.join(dir, `out-${round}.parquet`);
+    const c0 = process.cpuUsage();
+    await conn.run(v.sql(target));
+    const c = process.cpuUsage(c0);
+    const rows = v.rows ?? bigRows;
+    results[name].us.push((c.user + c.system) / rows);
+    results[name].bytes = fs.existsSync(target) ? fs.statSync(target).size / rows : 0;
+    fs.rmSync(target, { force: true });
+    conn.closeSync();
+  }
+}
+instance.closeSync();
+fs.rmSync(dir, { recursive: true, force: true });
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const out = Object.entries(results).map(([name, r]) => ({ variant: name, usCpuPerRow: +median(r.us).toFixed(3), all: r.us.map((x) => +x.toFixed(2)), parquetBytesPerRow: +r.bytes.toFixed(1) }));
+for (const r of out) console.error(`${r.variant.padEnd(34)} ${String(r.usCpuPerRow).padStart(7)} µs/row  (${r.all.join(', ')})  ${r.parquetBytesPerRow} B/row`);
+console.log(JSON.stringify({ date: new Date().toISOString(), load: os.loadavg(), opts, rows: bigRows, results: out }));

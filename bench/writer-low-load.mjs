@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// Issue 14, write stage: what the server costs per second at a low fixed rate, thread by thread.
+// Runs glust at one open-loop rate (default 10,000 testbed spans/s, 100 spans per request) and
+// prints one JSON line: the server's CPU as a share of one core over the measured window, the
+// CPU of each OS thread (/proc/<pid>/task: the JS threads and the libuv pool, where DuckDB's
+// queries and fs/promises run), and, with "profile": true, the self-time summary of every JS
+// thread (node --cpu-prof). "dists" runs other builds too, alternately (A/B of old and new code in
+// one run), "variants" other settings:
+//   node bench/writer-low-load.mjs '{"spansPerSecond":10000,"durationS":20,"rounds":2,"dists":["old/dist","dist"]}'
+//   node bench/writer-low-load.mjs '{"variants":[{"serverArgs":["--flush-ms","2000"]},{"serverArgs":["--flush-ms","10000"]}]}'
+// Every acknowledged span is read back from Parquet after the stop (a run that loses data fails).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { cpuSeconds } from './lib/proc.mjs';
+import { summarizeProfiles } from './lib/profile.mjs';
+import { ROOT, runJson, tempDir } from './lib/servers.mjs';
+
+const opts = {
+  spansPerSecond: 10_000,
+  durationS: 20,
+  warmupS: 3,
+  connections: 8,
+  dists: ['dist'],
+  rounds: 1,
+  profile: false,
+  serverArgs: [],
+  ...JSON.parse(process.argv[2] ?? '{}'),
+};
+const SPANS_PER_REQUEST = 100; // testbed bodies (bench/lib/payloads.mjs)
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds of every thread of `pid`, by thread id. */
+function threadCpu(pid) {
+  const out = new Map();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+function startServer(dist, serverArgs, dataDir, profileDir) {
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [...nodeArgs, path.resolve(ROOT, dist, 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dataDir, ...serverArgs];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready within 60 s:\n${out}`)), 60_000);
+    child.stdout.on('data', () => {
+      const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({ pid: child.pid, port: Number(m[1]), output: () => out, stop: () => (child.kill('SIGTERM'), exited) });
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
+  });
+}
+
+async function storedSpans(dataDir) {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    const rows = (await conn.runAndReadAll(`SELECT count(*) FROM read_parquet('${dataDir}/spans/day=*/*.parquet')`)).getRows();
+    return Number(rows[0][0]);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function once({ dist, serverArgs }) {
+  const dataDir = tempDir('glust-lowload-');
+  const profileDir = opts.profile ? tempDir('glust-lowload-prof-') : null;
+  const server = await startServer(dist, serverArgs, dataDir, profileDir);
+  const rate = opts.spansPerSecond / SPANS_PER_REQUEST;
+  const loadgen = path.join(ROOT, 'bench', 'lib', 'loadgen.mjs');
+  // The CPU window is the measured part only: sampled when the warm-up ends.
+  const loadDone = runJson(loadgen, [JSON.stringify({ port: server.port, rate, warmupS: opts.warmupS, durationS: opts.durationS, connections: opts.connections, shape: 'testbed', signal: 'traces' })]);
+  await new Promise((r) => setTimeout(r, opts.warmupS * 1000));
+  const t0 = performance.now();
+  const cpu0 = cpuSeconds(server.pid);
+  const threads0 = threadCpu(server.pid);
+  const load = await loadDone;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const threads = [...threadCpu(server.pid)]
+    .map(([tid, s]) => ({ tid, percent: (100 * (s - (threads0.get(tid) ?? 0))) / seconds }))
+    .filter((t) => t.percent >= 0.5);
+  await server.stop();
+  const stored = await storedSpans(dataDir);
+  const ok = stored >= load.totalAckedRecordsIncludingWarmup;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  let profiles;
+  if (profileDir) {
+    profiles = summarizeProfiles(profileDir).map((p) => ({ ...p, top: p.top.slice(0, 10) }));
+    if (opts.keepProfiles) {
+      fs.mkdirSync(opts.keepProfiles, { recursive: true });
+      for (const f of fs.readdirSync(profileDir)) fs.copyFileSync(path.join(profileDir, f), path.join(opts.keepProfiles, f));
+    }
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  }
+  return {
+    dist,
+    serverArgs,
+    ackedSpansPerSecond: load.ackedRecordsPerSecond,
+    p99Ms: load.latencyMs.p99,
+    serverCpuPercentOfOneCore: (100 * cpu) / seconds,
+    usCpuPerSpan: (1e6 * cpu) / (load.ackedRecordsPerSecond * seconds),
+    // In creation order (thread ids grow): main, V8's platform threads, then workers and pool threads.
+    threads: threads.map((t) => `${Number(t.tid) - server.pid}:${t.percent.toFixed(1)}`),
+    acked: load.totalAckedRecordsIncludingWarmup,
+    stored,
+    ok,
+    ...(profiles ? { profiles } : {}),
+  };
+}
+
+// What is compared: builds (`dists`, each with `serverArgs`), or `variants` of {dist, serverArgs}.
+const variants = opts.variants ?? opts.dists.map((dist) => ({ dist, serverArgs: opts.serverArgs }));
+const runs = [];
+for (let round = 0; round < opts.rounds; round++) {
+  for (const variant of variants) {
+    const r = await once({ dist: 'dist', serverArgs: [], ...variant });
+    runs.push(r);
+    console.error(`${r.dist} ${r.serverArgs.join(' ')}: ${r.serverCpuPercentOfOneCore.toFixed(1)}% of a core at ${Math.round(r.ackedSpansPerSecond)} spans/s, p99 ${r.p99Ms} ms, threads ${r.threads.join(' ')}${r.ok ? '' : ' LOST DATA'}`);
+  }
+}
+console.log(JSON.stringify({ date: new Date().toISOString(), load: os.loadavg(), opts, runs }));
+if (runs.some((r) => !r.ok)) process.exit(1);
