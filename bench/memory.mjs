@@ -5,7 +5,8 @@
 // file-backed RSS, CPU of every thread):
 //   idle         nothing sent                                   (--idle-s, 30)
 //   10k          10,000 testbed spans/s, 100 per request, 8 connections, open loop (--rate-s, 30)
-//   saturation   closed loop, 64 connections: as fast as it goes (--sat-s, 30)
+//   saturation   closed loop, 32 connections (the queue bound's floor: more would only be refused at
+//                once and resent): as fast as it goes (--sat-s, 30)
 //   overload     5× the saturation rate just measured, 256 connections, open loop (--over-s, 60)
 // then a clean stop and the read-back check (every acknowledged span is in Parquet).
 //
@@ -95,7 +96,7 @@ async function runVariant(name) {
   try {
     phases.idle = await measured(server.pid, () => sleep(PHASES.idle * 1000));
     phases['10k'] = await measured(server.pid, async () => count(await load(server, { rate: 100, durationS: PHASES['10k'], connections: 8 })));
-    phases.saturation = await measured(server.pid, async () => count(await load(server, { rate: 0, durationS: PHASES.saturation, connections: 64 })));
+    phases.saturation = await measured(server.pid, async () => count(await load(server, { rate: 0, durationS: PHASES.saturation, connections: 32 })));
     const satRequests = phases.saturation.result.ackedRecordsPerSecond / phases.saturation.result.recordsPerRequest;
     phases.overload = await measured(server.pid, async () => count(await load(server, { rate: Math.max(1, Math.round(5 * satRequests)), durationS: PHASES.overload, connections: 256 })));
   } finally {
