@@ -39,7 +39,11 @@ for (const v of chosen) {
   if (!VARIANTS[v].root) throw new Error(`variant ${v} needs --before-root DIR (a built checkout)`);
 }
 const rounds = Number(f.rounds ?? 1);
+// Applied to every variant's server only (not the load generator): --server-args '--workers 1',
+// --node-args '--max-semi-space-size=4', --server-env 'MALLOC_ARENA_MAX=2 OTHER=x'.
 const extraArgs = f['server-args'] ? f['server-args'].split(' ') : [];
+const nodeArgs = f['node-args'] ? f['node-args'].split(' ') : [];
+const serverEnv = Object.fromEntries((f['server-env'] ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const loadgen = path.join(ROOT, 'bench', 'lib', 'loadgen.mjs');
 const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a);
 const MB = 1048576;
@@ -85,7 +89,7 @@ const load = (server, options) => runJson(loadgen, [JSON.stringify({ port: serve
 
 async function runVariant(name) {
   const v = VARIANTS[name];
-  const server = await startGlust([...v.args, ...extraArgs], undefined, [], v.root);
+  const server = await startGlust([...v.args, ...extraArgs], undefined, nodeArgs, v.root, serverEnv);
   const phases = {};
   let acked = 0;
   let exitCode;
@@ -111,7 +115,7 @@ async function runVariant(name) {
     log(`${name} ${phase}: RSS peak ${m.rssPeakMB.toFixed(0)} MB (anon ${m.anonEndMB.toFixed(0)}, file ${m.fileEndMB.toFixed(0)} at end), CPU ${m.cpuPercentOfOneCore.toFixed(1)}% (main ${m.mainThreadPercent.toFixed(1)}%)${m.summary ? `, ${m.summary.ackedPerSecond.toFixed(0)} spans/s, refused ${(100 * m.summary.refusedFraction).toFixed(1)}%, p99 ${m.summary.p99} ms` : ''}`);
   }
   log(`${name}: acknowledged ${acked}, stored ${stored}, exit ${exitCode} ${check.ok ? 'OK' : 'LOST DATA'}`);
-  return { variant: name, args: [...v.args, ...extraArgs], root: v.root, phases, check };
+  return { variant: name, args: [...v.args, ...extraArgs], nodeArgs, env: serverEnv, root: v.root, phases, check };
 }
 
 function summarize(r) {
