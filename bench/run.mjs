@@ -20,9 +20,9 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { DataLayout } from '../dist/storage/layout.js';
 import { cpuModel, cpuSeconds, peakRssBytes, sampler } from './lib/proc.mjs';
+import { storedRows } from './lib/readback.mjs';
 import { ROOT, runJson, startBaseline, startDrain, startGlust, tempDir } from './lib/servers.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { writeReport } from './lib/report.mjs';
@@ -77,22 +77,6 @@ async function load(server, options) {
 
 function summary(r) {
   return `${Math.round(r.ackedRecordsPerSecond)} rec/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, refused ${(r.refusedFraction * 100).toFixed(2)}%, cpu ${r.serverCpuPercentOfOneCore.toFixed(0)}%`;
-}
-
-/** Rows stored by a server run, read back from its Parquet files. */
-async function storedRows(dataDir, table) {
-  const files = new DataLayout(dataDir).parquetGlob(table);
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    const rows = (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${files}')`)).getRows();
-    return Number(rows[0][0]);
-  } catch {
-    return 0;
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
 }
 
 function parquetBytes(dataDir, table) {

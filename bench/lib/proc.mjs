@@ -3,12 +3,31 @@ import fs from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // sysconf(_SC_CLK_TCK) on Linux
 
-/** User + system CPU seconds of a process, all its threads together. */
-export function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User + system CPU seconds in a /proc stat file (a process's, or one thread's). */
+function statCpuSeconds(file) {
+  const stat = fs.readFileSync(file, 'utf8');
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** User + system CPU seconds of a process, all its threads together. */
+export const cpuSeconds = (pid) => statCpuSeconds(`/proc/${pid}/stat`);
+
+/**
+ * CPU seconds of each thread of a process, by thread id (the main thread's id is the pid). Node
+ * names none of its threads, so a caller tells them apart by what they do between two readings.
+ */
+export function threadCpuSeconds(pid) {
+  const out = new Map();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), statCpuSeconds(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 function statusKb(pid, key) {
@@ -17,6 +36,9 @@ function statusKb(pid, key) {
 }
 
 export const rssBytes = (pid) => statusKb(pid, 'VmRSS');
+/** Resident memory that is the process's own (heaps, rings) and what is mapped from files (code, libduckdb). */
+export const rssAnonBytes = (pid) => statusKb(pid, 'RssAnon');
+export const rssFileBytes = (pid) => statusKb(pid, 'RssFile');
 export const peakRssBytes = (pid) => statusKb(pid, 'VmHWM');
 export const openFiles = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
 

@@ -45,11 +45,15 @@ export function tempDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** glust serve on a free port with its own data directory. */
-export async function startGlust(extraArgs = [], dataDir = tempDir('glust-bench-'), nodeArgs = []) {
+/**
+ * glust serve on a free port with its own data directory. `root`: the checkout whose dist/ runs
+ * (an A/B run starts an older build beside this one); `env`: added to the server's environment.
+ */
+export async function startGlust(extraArgs = [], dataDir = tempDir('glust-bench-'), nodeArgs = [], root = ROOT, env = {}) {
   const server = await launch(
-    [...nodeArgs, path.join(ROOT, 'dist', 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs],
+    [...nodeArgs, path.join(root, 'dist', 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs],
     /listening on https?:\/\/127\.0\.0\.1:(\d+)/,
+    env,
   );
   // OTLP/gRPC on a free port too, named on the same startup line.
   const grpcPort = Number(/OTLP\/gRPC on 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1] ?? 0);

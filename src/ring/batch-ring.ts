@@ -8,6 +8,7 @@ import {
   BatchCtl,
   BatchHdr,
   I32,
+  PAD_HEADER_BYTES,
   RecordType,
   alignRecord,
   assertPowerOfTwo,
@@ -124,7 +125,8 @@ export class BatchRing {
       if (Atomics.compareExchange(ctl, BatchCtl.TAIL, tail, (tail + needed) | 0) !== tail) continue;
       if (needed === recordBytes) return offset;
       // The record would cross the end: publish a padding record over the rest (always at
-      // least PAD_HEADER_BYTES, offsets being 8-aligned) and start at 0.
+      // least PAD_HEADER_BYTES, offsets being 8-aligned) and start at 0. Only its header is
+      // written, so pages it covers that were never written stay so.
       const w = offset / I32;
       this.words[w + BatchHdr.TYPE] = RecordType.PAD;
       Atomics.store(this.words, w + BatchHdr.LENGTH, toEnd);
@@ -184,17 +186,32 @@ export class BatchRing {
   release(consumedBytes: number): void {
     if (consumedBytes === 0) return;
     const head = Atomics.load(this.ctl, BatchCtl.HEAD);
-    // Zero what was consumed before moving HEAD: a later record may start anywhere in it, and
-    // its LENGTH word must read 0 until its producer publishes it.
-    const start = head & this.mask;
-    const end = start + consumedBytes;
-    if (end <= this.capacity) {
-      this.bytes.fill(0, start, end);
-    } else {
-      this.bytes.fill(0, start, this.capacity);
-      this.bytes.fill(0, 0, end - this.capacity);
+    // Zero what producers wrote in the consumed records before moving HEAD: a later record may
+    // start anywhere in it, and its LENGTH word must read 0 until its producer publishes it.
+    // Everything outside [HEAD, TAIL) is zero, so a padding record needs only its header zeroed;
+    // zeroing its whole span would make the pages past the working lap resident for nothing.
+    // Records never cross the end, so each is one contiguous range.
+    for (let done = 0; done < consumedBytes;) {
+      const offset = (head + done) & this.mask;
+      const w = offset / I32;
+      const recordBytes = this.words[w + BatchHdr.LENGTH]!;
+      const written = this.words[w + BatchHdr.TYPE] === RecordType.PAD ? PAD_HEADER_BYTES : recordBytes;
+      this.bytes.fill(0, offset, offset + written);
+      done += recordBytes;
     }
-    Atomics.store(this.ctl, BatchCtl.HEAD, (head + consumedBytes) | 0);
+    let newHead = (head + consumedBytes) | 0;
+    const offset = newHead & this.mask;
+    if (offset !== 0) {
+      // Empty now (no producer claimed past what was consumed): start the next lap at 0, so the
+      // next batches go where the last ones were, in pages already resident, instead of walking
+      // the whole capacity into RSS at any load (layout.ts, "Working lap"). The CAS fails if a
+      // producer claimed meanwhile, and the ring just goes on. Until HEAD follows, a producer
+      // that reads the old HEAD with the new TAIL sees the ring fuller than it is: it waits, or
+      // retries, never overwrites.
+      const lapStart = (newHead + this.capacity - offset) | 0;
+      if (Atomics.compareExchange(this.ctl, BatchCtl.TAIL, newHead, lapStart) === newHead) newHead = lapStart;
+    }
+    Atomics.store(this.ctl, BatchCtl.HEAD, newHead);
     Atomics.add(this.ctl, BatchCtl.RELEASE_SEQ, 1);
     Atomics.notify(this.ctl, BatchCtl.RELEASE_SEQ);
   }

@@ -8,6 +8,7 @@ import {
   BODY_HEADER_BYTES,
   BodyCtl,
   BodyHdr,
+  DEFAULT_LAP_BYTES,
   I32,
   RecordState,
   alignRecord,
@@ -38,9 +39,20 @@ export class BodyRing {
   private busy = 0;
   /** Last busy stamp handed out: odd, so never RecordState.FREE (nor 0, the never-written word). */
   private stamp = -1;
+  /** The padding record that ends the previous lap while the head has not passed it, as positions. */
+  private pad: { start: number; length: number } | null = null;
 
-  /** Create a ring (acceptor) or attach to one (workers) by passing its SharedArrayBuffer. */
-  constructor(capacityOrSab: number | SharedArrayBuffer) {
+  /**
+   * Bytes at the start of the data area that records stay in while they fit (see allocate()).
+   * Only the acceptor allocates, so a ring attached by a worker has no use for it.
+   */
+  readonly lapBytes: number;
+
+  /**
+   * Create a ring (acceptor) or attach to one (workers) by passing its SharedArrayBuffer.
+   * `lapBytes`: the working lap (layout.ts, "Working lap"); at most the capacity.
+   */
+  constructor(capacityOrSab: number | SharedArrayBuffer, lapBytes: number = DEFAULT_LAP_BYTES) {
     if (typeof capacityOrSab === 'number') {
       assertPowerOfTwo(capacityOrSab, 'body ring capacity');
       this.sab = new SharedArrayBuffer(BODY_CONTROL_BYTES + capacityOrSab);
@@ -48,6 +60,7 @@ export class BodyRing {
       this.sab = capacityOrSab;
     }
     this.capacity = this.sab.byteLength - BODY_CONTROL_BYTES;
+    this.lapBytes = Math.min(this.capacity, alignRecord(lapBytes));
     this.ctl = new Int32Array(this.sab, 0, BODY_CONTROL_BYTES / I32);
     this.words = new Int32Array(this.sab, BODY_CONTROL_BYTES);
     this.bytes = new Uint8Array(this.sab, BODY_CONTROL_BYTES);
@@ -78,26 +91,56 @@ export class BodyRing {
     this.reclaim();
     const recordBytes = alignRecord(BODY_HEADER_BYTES + length);
     if (recordBytes > this.capacity) return -1;
-    if (this.head === this.tail && recordBytes > this.capacity - (this.tail % this.capacity)) {
-      // Empty, but the record would cross the end: start the next lap at 0 (nothing to pad or
-      // reclaim). Padding instead, an idle ring could refuse a body over half its size forever,
-      // as refusals do not move the tail.
+    if (this.head === this.tail && this.tail % this.capacity !== 0) {
+      // Empty: start the next lap at 0 (nothing to pad or reclaim). The next body goes where the
+      // last ones were, in pages already resident, instead of walking the whole ring into RSS;
+      // and an idle ring can never refuse a body that fits it (refusals do not move the tail).
       this.tail += this.capacity - (this.tail % this.capacity);
       this.head = this.tail;
     }
+    // The head walks over the padding as one record: once past its start, it is gone.
+    if (this.pad !== null && this.head > this.pad.start) this.pad = null;
     let offset = this.tail % this.capacity;
     const toEnd = this.capacity - offset;
-    const needed = recordBytes <= toEnd ? recordBytes : toEnd + recordBytes;
-    if (this.capacity - (this.tail - this.head) < needed) return -1;
+    const free = this.capacity - (this.tail - this.head);
+    // Past the working lap, go back to 0 if the space before the oldest record holds this one;
+    // else carry on towards the end (a burst, or a body bigger than the lap).
+    const wrapEarly = offset > 0 && offset + recordBytes > this.lapBytes && free >= toEnd + recordBytes;
+    const needed = recordBytes <= toEnd && !wrapEarly ? recordBytes : toEnd + recordBytes;
+    if (free < needed) return this.allocateInPad(recordBytes);
     if (needed !== recordBytes) {
-      // The record would cross the end: fill the rest with a record that is already free.
+      // The record would cross the end, or wraps early: fill the rest with a record that is
+      // already free. Only its header is written, so the pages after it stay untouched.
       this.writeHeader(offset, RecordState.FREE, toEnd);
+      this.pad = { start: this.tail, length: toEnd };
       this.tail += toEnd;
       offset = 0;
     }
+    this.tail += recordBytes;
+    return this.stampRecord(offset, recordBytes);
+  }
+
+  /**
+   * The space before the head is full, but the padding at the end of the previous lap is still
+   * ahead of the head: take the record from its start. Without this, a lap that wrapped early
+   * would refuse bodies while most of the capacity lay unused behind one slow record. The head
+   * still meets every record: this one is where the padding began, the padding now after it.
+   */
+  private allocateInPad(recordBytes: number): number {
+    const pad = this.pad;
+    if (pad === null || pad.length < recordBytes) return -1;
+    const offset = pad.start % this.capacity;
+    const rest = pad.length - recordBytes;
+    // Records are 8-aligned, so what is left always holds a header (or is nothing).
+    if (rest > 0) this.writeHeader(offset + recordBytes, RecordState.FREE, rest);
+    this.pad = rest > 0 ? { start: pad.start + recordBytes, length: rest } : null;
+    return this.stampRecord(offset, recordBytes);
+  }
+
+  /** Mark the record at `offset` busy with a new stamp; returns its payload offset. */
+  private stampRecord(offset: number, recordBytes: number): number {
     this.stamp = (this.stamp + 2) | 0;
     this.writeHeader(offset, this.stamp, recordBytes);
-    this.tail += recordBytes;
     this.busy++;
     Atomics.store(this.ctl, BodyCtl.BUSY_RECORDS, this.busy);
     this.publishUsage();
@@ -124,7 +167,8 @@ export class BodyRing {
   }
 
   private publishUsage(): void {
-    Atomics.store(this.ctl, BodyCtl.USED_BYTES, this.tail - this.head);
+    // Padding not yet reclaimed is free space (allocateInPad), not bytes in use.
+    Atomics.store(this.ctl, BodyCtl.USED_BYTES, this.tail - this.head - (this.pad !== null && this.head <= this.pad.start ? this.pad.length : 0));
   }
 
   /** Called by the acceptor when it learns a task finished, so metrics show records in flight. */

@@ -30,6 +30,24 @@
  * number of bytes in use, valid because the capacity is at most 2^30. Offsets in the data area are
  * `position & (capacity - 1)`; the capacity is a power of two.
  *
+ * Resident pages: a SharedArrayBuffer's pages count in RSS only once written, and both rings write
+ *   their records in order, so a ring that always went on towards the end would, at any load,
+ *   make its whole capacity resident within minutes (the 128 + 64 MiB rings of issue 14). So:
+ *   - both rings start again at offset 0 whenever they are empty (the body ring when the acceptor
+ *     allocates, the batch ring when the writer releases, by compare-and-swap on TAIL so that a
+ *     producer's claim wins over the reset). At low load they are empty between requests.
+ *   - the body ring also has a working lap (`lapBytes`): a record that would end past it goes
+ *     back to 0 when the space before the oldest record in use holds it; the rest of the lap
+ *     becomes a padding record of which only the header is written. When the front then fills up
+ *     behind a slow record, the next records are taken from the start of that padding, so the
+ *     ring refuses only when its whole capacity is in use, as before. Its records stay in the lap
+ *     under a steady load at any rate; only a burst larger than the lap, or a body larger than
+ *     it, goes further. (The batch ring has no lap: it fills only when the writer is behind, and
+ *     then all of it is meant to be used; its capacity is what bounds it.)
+ *
+ *           lap                                         capacity
+ *   ├──────────────┤┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄ touched only by bursts ┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┤
+ *
  * Control slots that different threads write sit on separate 64-byte cache lines, so a producer
  * bumping TAIL does not invalidate the line the consumer reads HEAD from.
  */
@@ -38,6 +56,14 @@ export const I32 = Int32Array.BYTES_PER_ELEMENT;
 export const CACHE_LINE_BYTES = 64;
 /** Int32 slots per cache line. */
 const LINE = CACHE_LINE_BYTES / I32;
+
+/**
+ * Default working lap of the body ring. What it holds at once in normal running is small: at
+ * saturation about 70 queued bodies of ~14 KiB (the queue bound is about 100 ms of decoder
+ * work, src/queue-bound.ts), a few MiB with large realistic bodies. 4 MiB holds that, so the
+ * lap is left only in real bursts or for bodies larger than it.
+ */
+export const DEFAULT_LAP_BYTES = 4 * 1024 * 1024;
 
 /** Records start on 8-byte boundaries, so every header word is naturally aligned. */
 export const RECORD_ALIGN = 8;
