@@ -25,7 +25,7 @@ import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 import { mulberry32 } from './helpers/prng.js';
 import { buildBodies, patchBody } from '../bench/lib/payloads.mjs';
 
-const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 1500);
+const RUNS = fuzzSetting('GLUST_FUZZ_RUNS', 800);
 const { seed: SEED } = fuzzRun('test/wire-decode.test.ts', { GLUST_FUZZ_RUNS: RUNS });
 const MAX_ROW = 64 * 1024;
 

@@ -121,7 +121,9 @@ function writeValue(w: Wire, out: RowBytes, start: number, end: number, depth: n
   } else if (v.strStart >= 0) {
     adj.truncatedValues += writeStringCut(out, w.buf, v.strStart, v.strEnd, limits.maxValueLength, limits);
   } else if (v.int) {
-    out.ascii('"' + int64Halves(v.lo, v.hi) + '"');
+    out.byte(0x22);
+    out.ascii(int64Halves(v.lo, v.hi));
+    out.byte(0x22);
   } else if (v.bool) {
     out.ascii(v.boolValue ? '"true"' : '"false"');
   } else if (v.double) {
@@ -209,15 +211,15 @@ export function writeAttributes(w: Wire, out: RowBytes, start: number, end: numb
       dropped++;
       checkValue(w, valueStart, valueEnd, depth + 1);
     } else {
-      if (kept > 0) out.ascii(',');
+      if (kept > 0) out.byte(0x2c); // ,
       out.jsonString(buf, keyStart, keyEnd);
-      out.ascii(':');
+      out.byte(0x3a); // :
       writeValue(w, out, valueStart, valueEnd, depth + 1, limits, adj);
       kept++;
     }
     w.pos = kvEnd;
   }
-  out.ascii('}');
+  out.byte(0x7d); // }
   adj.droppedAttributes += dropped;
   return dropped;
 }

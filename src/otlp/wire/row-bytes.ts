@@ -63,12 +63,28 @@ export class RowBytes {
     this.len += this.buf.write(s, this.len, 'utf8');
   }
 
-  /** A non-negative integer below 2^53 in decimal. */
+  /** One ASCII byte. */
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.len++] = c;
+  }
+
+  /** A non-negative integer below 2^53 in decimal; below 2^32 (times' halves, counts) without a string. */
   uint(n: number): void {
-    if (n < 10) {
-      this.room(1);
-      this.buf[this.len++] = 0x30 + n;
-    } else this.ascii(String(n));
+    if (n > 0xffffffff) {
+      this.ascii(String(n));
+      return;
+    }
+    const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+    this.room(digits);
+    const buf = this.buf;
+    let p = this.len + digits;
+    this.len = p;
+    do {
+      const q = (n / 10) >>> 0;
+      buf[--p] = 0x30 + n - q * 10;
+      n = q;
+    } while (n > 0);
   }
 
   /** `src[start, end)` verbatim (already-escaped JSON, such as a shared fragment). */
@@ -77,7 +93,7 @@ export class RowBytes {
     this.room(n);
     const buf = this.buf;
     let p = this.len;
-    if (n > 64) buf.set(src.subarray(start, end), p);
+    if (n > 64 && src instanceof Buffer) src.copy(buf, p, start, end);
     else for (let i = start; i < end; i++) buf[p++] = src[i]!;
     this.len += n;
   }

@@ -171,7 +171,19 @@ function writeSpan(start: number, end: number, ctx: WireRecordContext): number {
   out.ascii(',"n":');
   // spanRow cuts the name and the status message after the attributes: count them then.
   let cuts = f.name < 0 ? (out.ascii('""'), 0) : writeStringCut(out, buf, f.name, f.nameEnd, limits.maxValueLength, limits);
-  out.ascii(',"k":' + kind + ',"sh":' + f.startHi + ',"sl":' + f.startLo + ',"eh":' + f.endHi + ',"el":' + f.endLo + ',"sc":' + statusCode + ',"sm":');
+  out.ascii(',"k":');
+  out.uint(kind);
+  out.ascii(',"sh":');
+  out.uint(f.startHi);
+  out.ascii(',"sl":');
+  out.uint(f.startLo);
+  out.ascii(',"eh":');
+  out.uint(f.endHi);
+  out.ascii(',"el":');
+  out.uint(f.endLo);
+  out.ascii(',"sc":');
+  out.uint(statusCode);
+  out.ascii(',"sm":');
   if (status === null || status.message < 0) out.ascii('""');
   else cuts += writeStringCut(out, buf, status.message, status.messageEnd, limits.maxValueLength, limits);
   out.ascii(',"a":');
@@ -184,7 +196,7 @@ function writeSpan(start: number, end: number, ctx: WireRecordContext): number {
   writeEvents(ctx, start, end, events, droppedEvents);
   out.ascii(',"ln":');
   writeLinks(ctx, start, end, links, droppedLinks);
-  out.ascii(',');
+  out.byte(0x2c); // ,
   out.raw(ctx.shared, 0, ctx.shared.length);
   time.hi = f.startHi;
   time.lo = f.startLo;
@@ -227,13 +239,17 @@ function writeEvents(ctx: WireRecordContext, start: number, end: number, count: 
       }
     }
     if (hi >= SIGN) throw new RecordRejected('GLUST_REJECT_TIME_RANGE');
-    out.ascii((i > 0 ? ',{"th":' : '{"th":') + hi + ',"tl":' + lo + ',"n":');
+    out.ascii(i > 0 ? ',{"th":' : '{"th":');
+    out.uint(hi);
+    out.ascii(',"tl":');
+    out.uint(lo);
+    out.ascii(',"n":');
     const cut = name < 0 ? (out.ascii('""'), 0) : writeStringCut(out, buf, name, nameEnd, limits.maxValueLength, limits);
     out.ascii(',"a":');
     if (attributes === 0) out.ascii('{}');
     else writeAttributes(w, out, at, stop, 3, NESTED_DEPTH + 1, limits, adjustments);
     adjustments.truncatedValues += cut;
-    out.ascii('}');
+    out.byte(0x7d); // }
   });
   out.ascii('],"de":');
   out.uint(droppedCount + count - kept);
@@ -290,7 +306,7 @@ function writeLinks(ctx: WireRecordContext, start: number, end: number, count: n
     out.ascii(',"a":');
     if (attributes === 0) out.ascii('{}');
     else writeAttributes(w, out, at, stop, 4, NESTED_DEPTH + 1, limits, adjustments);
-    out.ascii('}');
+    out.byte(0x7d); // }
   });
   out.ascii('],"dl":');
   out.uint(droppedCount + count - kept);
