@@ -18,7 +18,7 @@ import { GlustError } from '../dist/errors.js';
 import { opentelemetry } from '../dist/gen/otlp.js';
 import { BODY_CODECS } from '../dist/otlp/codec.js';
 import { DEFAULT_LIMITS, type Limits } from '../dist/otlp/limits.js';
-import { type Signal, TRACES } from '../dist/otlp/signals.js';
+import { LOGS_SIGNAL, type Signal, TRACES } from '../dist/otlp/signals.js';
 import { walkRequest } from '../dist/otlp/validate.js';
 import { RowBytes, decodeWire } from '../dist/otlp/wire/index.js';
 import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
@@ -96,9 +96,10 @@ function same(tt: Checks, signal: Signal, body: Buffer, limits: Limits, what: st
 // ------------------------------------------------------------------ fixtures and bench bodies
 
 const T = opentelemetry.proto.collector.trace.v1;
+const L = opentelemetry.proto.collector.logs.v1;
 
 /** OTLP/JSON → protobuf: hex ids to bytes; protobufjs' encoder reads the rest as OTLP/JSON spells it. */
-function jsonToProto(json: unknown): Buffer {
+function jsonToProto(json: unknown, type: { encode(m: object): { finish(): Uint8Array } }): Buffer {
   const fix = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(fix);
     if (v === null || typeof v !== 'object') return v;
@@ -106,21 +107,24 @@ function jsonToProto(json: unknown): Buffer {
     for (const [k, x] of Object.entries(v)) o[k] = /^(traceId|spanId|parentSpanId)$/.test(k) && typeof x === 'string' ? Buffer.from(x, 'hex') : fix(x);
     return o;
   };
-  return Buffer.from(T.ExportTraceServiceRequest.encode(fix(json) as object).finish());
+  return Buffer.from(type.encode(fix(json) as object).finish());
 }
 
 t.test('OTLP examples and bench payloads: same rows, and the wire path takes them', async (tt) => {
   const examples = path.resolve(import.meta.dirname, '../../shared/otlp-examples');
   const fixture = path.join(fs.existsSync(examples) ? examples : '/work/shared/otlp-examples', 'trace.json');
-  const body = jsonToProto(JSON.parse(fs.readFileSync(fixture, 'utf8')));
+  const body = jsonToProto(JSON.parse(fs.readFileSync(fixture, 'utf8')), T.ExportTraceServiceRequest);
   tt.ok(same(tt, TRACES, body, DEFAULT_LIMITS, 'trace.json'), 'trace.json takes the wire path');
-  for (const shape of ['testbed', 'realistic']) {
-    const bodies = buildBodies(shape, 'traces', 8) as Array<{ bytes: Buffer }>;
+  const logs = jsonToProto(JSON.parse(fs.readFileSync(path.join(path.dirname(fixture), 'logs.json'), 'utf8')), L.ExportLogsServiceRequest);
+  tt.ok(same(tt, LOGS_SIGNAL, logs, DEFAULT_LIMITS, 'logs.json'), 'logs.json takes the wire path');
+  for (const [signal, shape] of [[TRACES, 'testbed'], [TRACES, 'realistic'], [LOGS_SIGNAL, 'realistic']] as const) {
+    const bodies = buildBodies(shape, signal.name, 8) as Array<{ bytes: Buffer }>;
     for (const [i, b] of bodies.entries()) {
       patchBody(b, BigInt(Date.now()) * 1_000_000n);
-      tt.ok(same(tt, TRACES, b.bytes, DEFAULT_LIMITS, `${shape} body ${i}`), `${shape} body ${i} takes the wire path`);
-      // Every prefix of a body: truncated messages, varints and strings.
-      for (let cut = 0; cut < b.bytes.length; cut += 1 + (cut % 97)) same(tt, TRACES, b.bytes.subarray(0, cut), DEFAULT_LIMITS, `${shape} body ${i} cut at ${cut}`);
+      const what = `${signal.name} ${shape} body ${i}`;
+      tt.ok(same(tt, signal, b.bytes, DEFAULT_LIMITS, what), `${what} takes the wire path`);
+      // Prefixes of a body: truncated messages, varints and strings.
+      for (let cut = 0; cut < b.bytes.length; cut += 1 + (cut % 97)) same(tt, signal, b.bytes.subarray(0, cut), DEFAULT_LIMITS, `${what} cut at ${cut}`);
     }
   }
 });
@@ -326,7 +330,27 @@ class Gen {
     return this.message(fields);
   }
 
-  request(): Buffer {
+  logRecord(): Buffer {
+    const fields: Field[] = [];
+    if (this.chance(0.9)) fields.push([1, 1, this.time()]);
+    if (this.chance(0.5)) fields.push([11, 1, this.time()]);
+    if (this.chance(0.7)) fields.push([2, 0, BigInt(this.pick([0, 1, 9, 17, 24, 25, -1]))]);
+    if (this.chance(0.5)) fields.push([3, 2, this.text()]);
+    if (this.chance(0.9)) {
+      const long = this.chance(0.05) ? encode([[1, 2, Buffer.from('y'.repeat(this.limits.maxBodyLength + this.int(3) - 1))]], this.rnd) : null;
+      fields.push([5, 2, long ?? this.anyValue(0)]);
+      if (this.chance(0.02) && !this.clean) fields.push([5, 2, this.anyValue(0)]);
+    }
+    this.attributes(6, fields);
+    if (this.chance(0.2)) fields.push([7, 0, BigInt(this.int(10))]);
+    if (this.chance(0.5)) fields.push([8, 5, BigInt(this.int(256))]);
+    if (this.chance(0.6)) fields.push([9, 2, this.chance(0.2) ? this.id(16) : this.bytes(16)]);
+    if (this.chance(0.6)) fields.push([10, 2, this.chance(0.2) ? this.id(8) : this.bytes(8)]);
+    if (this.chance(0.3)) fields.push([12, 2, this.text()]);
+    return this.message(fields);
+  }
+
+  request(record: () => Buffer): Buffer {
     const resources: Field[] = [];
     for (let r = this.int(3); r >= 0; r--) {
       const rs: Field[] = [];
@@ -343,7 +367,7 @@ class Gen {
           if (this.chance(0.2)) this.attributes(3, sc);
           ss.push([1, 2, this.message(sc)]);
         }
-        for (let i = this.int(6); i > 0; i--) ss.push([2, 2, this.span()]);
+        for (let i = this.int(6); i > 0; i--) ss.push([2, 2, record()]);
         if (this.chance(0.1)) ss.push([3, 2, this.text()]);
         rs.push([2, 2, this.message(ss)]);
       }
@@ -378,16 +402,17 @@ t.test('random requests: the wire path gives what the reference gives', async (t
       : DEFAULT_LIMITS;
     const clean = rnd() < 0.5;
     const g = new Gen(rnd, limits, clean);
-    const body = g.request();
+    const signal = rnd() < 0.5 ? TRACES : LOGS_SIGNAL;
+    const body = g.request(signal === TRACES ? () => g.span() : () => g.logRecord());
     cases++;
-    if (same(tt, TRACES, body, limits, `case ${i}`)) took++;
+    if (same(tt, signal, body, limits, `${signal.name} case ${i}`)) took++;
     else if (clean) {
       cleanFallbacks++;
       if (cleanFallbacks <= 3) tt.comment(`clean case ${i} fell back: ${body.toString('base64').slice(0, 400)}`);
     }
     if (rnd() < 0.3) {
       cases++;
-      same(tt, TRACES, damage(body, rnd), limits, `case ${i} damaged`);
+      same(tt, signal, damage(body, rnd), limits, `${signal.name} case ${i} damaged`);
     }
   }
   tt.pass(`${cases} bodies compared; ${took} of ${RUNS} undamaged ones took the wire path`);

@@ -9,7 +9,7 @@
  * valueLiteral, so their text and their depth limits are the reference's by construction.
  */
 import $protobuf from 'protobufjs/minimal.js';
-import { doubleText } from '../any-value.js';
+import { anyValueText, doubleText } from '../any-value.js';
 import { valueLiteral } from '../attributes.js';
 import { type Adjustments, type Limits, truncate } from '../limits.js';
 import type { AnyValueIn } from '../model.js';
@@ -116,7 +116,9 @@ function writeValue(w: Wire, out: RowBytes, start: number, end: number, depth: n
   }
   scanAnyValue(w, start, end);
   const v = val;
-  if (limits.maxValueLength < 26 || (v.strStart < 0 && !v.int && !v.bool && !v.double && v.other)) {
+  // An array, key-value list or bytes member, even beside a scalar that wins, is the reference's
+  // to read: protobufjs decodes (and may refuse) it whichever member the text comes from.
+  if (limits.maxValueLength < 26 || v.other) {
     out.text(valueLiteral(decodeAt<AnyValueIn>(AnyValue, w.buf, start, end, depth), limits, adj));
   } else if (v.strStart >= 0) {
     adj.truncatedValues += writeStringCut(out, w.buf, v.strStart, v.strEnd, limits.maxValueLength, limits);
@@ -222,4 +224,26 @@ export function writeAttributes(w: Wire, out: RowBytes, start: number, end: numb
   out.byte(0x7d); // }
   adj.droppedAttributes += dropped;
   return dropped;
+}
+
+/**
+ * A log body (the AnyValue `buf[start, end)`, start < 0: none) as the JSON literal of its text
+ * (anyValueText), cut to maxBodyLength. Returns how many cuts (0 or 1), for the caller to count
+ * where logRow counts them.
+ */
+export function writeBody(w: Wire, out: RowBytes, start: number, end: number, depth: number, limits: Limits): number {
+  if (start < 0) {
+    out.ascii('null');
+    return 0;
+  }
+  scanAnyValue(w, start, end);
+  if (val.strStart >= 0 && !val.other) return writeStringCut(out, w.buf, val.strStart, val.strEnd, limits.maxBodyLength, limits);
+  const text = anyValueText(decodeAt<AnyValueIn>(AnyValue, w.buf, start, end, depth));
+  if (text === null) {
+    out.ascii('null');
+    return 0;
+  }
+  const counter: Adjustments = { truncatedValues: 0, droppedAttributes: 0 };
+  out.text(JSON.stringify(truncate(text, limits, counter, limits.maxBodyLength)));
+  return counter.truncatedValues;
 }

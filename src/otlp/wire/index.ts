@@ -7,12 +7,13 @@ import type { Limits } from '../limits.js';
 import type { ValidateResult } from '../validate.js';
 import { walkWire, type WireShape } from './request.js';
 import type { RowBytes } from './row-bytes.js';
+import { LOGS_WIRE } from './logs.js';
 import { SPANS_WIRE } from './spans.js';
 
 export { RowBytes } from './row-bytes.js';
 
 /** Record writers by signal index (0 traces, 1 logs, 2 metrics); undefined: reference path only. */
-const WIRE_SHAPES: readonly (WireShape | undefined)[] = [SPANS_WIRE];
+const WIRE_SHAPES: readonly (WireShape | undefined)[] = [SPANS_WIRE, LOGS_WIRE];
 
 /** Whether signal `index` has a wire path. */
 export function hasWirePath(index: number): boolean {

@@ -14,7 +14,7 @@ import { dayOf } from '../times.js';
 import { decodeAt, writeAttributes, writeStringCut } from './attributes.js';
 import { FALLBACK, forEachField, WT_FIXED32, WT_FIXED64, WT_LEN, WT_VARINT, type Wire } from './reader.js';
 import type { WireRecordContext, WireShape } from './request.js';
-import type { RowBytes } from './row-bytes.js';
+import { allZero, validId, writeOptionalString } from './fields.js';
 
 const trace = opentelemetry.proto.trace.v1;
 const NESTED_DEPTH = 4; // events, links, status and the span's KeyValues
@@ -104,22 +104,6 @@ function scanSpan(w: Wire, start: number, end: number): void {
     }
     w.skip(tag & 7, end);
   }
-}
-
-/** Whether `buf[start, end)` is all zero bytes. */
-function allZero(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
-  return true;
-}
-
-/** An id field of `bytes` bytes that must be there and not all zero (idToHex's rule). */
-function validId(buf: Buffer, start: number, end: number, bytes: number): boolean {
-  return start >= 0 && end - start === bytes && !allZero(buf, start, end);
-}
-
-function writeOptionalString(out: RowBytes, buf: Buffer, start: number, end: number): void {
-  if (start < 0) out.ascii('""');
-  else out.jsonString(buf, start, end);
 }
 
 /** Status fields: message (2, last wins) and code (3, int32). */
