@@ -60,7 +60,7 @@ function keyLiteral(key: string): string {
 }
 
 /** An attribute value as a JSON string literal ("text"), or null for an empty value. */
-function valueLiteral(v: AnyValueIn | null | undefined, limits: Limits, adj: Adjustments): string {
+export function valueLiteral(v: AnyValueIn | null | undefined, limits: Limits, adj: Adjustments): string {
   // Scalars that need no escaping skip JSON.stringify: ints, booleans and doubles are the bulk
   // of attribute values after strings. (Their text is at most 26 characters, so only a value
   // limit below that needs the general path, which truncates.)

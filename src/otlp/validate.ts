@@ -82,7 +82,7 @@ export type RecordShape =
  * once per scope instead of once per record. The resource's dropped attributes are counted in
  * the adjustments (a metric) only: no column holds them.
  */
-function sharedFragment(resource: ResourceIn | null | undefined, scope: ScopeIn | null | undefined, ctx: RowContext): string {
+export function sharedFragment(resource: ResourceIn | null | undefined, scope: ScopeIn | null | undefined, ctx: RowContext): string {
   const service = findStringAttribute(resource?.attributes, 'service.name') ?? 'unknown_service';
   const resourceAttrs = attributesJson(resource?.attributes, ctx.limits, ctx.adjustments);
   return (
@@ -111,7 +111,7 @@ function object<T>(v: unknown, path: string): T {
  * A record that made a reader throw anything else (a TypeError on a null where JSON input had an
  * object, a RangeError from absurd nesting) is still one bad record, not a failed request.
  */
-function asRejection(err: unknown): RecordRejected {
+export function asRejection(err: unknown): RecordRejected {
   if (err instanceof RecordRejected) return err;
   return new RecordRejected('GLUST_REJECT_FIELD_TYPE', err instanceof Error ? err.message : String(err));
 }
