@@ -9,14 +9,13 @@
 //   node bench/writer-low-load.mjs '{"spansPerSecond":10000,"durationS":20,"rounds":2,"dists":["old/dist","dist"]}'
 //   node bench/writer-low-load.mjs '{"variants":[{"serverArgs":["--flush-ms","2000"]},{"serverArgs":["--flush-ms","10000"]}]}'
 // Every acknowledged span is read back from Parquet after the stop (a run that loses data fails).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { cpuSeconds } from './lib/proc.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
-import { ROOT, runJson, tempDir } from './lib/servers.mjs';
+import { storedRows } from './lib/readback.mjs';
+import { ROOT, runJson, startGlust, tempDir } from './lib/servers.mjs';
 
 const opts = {
   spansPerSecond: 10_000,
@@ -47,36 +46,10 @@ function threadCpu(pid) {
   return out;
 }
 
+/** glust from the build `dist` (a dist folder, relative to the checkout), profiled into profileDir when given. */
 function startServer(dist, serverArgs, dataDir, profileDir) {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const args = [...nodeArgs, path.resolve(ROOT, dist, 'main.js'), 'serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dataDir, ...serverArgs];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within 60 s:\n${out}`)), 60_000);
-    child.stdout.on('data', () => {
-      const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({ pid: child.pid, port: Number(m[1]), output: () => out, stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
-  });
-}
-
-async function storedSpans(dataDir) {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    const rows = (await conn.runAndReadAll(`SELECT count(*) FROM read_parquet('${dataDir}/spans/day=*/*.parquet')`)).getRows();
-    return Number(rows[0][0]);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  return startGlust(serverArgs, dataDir, nodeArgs, path.dirname(path.resolve(ROOT, dist)));
 }
 
 async function once({ dist, serverArgs }) {
@@ -98,7 +71,7 @@ async function once({ dist, serverArgs }) {
     .map(([tid, s]) => ({ tid, percent: (100 * (s - (threads0.get(tid) ?? 0))) / seconds }))
     .filter((t) => t.percent >= 0.5);
   await server.stop();
-  const stored = await storedSpans(dataDir);
+  const stored = await storedRows(dataDir, 'spans');
   const ok = stored >= load.totalAckedRecordsIncludingWarmup;
   fs.rmSync(dataDir, { recursive: true, force: true });
   let profiles;
