@@ -53,6 +53,7 @@ export const ERRORS = {
   GLUST_ERR_DATA_DIR: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'data directory unusable' },
   GLUST_ERR_DATA_DIR_LOCKED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'data directory owned by another server' },
   GLUST_ERR_STORAGE_FILE_VANISHED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'a storage file vanished' },
+  GLUST_ERR_STORAGE_DELETE_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'a storage file Glust no longer needs could not be deleted' },
   GLUST_ERR_STORAGE_QUARANTINED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'a WAL segment had unreadable rows and was quarantined' },
   GLUST_ERR_WRITER_CRASHED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'the writer thread died' },
   GLUST_ERR_RETENTION_FAILED: { status: 0, retryable: false, grpc: GrpcCode.INTERNAL, message: 'retention sweep failed, retried later' },

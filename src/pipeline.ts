@@ -15,6 +15,7 @@ import type { Signal } from './otlp/signals.js';
 import { BatchRing } from './ring/batch-ring.js';
 import { QueueBound } from './queue-bound.js';
 import { BodyRing } from './ring/body-ring.js';
+import { ReadLeases } from './storage/read-leases.js';
 import type { SweepReport } from './storage/retention.js';
 import type { DecodeResult, DecodeTask, DecodeWorkerData, WriterStats, WriterWorkerData } from './threads/protocol.js';
 import { WriterHandle } from './writer/handle.js';
@@ -67,6 +68,8 @@ const MAX_IN_FLIGHT = 4096;
 export class Pipeline {
   readonly bodyRing: BodyRing;
   readonly batchRing: BatchRing;
+  /** Queries' hold on the files they read, which the writer's deletions wait for (src/storage/read-leases.ts). */
+  readonly readLeases = ReadLeases.create();
   /** Why storage is failing right now, or null. */
   writerFailing: string | null = null;
   /** WAL writes fail: no acknowledgement can come until they succeed again. */
@@ -110,6 +113,7 @@ export class Pipeline {
     const c = this.config;
     const workerData: WriterWorkerData = {
       batchRing: this.batchRing.sab,
+      readLeases: this.readLeases.sab,
       dataDir: c.dataDir,
       flushMs: c.flushMs,
       segmentBytes: c.segmentBytes,

@@ -14,6 +14,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
 import { Compactor } from '../dist/storage/compact.js';
 import { DataLayout, parseDataFileName, parseSegmentName } from '../dist/storage/layout.js';
+import { Reclaimer } from '../dist/storage/reclaim.js';
 import { ParquetConverter } from '../dist/storage/parquet.js';
 import { RetentionSchedule } from '../dist/storage/retention.js';
 import { LOGS, sqlString } from '../dist/storage/schema.js';
@@ -301,12 +302,13 @@ t.test('the real jobs: segments in a temporary WAL become Parquet, a closed day 
   const health = new StorageHealth(send);
   const table = new TableState(LOGS, new Wal(layout, 'logs', (m) => health.vanished(m)), layout);
   table.wal.open(0);
-  const queue = new ConversionQueue(new ParquetConverter(conn, layout), health);
+  const reclaimer = Reclaimer.immediate();
+  const queue = new ConversionQueue(new ParquetConverter(conn, layout), health, reclaimer);
   const retention = new RetentionSchedule({ retentionDays: 0, maxBytes: 0, checkMs: 60_000 });
   const abort = new AbortController();
   const jobs = new StorageJobs({
     layout, tables: [table], queue, sealTiming: new SealTiming(1000), retention,
-    compactor: new Compactor(compactConn, layout, [LOGS], { afterMs: 0, targetBytes: 1 << 30 }), health, send, signal: abort.signal,
+    compactor: new Compactor(compactConn, layout, [LOGS], { afterMs: 0, targetBytes: 1 << 30 }), health, reclaimer, send, signal: abort.signal,
   });
   const slot = new Maintenance(jobs, abort.signal);
 

@@ -55,7 +55,7 @@ t.test('a log WAL row maps to the public record, absent times as null', async (t
 // may answer first. Either way the answer is GLUST_ERR_API_TIMEOUT and the worker goes on.
 t.test('a query past its deadline is stopped and answered GLUST_ERR_API_TIMEOUT; the worker goes on', async (t) => {
   const { dir, start, end } = await bulkLogsDir(3_000_000);
-  const client = new QueryClient({ dataDir: dir, threads: 1, memoryLimit: '256MB', maxQueued: 4, timeoutMs: 20 });
+  const client = new QueryClient({ dataDir: dir, threads: 1, memoryLimit: '256MB', leases: null, maxQueued: 4, timeoutMs: 20 });
   t.teardown(() => client.close());
   const params = parseLogSearch(`q=nothing-matches&start=${start}&end=${end}`);
   await t.rejects(client.run({ kind: 'logs', params }).result, { code: 'GLUST_ERR_API_TIMEOUT', message: /(longer than|within) 20 ms/ });

@@ -169,42 +169,56 @@ t.test('size: past --max-bytes the oldest files go first, at start and as soon a
   t.equal(await second.stop(), 0);
 });
 
-t.test('queries in a loop never fail while sweeps delete the files they planned to read', async (t) => {
-  // Rows of day -5 are converted every few tens of milliseconds and deleted by sweeps as often,
-  // while searches over the last 6 days (which list those files) run back to back.
-  // Compaction is off here too: with it, day -5 (closed, and written every 40 ms) would also be
-  // re-merged continuously, and under that churn a query can lose a file on each of its retries
-  // (a known limit of optimistic snapshots; compaction's own readers are tested in
-  // test/compaction.test.ts).
-  // Conversions every 200 ms (not 40): each also deletes a WAL segment a query may have listed,
-  // and with the deduplicating reads taking longer than 40 ms on a busy machine every retry could
-  // lose one (see the note on optimistic snapshots in src/query/files.ts).
-  const server = await startServer({ args: ['--retention-days', '3', '--retention-check-ms', '20', '--flush-ms', '200', ...NO_COMPACT] });
-  t.teardown(() => server.kill());
-  const kept = await sendDay(server, 1, 50);
-  let stop = false;
-  const sender = (async () => {
-    while (!stop) await sendDay(server, 5, 50);
-  })();
-  const from = new Date(Date.now() - 6 * 86_400_000).toISOString();
-  const failures: string[] = [];
-  let queries = 0;
-  const deadline = Date.now() + 8000;
-  while (Date.now() < deadline) {
-    for (const p of [`/api/traces?start=${from}&limit=50`, `/api/logs?start=${from}&limit=50`, `/api/services?start=${from}`, `/api/traces/${kept}`]) {
-      const res = await getJson(`${server.url}${p}`);
-      queries++;
-      if (res.status !== 200) failures.push(`${p}: ${res.status} ${JSON.stringify(res.body)}`);
+// Queries hold a read lease from their listing to their last read, and every deletion of the
+// writer (converted WAL segments, the files a compaction step merged, expired files) waits for
+// the leases taken before it (src/storage/read-leases.ts, src/storage/reclaim.ts). So a query
+// runs once, with no retry on a vanished file (src/query/engine.ts), and none may fail here:
+// not with conversions every 40 ms deleting segments, nor with sweeps every 20 ms expiring the
+// day -5 files just converted, nor (second run) with compaction steps one after another merging
+// the many flush files a first server left in days -1 and -2 (one file per step:
+// --compact-target-bytes 1), each deleting what it merged.
+for (const compact of [false, true]) {
+  const churn = compact ? 'conversions, compaction steps and sweeps' : 'conversions and sweeps';
+  t.test(`queries in a loop never fail while ${churn} delete the files they planned to read`, async (t) => {
+    const dataDir = tempDataDir();
+    let kept: string;
+    if (compact) {
+      const first = await startServer({ dataDir, args: [...KEEP_ALL, '--flush-ms', '40', ...NO_COMPACT] });
+      kept = await sendDay(first, 1, 50);
+      for (const until = Date.now() + 3000; Date.now() < until;) for (const day of [1, 2]) await sendDay(first, day, 50);
+      t.equal(await first.stop(), 0);
     }
-  }
-  stop = true;
-  await sender;
-  const m = await scrapeMetrics(server.url);
-  const deleted = metric(m, 'glust_retention_deleted_files_total', 'spans', 'age');
-  t.ok(deleted >= 20, `${deleted} span files deleted during the run`);
-  t.same(failures, [], `${queries} queries, none failed`);
-  t.equal(await server.stop(), 0);
-});
+    const extra = compact ? ['--compact', 'on', '--compact-after-ms', '0', '--compact-target-bytes', '1'] : NO_COMPACT;
+    const server = await startServer({ dataDir, args: ['--retention-days', '3', '--retention-check-ms', '20', '--flush-ms', '40', ...extra] });
+    t.teardown(() => server.kill());
+    if (!compact) kept = await sendDay(server, 1, 50);
+    let stop = false;
+    const sender = (async () => {
+      while (!stop) await sendDay(server, 5, 50);
+    })();
+    const from = new Date(Date.now() - 6 * 86_400_000).toISOString();
+    const failures: string[] = [];
+    let queries = 0;
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      for (const p of [`/api/traces?start=${from}&limit=50`, `/api/logs?start=${from}&limit=50`, `/api/services?start=${from}`, `/api/traces/${kept!}`]) {
+        const res = await getJson(`${server.url}${p}`);
+        queries++;
+        if (res.status !== 200) failures.push(`${p}: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }
+    stop = true;
+    await sender;
+    const m = await scrapeMetrics(server.url);
+    const deleted = metric(m, 'glust_retention_deleted_files_total', 'spans', 'age');
+    t.ok(deleted >= 20, `${deleted} span files deleted during the run`);
+    const compactions = server.output().split('\n').filter((l) => l.startsWith('glust: compacted')).length;
+    if (compact) t.ok(compactions >= 1, `${compactions} compaction steps during the run`);
+    else t.equal(compactions, 0, 'no compaction');
+    t.same(failures, [], `${queries} queries, none failed`);
+    t.equal(await server.stop(), 0);
+  });
+}
 
 t.test('bad retention settings are refused at start, naming the setting', async (t) => {
   for (const [args, pattern] of [

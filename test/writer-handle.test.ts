@@ -14,11 +14,12 @@ import { BatchRing } from '../dist/ring/batch-ring.js';
 import { BatchFlags } from '../dist/ring/layout.js';
 import { DataLayout, parseDataFileName } from '../dist/storage/layout.js';
 import type { WriterWorkerData } from '../dist/threads/protocol.js';
+import { ReadLeases } from '../dist/storage/read-leases.js';
 import { WriterHandle, type WriterListener } from '../dist/writer/handle.js';
 
 function workerData(dataDir: string, ring: BatchRing): WriterWorkerData {
   return {
-    batchRing: ring.sab, dataDir, flushMs: 100, segmentBytes: 1 << 20, maxPendingSegments: 8, duckdbThreads: 1, duckdbMemoryLimit: '256MB',
+    batchRing: ring.sab, readLeases: ReadLeases.create().sab, dataDir, flushMs: 100, segmentBytes: 1 << 20, maxPendingSegments: 8, duckdbThreads: 1, duckdbMemoryLimit: '256MB',
     retention: { retentionDays: 0, maxBytes: 0, checkMs: 60_000 }, compact: null,
   };
 }

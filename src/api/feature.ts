@@ -22,20 +22,25 @@ export const MAX_QUEUED_QUERIES = 16;
 /** Per-query deadline (docs/errors.md GLUST_ERR_API_TIMEOUT says 10 seconds). */
 export const QUERY_TIMEOUT_MS = 10_000;
 
+/** The query worker's slot in the pipeline's read leases (src/storage/read-leases.ts). */
+const QUERY_LEASE_SLOT = 0;
+
 export function createReadFeature(config: ServeConfig): Feature {
-  const client = new QueryClient({
-    dataDir: config.dataDir,
-    threads: QUERY_THREADS,
-    memoryLimit: QUERY_MEMORY_LIMIT,
-    maxQueued: MAX_QUEUED_QUERIES,
-    timeoutMs: QUERY_TIMEOUT_MS,
-  });
+  let client: QueryClient | null = null;
   const tail = new TailHub();
   return {
     name: 'read',
     pipelineObserver: { onTail: (table, rows, skipped) => tail.publish(table, rows, skipped) },
     attach({ pipeline, app, readObserver }) {
       tail.attach(pipeline, readObserver);
+      client = new QueryClient({
+        dataDir: config.dataDir,
+        threads: QUERY_THREADS,
+        memoryLimit: QUERY_MEMORY_LIMIT,
+        leases: { sab: pipeline.readLeases.sab, slot: QUERY_LEASE_SLOT },
+        maxQueued: MAX_QUEUED_QUERIES,
+        timeoutMs: QUERY_TIMEOUT_MS,
+      });
       client.start();
       registerQueryRoutes(app, client, readObserver);
       registerMetricIngest(app, pipeline, readObserver);
@@ -44,7 +49,7 @@ export function createReadFeature(config: ServeConfig): Feature {
     },
     async close() {
       tail.close();
-      await client.close();
+      await client?.close();
     },
   };
 }

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { GlustError } from '../errors.js';
+import { ReadLeases } from '../storage/read-leases.js';
 import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './protocol.js';
 
 export interface QueryClientOptions extends QueryWorkerData {
@@ -51,8 +52,8 @@ export class QueryClient {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const { dataDir, threads, memoryLimit } = this.options;
-    const workerData: QueryWorkerData = { dataDir, threads, memoryLimit };
+    const { dataDir, threads, memoryLimit, leases } = this.options;
+    const workerData: QueryWorkerData = { dataDir, threads, memoryLimit, leases };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
     worker.on('message', (reply: QueryReply) => {
       const w = this.waiting.get(reply.id);
@@ -65,6 +66,9 @@ export class QueryClient {
     const lost = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
+      // A dead worker holds no file: its lease must not hold the writer's deletions back (its
+      // replacement takes the same slot).
+      if (leases) new ReadLeases(leases.sab).reader(leases.slot).release();
       for (const [id, w] of this.waiting) {
         clearTimeout(w.timer);
         w.reject(new GlustError('GLUST_ERR_API_QUERY_FAILED', `query worker ${why}`));

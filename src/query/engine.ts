@@ -28,14 +28,15 @@ import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
 import { Bindings, attrConditions, columnList, daysOf, distinctSource, tableSource, uniqueBy } from './sql.js';
 import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from '../view/records.js';
 import { compareStart } from '../view/trace-tree.js';
+import type { ReadLease } from '../storage/read-leases.js';
 import { spansInSegment } from './wal-rows.js';
 import { MetricQueries } from './metric-engine.js';
 import type { MetricAggregateQuery, MetricListQuery, MetricPointsQuery } from './metric-params.js';
 import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
 
 /**
- * Attempts of a query whose snapshot lost a file: a WAL segment to conversion (once per flush) or
- * a Parquet file to retention or compaction (each deletes its files within milliseconds). Each retry waits a
+ * Attempts of a query whose snapshot lost a file, for an engine without a read lease (a reader in
+ * another process than the writer: `glust read` beside a running server). Each retry waits a
  * little longer, so a sweep in progress is over before the last attempt.
  */
 const SNAPSHOT_ATTEMPTS = 10;
@@ -45,9 +46,15 @@ export class QueryEngine {
   /** The metric queries (src/query/metric-engine.ts), over this snapshot's metric files. */
   private readonly metricQueries: MetricQueries;
 
+  /**
+   * `lease`: the read lease of this engine's thread (src/storage/read-leases.ts), when the writer
+   * of the data directory runs in this process: nothing a snapshot names is deleted before the
+   * query is over, so a query runs once.
+   */
   constructor(
     private readonly conn: DuckDBConnection,
     private readonly dataDir: string,
+    private readonly lease: ReadLease | null = null,
   ) {
     this.metricQueries = new MetricQueries(conn, (b, range, where, columns) =>
       distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', range ? daysOf(range) : ALL_DAYS), b, where, columns));
@@ -65,8 +72,19 @@ export class QueryEngine {
     return this.withSnapshot(() => this.metricQueries.aggregate(q));
   }
 
-  /** Run `attempt` again, on a new snapshot, while it fails because a file vanished under it. */
+  /**
+   * Run `attempt`, which lists its snapshot and reads it. Under a lease, once: no file it lists
+   * can vanish. Without one, again on a new snapshot while it fails because a file vanished.
+   */
   private async withSnapshot<T>(attempt: () => Promise<T>): Promise<T> {
+    if (this.lease) {
+      this.lease.hold();
+      try {
+        return await attempt();
+      } finally {
+        this.lease.release();
+      }
+    }
     for (let i = 1; ; i++) {
       try {
         return await attempt();

@@ -4,22 +4,27 @@
  * or two), so a just-sent record can be found before it is in Parquet.
  *
  * A segment and the Parquet file made from it share their <seq> and coexist between the rename
- * and the segment's deletion; the segment is then left out. The WAL is listed before the
- * Parquet files: a segment converted in between is then seen as Parquet and skipped as WAL, and
- * one deleted after the listing makes the read fail with ENOENT, which the caller answers by
- * taking a new snapshot (`isVanishedFile`). Parquet files vanish the same way when retention
- * (src/storage/retention.ts) deletes them between the listing and the read, and are handled the
- * same way: the new snapshot no longer lists them. Files covered by a compacted file are left out
- * (src/storage/data-files.ts), so a snapshot holds either the files compaction merged or the
- * merged file, never both; covered files are deleted after the merged file is in place, and a
- * snapshot that listed them then fails with ENOENT and is retaken the same way. Queries get
+ * and the segment's deletion; the segment is then left out. The Parquet files are listed before
+ * the WAL: a segment converted in between is then read from the WAL (its Parquet file came too
+ * late for this snapshot), and it is still there, since its deletion waits for this snapshot's
+ * lease (below). Files covered by a compacted file are left out (src/storage/data-files.ts), so a snapshot
+ * holds either the files compaction merged or the merged file, never both. Files with a retired
+ * marker beside them (retention, src/storage/reclaim.ts) are left out too, but still hide the
+ * segments they were made from.
+ *
+ * Nothing a snapshot names is deleted while the query runs: the caller holds a read lease
+ * (src/storage/read-leases.ts) from before the listing until the last read, and the writer
+ * deletes only files hidden from snapshots taken after it, once the leases taken before are
+ * released. A reader without a lease (another process, such as `glust read` beside a running
+ * server) may see a file vanish, or miss a segment converted and deleted between the two
+ * listings; it must take a new snapshot when a file vanished (`isVanishedFile`). Queries get
  * explicit file lists rather than globs, so DuckDB reads exactly this snapshot and never a file
  * that appeared later.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitCovered } from '../storage/data-files.js';
-import { type Area, DataLayout, type FileRange, TRACE_INDEX_AREA, parseDayDirName, parseSegmentName } from '../storage/layout.js';
+import { type Area, DataLayout, type FileRange, TRACE_INDEX_AREA, parseDayDirName, parseSegmentName, retiredNames } from '../storage/layout.js';
 import type { TableName } from '../storage/schema.js';
 
 /** Inclusive range of UTC days (YYYY-MM-DD, which compare as strings); null bounds are open. */
@@ -70,31 +75,43 @@ function readdir(dir: string): string[] {
   }
 }
 
-/** Parquet files of an area to read under day=D/ for the days in range (covered files left out). */
-function listDayFiles(layout: DataLayout, area: Area, range: DayRange): DayFile[] {
-  const out: DayFile[] = [];
+/**
+ * Parquet files of an area under day=D/ for the days in range: the ones to read (covered and
+ * retired files left out), and the retired ones, which still hide their segments.
+ */
+function listDayFiles(layout: DataLayout, area: Area, range: DayRange): { visible: DayFile[]; retired: DayFile[] } {
+  const visible: DayFile[] = [];
+  const retired: DayFile[] = [];
   for (const dir of readdir(layout.areaDir(area)).sort()) {
     const day = parseDayDirName(dir);
     if (day === null || !inRange(day, range)) continue;
     const names = readdir(layout.dayDir(area, day)).map((name) => ({ day, name, path: layout.dataFile(area, day, name) }));
-    out.push(...splitCovered(names).visible);
+    const split = splitCovered(names);
+    visible.push(...split.visible);
+    retired.push(...split.retired);
   }
-  return out;
+  return { visible, retired };
 }
 
 /** The files holding `table`'s rows of the days in `range`, right now. */
 export function listTableFiles(dataDir: string, table: TableName, range: DayRange): TableFiles {
   const layout = new DataLayout(dataDir);
   const walDir = layout.walDir(table);
+  // Parquet first, then the WAL (see the header): under a lease a segment listed here is still
+  // there, converted or not; the other order could list a segment whose Parquet file was
+  // retired and deleted between the two listings (it hid the segment no longer), and the
+  // segment with it.
+  const { visible: parquet, retired } = listDayFiles(layout, table, range);
   const segments = readdir(walDir).sort();
-  const parquet = listDayFiles(layout, table, range);
+  const retiredSegments = retiredNames(segments);
   const wal: string[] = [];
   for (const name of segments) {
     const seg = parseSegmentName(name);
-    if (!seg || !inRange(seg.day, range)) continue;
-    // Converted: a listed file holds the segment's rows (its own flush file, or a compacted one).
-    const converted = parquet.some((f) => f.day === seg.day && f.lo <= seg.seq && seg.seq <= f.hi);
-    if (!converted) wal.push(path.join(walDir, name));
+    if (!seg || !inRange(seg.day, range) || retiredSegments.has(name)) continue;
+    // Converted: a listed file holds the segment's rows (its own flush file, or a compacted one),
+    // or held them and is being deleted by retention.
+    const holds = (f: DayFile) => f.day === seg.day && f.lo <= seg.seq && seg.seq <= f.hi;
+    if (!parquet.some(holds) && !retired.some(holds)) wal.push(path.join(walDir, name));
   }
   return { parquet, wal };
 }
@@ -119,7 +136,7 @@ export function listIndexedSpanFiles(dataDir: string, range: DayRange): IndexedS
   // Only the index files of span files in the snapshot: those of covered files name rows that
   // are read from the compacted file instead.
   const spans = new Map(files.parquet.map((f) => [`${f.day}/${f.name}`, f]));
-  const indexFiles = listDayFiles(new DataLayout(dataDir), TRACE_INDEX_AREA, range).filter((f) => spans.has(`${f.day}/${f.name}`));
+  const indexFiles = listDayFiles(new DataLayout(dataDir), TRACE_INDEX_AREA, range).visible.filter((f) => spans.has(`${f.day}/${f.name}`));
   const indexed = new Set(indexFiles.map((f) => `${f.day}/${f.name}`));
   const byIndexPath = new Map(indexFiles.map((f) => [f.path, `${f.day}/${f.name}`]));
   return {

@@ -15,6 +15,11 @@ export interface QueryWorkerData {
   readonly dataDir: string;
   readonly threads: number;
   readonly memoryLimit: string;
+  /**
+   * The read leases of the process whose writer owns `dataDir` (src/storage/read-leases.ts) and
+   * this worker's slot in them; null when no writer runs in this process.
+   */
+  readonly leases: { readonly sab: SharedArrayBuffer; readonly slot: number } | null;
 }
 
 export type QueryCall =

@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
+import { ReadLeases } from '../storage/read-leases.js';
 import { QueryEngine } from './engine.js';
 import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './protocol.js';
 
@@ -25,7 +26,8 @@ const conn = await instance.connect();
 // (A setting of the parquet extension, so it can be set only once the extension is loaded.)
 await conn.run('LOAD parquet');
 await conn.run('SET parquet_metadata_cache = true');
-const engine = new QueryEngine(conn, data.dataDir);
+const lease = data.leases ? new ReadLeases(data.leases.sab).reader(data.leases.slot) : null;
+const engine = new QueryEngine(conn, data.dataDir, lease);
 
 const queue: Array<Extract<QueryCommand, { type: 'query' }>> = [];
 let running = false;

@@ -18,7 +18,8 @@
  *      leaves out the files it covers (src/storage/data-files.ts), so a reader sees the old set
  *      or the new one, never both, never neither;
  *   3. write the trace index of the new file (tables with `traceIndex`);
- *   4. delete the covered files and their index files, fsync the directories.
+ *   4. retire the covered files and their index files (src/storage/reclaim.ts): deleted once no
+ *      query that listed them before 2 is still reading them.
  *
  * A kill before 2 leaves a staging file, which the next start deletes (rolled back); a kill
  * after 2 leaves covered files and maybe no index, which `recover` deletes and writes at the
@@ -26,13 +27,13 @@
  * '<data>/spans/**' by another program) shows both sets only for the moments between 2 and 4.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
 import { covers, splitCovered } from './data-files.js';
 import { type DataLayout, type FileRange, TRACE_INDEX_AREA, compactedFileName, parseDataFileName, parseDayDirName } from './layout.js';
-import { fsyncPath, publish, withStaging } from './publish.js';
+import { publish, withStaging } from './publish.js';
+import { Reclaimer } from './reclaim.js';
 import { type TableName, type TableSchema, firstOfKeySql, parquetSql, sqlString, sqlStringList } from './schema.js';
 import { writeTraceIndex } from './trace-index.js';
 
@@ -126,6 +127,8 @@ export class Compactor {
     private readonly layout: DataLayout,
     private readonly tables: readonly TableSchema[],
     private readonly opts: CompactOptions,
+    /** Deletes the covered files once no query reads them (the default: at once, no readers). */
+    private readonly reclaimer: Reclaimer = Reclaimer.immediate(),
   ) {}
 
   /**
@@ -203,6 +206,7 @@ export class Compactor {
   private async finish(table: TableSchema, day: string): Promise<void> {
     const dir = this.layout.dayDir(table.name, day);
     const { visible, covered } = dayFiles(dir);
+    const doomed: string[] = [];
     if (table.traceIndex) {
       const indexDir = this.layout.dayDir(TRACE_INDEX_AREA, day);
       const indexNames = new Set(fs.existsSync(indexDir) ? fs.readdirSync(indexDir) : []);
@@ -210,19 +214,17 @@ export class Compactor {
         if (f.compacted && !indexNames.has(f.name)) await writeTraceIndex(this.conn, this.layout, day, f.name, f.path);
       }
       // Index files of covered data files: their rows are indexed under the compacted file.
-      let removed = false;
+      // They go first, as before: a crash in between leaves a data file without an index
+      // (scanned directly), never an index naming a missing file.
       for (const name of indexNames) {
         const range = parseDataFileName(name);
-        if (range && !visible.some((v) => v.name === name) && visible.some((v) => covers(v, range))) {
-          await fsp.rm(path.join(indexDir, name), { force: true });
-          removed = true;
-        }
+        if (range && !visible.some((v) => v.name === name) && visible.some((v) => covers(v, range))) doomed.push(path.join(indexDir, name));
       }
-      if (removed) await fsyncPath(indexDir);
     }
-    if (covered.length === 0) return;
-    for (const f of covered) await fsp.rm(f.path, { force: true });
-    await fsyncPath(dir);
+    doomed.push(...covered.map((f) => f.path));
+    // The compacted file hides all of them from new snapshots already; queries that listed them
+    // before its rename may still read them (src/storage/reclaim.ts).
+    await this.reclaimer.retire(doomed);
   }
 
   /**

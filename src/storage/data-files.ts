@@ -11,8 +11,13 @@
  * old set for the new set for Glust's readers: before it they read the flush files, after it the
  * compacted file alone, even while the covered files still exist until they are deleted. The
  * trace index (src/storage/trace-index.ts) names its files the same way.
+ *
+ * A file with a retired marker beside it (`<name>.retired`, layout.ts) is on its way out
+ * (src/storage/reclaim.ts): no reader reads it, compaction does not merge it, retention does not
+ * count it again. It still shadows the WAL segments it was made from (src/query/files.ts), which
+ * are deleted before it.
  */
-import { type FileRange, parseDataFileName } from './layout.js';
+import { type FileRange, parseDataFileName, retiredNames } from './layout.js';
 
 /** Does `a` make `b` (another file of the same directory) a covered file? */
 export function covers(a: FileRange, b: FileRange): boolean {
@@ -22,11 +27,16 @@ export function covers(a: FileRange, b: FileRange): boolean {
 }
 
 /**
- * Split the Parquet files of one directory into the ones to read (sorted by range) and the
- * covered ones (to be deleted by compaction or its recovery). Names that are not data files are
- * in neither list.
+ * Split the Parquet files of one directory (all its names, markers included) into the ones to
+ * read (sorted by range), the covered ones (to be deleted by compaction or its recovery) and the
+ * retired ones (hidden by a marker, deleted soon). Names that are not data files are in no list.
  */
-export function splitCovered<T extends { readonly name: string }>(files: readonly T[]): { visible: Array<T & FileRange>; covered: Array<T & FileRange> } {
+export function splitCovered<T extends { readonly name: string }>(files: readonly T[]): {
+  visible: Array<T & FileRange>;
+  covered: Array<T & FileRange>;
+  retired: Array<T & FileRange>;
+} {
+  const hidden = retiredNames(files.map((f) => f.name));
   const parsed: Array<T & FileRange> = [];
   for (const f of files) {
     const range = parseDataFileName(f.name);
@@ -36,11 +46,17 @@ export function splitCovered<T extends { readonly name: string }>(files: readonl
   parsed.sort((a, b) => a.lo - b.lo || b.hi - a.hi || Number(b.compacted) - Number(a.compacted));
   const visible: Array<T & FileRange> = [];
   const covered: Array<T & FileRange> = [];
+  const retired: Array<T & FileRange> = [];
+  // A retired file still covers: the files a retired compacted file merged must not reappear
+  // in the moments before compaction's own deletion of them.
+  let last: FileRange | undefined;
   for (const f of parsed) {
-    // Visible ranges are disjoint and sorted, so only the last one can cover f.
-    const last = visible.at(-1);
-    if (last && covers(last, f)) covered.push(f);
+    // Uncovered ranges are disjoint and sorted, so only the last one can cover f.
+    const isCovered = last !== undefined && covers(last, f);
+    if (hidden.has(f.name)) retired.push(f);
+    else if (isCovered) covered.push(f);
     else visible.push(f);
+    if (!isCovered) last = f;
   }
-  return { visible, covered };
+  return { visible, covered, retired };
 }

@@ -9,12 +9,17 @@
  *   ├── wal/<table>/                    write-ahead log (wal.ts), one directory per table
  *   │   ├── 00000000000000000041-2026-11-22.ndjson           sealed segment: <seq>-<day>
  *   │   ├── 00000000000000000042-2026-11-22.ndjson           active segment
- *   │   └── 00000000000000000042-2026-11-22.ndjson.restore   a segment being written back
+ *   │   ├── 00000000000000000042-2026-11-22.ndjson.restore   a segment being written back
+ *   │   └── 00000000000000000040-2026-11-22.ndjson.retired   hides the segment beside it from
+ *   │                                                        readers until its deletion
  *   ├── spans/ logs/ metrics/           a table's Parquet files (schema.ts names the tables)
  *   │   └── day=2026-11-22/             UTC day of the table's day time (schema.ts `dayTime`)
  *   │       ├── 00000000000000000041.parquet                 flush file: one segment (parquet.ts)
- *   │       └── 00000000000000000004-00000000000000000039.parquet
- *   │                                   compacted file: the day's files 4 to 39 merged (compact.ts)
+ *   │       ├── 00000000000000000004-00000000000000000039.parquet
+ *   │       │                           compacted file: the day's files 4 to 39 merged (compact.ts)
+ *   │       └── 00000000000000000003.parquet.retired
+ *   │                                   hides the file beside it from readers until its deletion
+ *   │                                   (retention; reclaim.ts)
  *   ├── trace-index/day=2026-11-22/     for each span file, its traces, under the same name
  *   ├── .staging/                       files being written, outside every reader's tree;
  *   │   │                               emptied at every start (a crash left them half-written)
@@ -100,6 +105,33 @@ export function parseRestoreName(name: string): string | null {
   if (!name.endsWith(RESTORE_SUFFIX)) return null;
   const segment = name.slice(0, -RESTORE_SUFFIX.length);
   return parseSegmentName(segment) ? segment : null;
+}
+
+// ---------------------------------------------------------------- retired files
+
+const RETIRED_SUFFIX = '.retired';
+
+/**
+ * The marker that hides a file (a name or a path) from every reader until the file is deleted
+ * (reclaim.ts): readers skip a file whose marker is beside it.
+ */
+export function retiredMarker(file: string): string {
+  return `${file}${RETIRED_SUFFIX}`;
+}
+
+/** The name a retired marker hides, or null when `name` is not a marker. */
+export function parseRetiredMarker(name: string): string | null {
+  return name.endsWith(RETIRED_SUFFIX) && name.length > RETIRED_SUFFIX.length ? name.slice(0, -RETIRED_SUFFIX.length) : null;
+}
+
+/** The names of `names` a retired marker among them hides. */
+export function retiredNames(names: readonly string[]): Set<string> {
+  const hidden = new Set<string>();
+  for (const name of names) {
+    const file = parseRetiredMarker(name);
+    if (file !== null) hidden.add(file);
+  }
+  return hidden;
 }
 
 // ---------------------------------------------------------------- Parquet data files
@@ -261,7 +293,8 @@ export class DataLayout {
 
   /**
    * The glob an outside reader gives read_parquet for an area (README, "Storage schema"): every
-   * file, the covered files of a compaction in progress included, with no deduplication.
+   * file, the covered files of a compaction in progress and retired files not yet deleted
+   * (reclaim.ts) included, with no deduplication.
    */
   parquetGlob(area: Area): string {
     return path.join(this.areaDir(area), '**', '*.parquet');

@@ -19,15 +19,18 @@
  * conversions, and no conversion starts until it is over (src/threads/writer-worker.ts), so it
  * never touches a file being written: Parquet files are written in <data>/.staging and renamed
  * into place whole. Its file system calls run on libuv's pool (fs/promises), so listing and
- * deleting thousands of files does not hold up the WAL appends and acknowledgements meanwhile. Readers take no lock: a
- * query whose snapshot names a file deleted here retakes its snapshot (src/query/engine.ts),
- * and a file a reader already opened stays readable until it closes it (POSIX unlink).
- * Within a unit the trace index file goes first: a crash in between leaves a span file without
- * an index, which readers scan directly, rather than an index naming a missing file.
+ * deleting thousands of files does not hold up the WAL appends and acknowledgements meanwhile.
+ * A file is not unlinked here but retired (src/storage/reclaim.ts): a marker beside it hides it
+ * from new snapshots at once, and it is deleted once no query that listed it before is still
+ * reading (src/storage/read-leases.ts), so a query never loses a file under it. A retired file
+ * counts as deleted in the sweep's report. Within a unit the trace index file goes first: a
+ * crash in between leaves a span file without an index, which readers scan directly, rather than
+ * an index naming a missing file.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { type Area, type DataLayout, TRACE_INDEX_AREA, dayString, parseDataFileName, parseDayDirName, parseSegmentName } from './layout.js';
+import { type Area, type DataLayout, TRACE_INDEX_AREA, dayString, parseDataFileName, parseDayDirName, parseSegmentName, retiredNames } from './layout.js';
+import { Reclaimer } from './reclaim.js';
 import { TABLES, type TableName } from './schema.js';
 
 export interface RetentionPolicy {
@@ -112,17 +115,22 @@ async function sizeOf(file: string): Promise<number> {
 async function scanUnits(layout: DataLayout): Promise<{ units: Unit[]; dayDirs: Map<Area, string[]> }> {
   const byKey = new Map<string, Unit>();
   const dayDirs = new Map<Area, string[]>();
+  // Data files already retired by an earlier sweep (a marker beside them): going, not counted
+  // again, and neither is their trace index file.
+  const retired = new Set<string>();
   for (const area of AREAS) {
     const days = (await listDir(layout.areaDir(area))).map(parseDayDirName).filter((d): d is string => d !== null);
     dayDirs.set(area, days);
     for (const day of days) {
-      const names = (await listDir(layout.dayDir(area, day))).filter((name) => parseDataFileName(name) !== null);
+      const all = await listDir(layout.dayDir(area, day));
+      const owner: TableName = area === TRACE_INDEX_AREA ? INDEXED! : area;
+      if (area !== TRACE_INDEX_AREA) for (const name of retiredNames(all)) retired.add(`${day}\0${name}\0${owner}`);
+      const names = all.filter((name) => parseDataFileName(name) !== null && !retired.has(`${day}\0${name}\0${owner}`));
       const sizes = await Promise.all(names.map((name) => sizeOf(layout.dataFile(area, day, name))));
       for (const [i, name] of names.entries()) {
         const file = layout.dataFile(area, day, name);
         const bytes = sizes[i]!;
         if (bytes < 0) continue;
-        const owner: TableName = area === TRACE_INDEX_AREA ? INDEXED! : area;
         const key = `${day}\0${name}\0${owner}`;
         let unit = byKey.get(key);
         if (!unit) byKey.set(key, (unit = { day, name, owner, files: [] }));
@@ -157,7 +165,7 @@ async function removeEmptyDir(dir: string): Promise<void> {
 }
 
 /** Enforce `policy` on the data directory once, now. The caller guarantees no conversion runs meanwhile. */
-export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, nowMs = Date.now()): Promise<SweepReport> {
+export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, nowMs = Date.now(), reclaimer = Reclaimer.immediate()): Promise<SweepReport> {
   const { units, dayDirs } = await scanUnits(layout);
   const wal = await walBytes(layout);
   let total = wal + units.reduce((sum, u) => sum + u.files.reduce((s, f) => s + f.bytes, 0), 0);
@@ -167,13 +175,16 @@ export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, 
 
   const remove = async (unit: Unit, reason: RetentionReason) => {
     touchedDays.add(unit.day);
+    // Hidden from new snapshots by a marker, deleted once no query that listed it runs
+    // (src/storage/reclaim.ts). A lone index file is read by no query: nothing to hide.
+    const data = unit.files.find((f) => f.area !== TRACE_INDEX_AREA);
+    try {
+      await reclaimer.retire(unit.files.map((f) => f.path), data?.path);
+    } catch (err) {
+      errors.push(`${data?.path ?? unit.files[0]?.path}: ${(err as Error).message}`);
+      return;
+    }
     for (const f of unit.files) {
-      try {
-        await fsp.unlink(f.path);
-      } catch (err) {
-        if (errno(err) !== 'ENOENT') errors.push(`${f.path}: ${(err as Error).message}`);
-        continue;
-      }
       total -= f.bytes;
       const key = `${f.area}/${reason}`;
       const c = counts.get(key) ?? { area: f.area, reason, files: 0, bytes: 0 };
@@ -222,7 +233,6 @@ export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, 
 
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
-/** The one log line of a sweep, or null when it deleted nothing and nothing failed. */
 /**
  * The one line a sweep that deleted something logs. The sweep at start (`atStart`, with the
  * policy) also says that it ran before the server listened, and which setting keeps such data:

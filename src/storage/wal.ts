@@ -18,7 +18,6 @@
  * seen in the WAL and in Parquet file names at start).
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { type DataLayout, dayString, parseRestoreName, parseSegmentName, restoreName } from './layout.js';
 import { fsyncDirSync, publishSync } from './publish.js';
@@ -301,14 +300,5 @@ export class Wal {
       `WAL segment ${seg.path} was ${onDisk ? 'replaced' : 'deleted'} while being written; ` +
         `its ${seg.rows} rows were written back from the open file`,
     );
-  }
-
-  /**
-   * Delete a segment whose rows are durable in Parquet. On libuv's pool: unlinking a segment of
-   * tens of MB frees its blocks for milliseconds, which the writer thread spends appending instead
-   * (2-3% of its wall time at 30k spans/s, bench/results/issue-14/writer).
-   */
-  async remove(segment: Segment): Promise<void> {
-    await fsp.rm(segment.path, { force: true });
   }
 }

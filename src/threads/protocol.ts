@@ -63,6 +63,8 @@ export type DecodeResult =
 /** What the writer thread gets at start (worker_threads workerData). */
 export interface WriterWorkerData {
   readonly batchRing: SharedArrayBuffer;
+  /** The queries' read leases: deletions wait for them (src/storage/read-leases.ts). */
+  readonly readLeases: SharedArrayBuffer;
   readonly dataDir: string;
   readonly flushMs: number;
   readonly segmentBytes: number;

@@ -5,6 +5,7 @@
  *   Writer        batch ring → WAL append → fdatasync → "acked"; seals segments (writer.ts)
  *   Maintenance   the one slot for conversion, retention sweep and compaction (maintenance.ts)
  *   recovery      what a previous run left, before new data is taken (recovery.ts)
+ *   Reclaimer     deletes files once no query reads them (src/storage/reclaim.ts)
  *
  * Messages both ways are in src/threads/protocol.ts; the main thread's side is
  * src/writer/handle.ts.
@@ -16,6 +17,8 @@ import { BatchRing } from '../ring/batch-ring.js';
 import { Compactor } from '../storage/compact.js';
 import { DataLayout } from '../storage/layout.js';
 import { ParquetConverter } from '../storage/parquet.js';
+import { ReadLeases } from '../storage/read-leases.js';
+import { Reclaimer } from '../storage/reclaim.js';
 import { RetentionSchedule } from '../storage/retention.js';
 import { sqlString } from '../storage/schema.js';
 import { Wal } from '../storage/wal.js';
@@ -45,12 +48,13 @@ const compactConn = await instance.connect();
 await conn.run(`SET temp_directory = ${sqlString(layout.duckdbTempDir)}`);
 
 const health = new StorageHealth(send);
+const reclaimer = new Reclaimer(new ReadLeases(data.readLeases), (m) => health.warn('GLUST_ERR_STORAGE_DELETE_FAILED', m));
 const tables = SIGNALS.map((s) => new TableState(s.table, new Wal(layout, s.table.name, (m) => health.vanished(m)), layout));
-const queue = new ConversionQueue(new ParquetConverter(conn, layout), health);
+const queue = new ConversionQueue(new ParquetConverter(conn, layout), health, reclaimer);
 const sealTiming = new SealTiming(data.flushMs);
 const retention = new RetentionSchedule(data.retention);
-const compactor = new Compactor(compactConn, layout, tables.map((t) => t.schema), data.compact ?? { afterMs: 0, targetBytes: 1 });
-const jobs = new StorageJobs({ layout, tables, queue, sealTiming, retention, compactor: data.compact ? compactor : null, health, send, signal });
+const compactor = new Compactor(compactConn, layout, tables.map((t) => t.schema), data.compact ?? { afterMs: 0, targetBytes: 1 }, reclaimer);
+const jobs = new StorageJobs({ layout, tables, queue, sealTiming, retention, compactor: data.compact ? compactor : null, health, reclaimer, send, signal });
 const maintenance = new Maintenance(jobs, signal);
 const tail = new TailSampler(tables.map((t) => t.schema.name), send);
 const writer = new Writer({ ring: new BatchRing(data.batchRing), tables, queue, sealTiming, maintenance, jobs, retention, health, tail, send, signal }, data);
@@ -75,6 +79,7 @@ port.on('message', (command: WriterCommand) => {
 
 send({ type: 'ready', ...(await recoverStorage(layout, tables, queue, jobs, retention, compactor)) });
 await writer.run();
+reclaimer.close();
 compactConn.closeSync();
 conn.closeSync();
 instance.closeSync();

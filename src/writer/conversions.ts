@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import type { ParquetConverter } from '../storage/parquet.js';
+import type { Reclaimer } from '../storage/reclaim.js';
 import type { TableName } from '../storage/schema.js';
 import type { Segment } from '../storage/wal.js';
 import type { StorageHealth } from './health.js';
@@ -32,6 +33,7 @@ export class ConversionQueue {
   constructor(
     private readonly converter: ParquetConverter,
     private readonly health: StorageHealth,
+    private readonly reclaimer: Reclaimer,
   ) {}
 
   get length(): number {
@@ -60,7 +62,7 @@ export class ConversionQueue {
 
   /**
    * Convert the oldest segment: once this resolves its rows are durable in Parquet and the
-   * segment is deleted. Null when nothing waits. Rejects with the conversion's error; the
+   * segment is retired (deleted once no query reads it: src/storage/reclaim.ts). Null when nothing waits. Rejects with the conversion's error; the
    * segment then stays first in line (nothing is lost, a full disk may clear).
    */
   async convertNext(): Promise<Conversion | null> {
@@ -77,7 +79,8 @@ export class ConversionQueue {
       if (this.dropIfVanished(head)) return this.convertNext();
       throw err;
     }
-    await table.wal.remove(segment);
+    // Its Parquet file hides it from new snapshots; one that gave none (no readable row) needs a marker.
+    await this.reclaimer.retire([segment.path], result.bytes > 0 ? undefined : segment.path);
     this.waiting.shift();
     table.unqueued(segment);
     table.converted(result);

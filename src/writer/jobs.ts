@@ -6,6 +6,7 @@
  */
 import type { Compactor } from '../storage/compact.js';
 import type { DataLayout } from '../storage/layout.js';
+import type { Reclaimer } from '../storage/reclaim.js';
 import { type RetentionSchedule, describeSweep, sweepStorage } from '../storage/retention.js';
 import type { TableName } from '../storage/schema.js';
 import type { WriterEvent, WriterStats } from '../threads/protocol.js';
@@ -23,6 +24,8 @@ export interface JobsContext {
   /** Null when compaction is off. */
   readonly compactor: Compactor | null;
   readonly health: StorageHealth;
+  /** Deletes what retention expires once no query reads it (src/storage/reclaim.ts). */
+  readonly reclaimer: Reclaimer;
   readonly send: (event: WriterEvent) => void;
   /** The writer's abort: a job interrupted by it reports nothing. */
   readonly signal: AbortSignal;
@@ -97,7 +100,7 @@ export class StorageJobs implements MaintenanceJobs {
     const { retention, health } = this.ctx;
     let report;
     try {
-      report = await sweepStorage(this.ctx.layout, retention.policy);
+      report = await sweepStorage(this.ctx.layout, retention.policy, Date.now(), this.ctx.reclaimer);
     } catch (err) {
       // A directory that cannot be listed: say so, and try again at the next period.
       retention.swept(null);

@@ -2,7 +2,8 @@
  * What the writer does at start, before it takes new data, in this order:
  *
  *   1. empty <data>/.staging: whatever is there a crash (or a failed write) left before its
- *      rename, never data;
+ *      rename, never data; delete the files a previous run retired but had not deleted yet
+ *      (a `.retired` marker beside them, src/storage/reclaim.ts);
  *   2. count each table's Parquet files and open its WAL above the highest sequence number in
  *      them (src/storage/wal.ts), repairing the segments a previous run left;
  *   3. complete every compaction step a crash interrupted after its commit (one interrupted
@@ -14,8 +15,10 @@
  *      WAL accepts it, and the maintenance slot retries them.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Compactor } from '../storage/compact.js';
-import type { DataLayout } from '../storage/layout.js';
+import { type Area, type DataLayout, TRACE_INDEX_AREA, parseDayDirName } from '../storage/layout.js';
+import { deleteMarked } from '../storage/reclaim.js';
 import type { RetentionSchedule } from '../storage/retention.js';
 import type { ConversionQueue } from './conversions.js';
 import type { StorageJobs } from './jobs.js';
@@ -35,6 +38,7 @@ export async function recoverStorage(
   compactor: Compactor,
 ): Promise<Recovered> {
   fs.rmSync(layout.stagingDir, { recursive: true, force: true });
+  deleteRetired(layout, tables);
   for (const t of tables) {
     fs.mkdirSync(layout.areaDir(t.schema.name), { recursive: true });
     for (const segment of t.wal.open(t.rescan() + 1)) queue.push(t, segment);
@@ -56,4 +60,21 @@ export async function recoverStorage(
     recoveredSegments++;
   }
   return { recoveredRows, recoveredSegments };
+}
+
+/** Files retired by a previous run (a marker beside them): no query of this run can hold them. */
+function deleteRetired(layout: DataLayout, tables: readonly TableState[]): void {
+  const areas: Area[] = [...tables.map((t) => t.schema.name), TRACE_INDEX_AREA];
+  const dirs = tables.map((t) => layout.walDir(t.schema.name));
+  for (const area of areas) {
+    const days = fs.existsSync(layout.areaDir(area)) ? fs.readdirSync(layout.areaDir(area)).map(parseDayDirName) : [];
+    for (const day of days) if (day !== null) dirs.push(layout.dayDir(area, day));
+  }
+  const indexed = new Set(tables.filter((t) => t.schema.traceIndex).map((t) => layout.areaDir(t.schema.name)));
+  // A retired span file's trace index file goes with it (it was retired with it).
+  deleteMarked(dirs, (file) => {
+    const dayDir = path.dirname(file);
+    const day = parseDayDirName(path.basename(dayDir));
+    return day !== null && indexed.has(path.dirname(dayDir)) ? [layout.dataFile(TRACE_INDEX_AREA, day, path.basename(file))] : [];
+  });
 }
