@@ -17,11 +17,14 @@ export interface LogVolumeQuery extends LogFilter {
   readonly stepNs: bigint;
 }
 
-/** Bucket widths the volume picks from when none is asked for: the first giving at most VOLUME_BUCKETS.default. */
+/**
+ * Bucket widths the volume picks from when none is asked for: the first giving at most
+ * VOLUME_BUCKETS.default + 1 (a "last hour" ending now is an hour and a few ms: still 30 s buckets).
+ */
 const STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 604_800];
 
 export function defaultStepNs(rangeNs: bigint): bigint {
-  const fits = (s: number) => BigInt(s) * 1_000_000_000n * BigInt(VOLUME_BUCKETS.default) >= rangeNs;
+  const fits = (s: number) => BigInt(s) * 1_000_000_000n * BigInt(VOLUME_BUCKETS.default + 1) >= rangeNs;
   const s = STEPS_S.find(fits);
   // Past a week a bucket, a whole number of weeks (a range of centuries still gets its ~120 bars).
   if (s !== undefined) return BigInt(s) * 1_000_000_000n;
