@@ -16,7 +16,7 @@
  * /proc/<pid>/stat, read before and after each query), which the other agents' load inflates less.
  * Writes bench/results/issue-15/views-<date>.json and .md.
  *
- *   node bench/query/views.mjs [--spans 1000000] [--logs 1000000] [--days 3] [--data /tmp/glust-bench-views] [--rounds 20]
+ *   node bench/query/views.mjs [--spans 1000000] [--logs 1000000] [--days 3] [--data /tmp/glust-bench-views] [--rounds 20] [--label L]
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -120,13 +120,13 @@ const report = {
 };
 const outDir = path.join(ROOT, 'bench', 'results', 'issue-15');
 fs.mkdirSync(outDir, { recursive: true });
-const base = path.join(outDir, `views-${report.date.slice(0, 10)}`);
+const base = path.join(outDir, `views-${report.date.slice(0, 10)}${args.label ? `-${args.label}` : ''}`);
 fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
 const row = (k) => { const r = results[k]; return `| ${k} | ${r.wallMs.n} | ${r.wallMs.p50} | ${r.wallMs.p95} | ${r.wallMs.max} | ${r.serverCpuMs.p50} | ${r.serverCpuMs.p95} | ${r.meanAnswerSize} |`; };
 fs.writeFileSync(`${base}.md`, `# Issue 15 view queries, ${report.date.slice(0, 10)}
 
 ${opts.spans.toLocaleString('en')} spans (${report.dataset.traces.toLocaleString('en')} traces) and ${opts.logs.toLocaleString('en')} log records over ${opts.days} UTC days
-(bench/query/dataset.mjs; a tenth of the issue's 10-million-span data set), against \`glust serve ${report.serverFlags}\`
+(bench/query/dataset.mjs${opts.spans < 10_000_000 ? `; ${opts.spans / 10_000_000} of the issue's 10-million-span data set` : ', the issue\'s data set'}), against \`glust serve ${report.serverFlags}\`
 (query worker: one DuckDB thread), one query at a time, the kinds alternated over ${opts.rounds} rounds.
 ${report.cpu}, ${report.cores} cores shared with other agents (load ${loadBefore.join(', ')} before, ${loadAfter.join(', ')} after), Node ${report.node}, commit ${commit}, ${report.date}.
 Command: \`${report.command}\`. Server CPU: utime + stime of all the server's threads during the query (/proc, 10 ms ticks).
