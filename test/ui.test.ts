@@ -13,21 +13,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { type Page, chromium } from 'playwright-core';
 import { PROTO, hex, logsRequest, randomSpanId, randomTraceId, spansRequest } from './helpers/otlp.js';
-import { ROOT, post, startServer, tempDataDir } from './helpers/server.js';
+import { post, startServer, tempDataDir } from './helpers/server.js';
 import { sendCheckout } from './helpers/telemetry.js';
-
-// Each run's screenshots go to test/screenshots/latest/ (ignored by git), so a test run never
-// rewrites tracked files. The committed set in test/screenshots/ is what a reviewer looks at; it
-// changes only on purpose: `npm run screenshots` (GLUST_UPDATE_SCREENSHOTS=1) writes there.
-const SHOTS = path.join(ROOT, 'test', 'screenshots', process.env.GLUST_UPDATE_SCREENSHOTS === '1' ? '' : 'latest');
-fs.mkdirSync(SHOTS, { recursive: true });
-
-/** Every screenshot goes through here, so where they are written is decided in one place. */
-async function screenshot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+import { launchBrowser, pageWithErrors, screenshot } from './helpers/browser.js';
 
 const server = await startServer({ args: ['--flush-ms', '300'] });
 t.teardown(() => server.kill());
@@ -88,20 +77,11 @@ const deep = await (async () => {
   return { traceId: hex(traceId), leaf: hex(ids[3]!), stack };
 })();
 
-// Flags keep chromium off the network it would otherwise call home to (there is none here).
-const browser = await chromium.launch({
-  executablePath: process.env.GLUST_CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-quic'],
-});
+const browser = await launchBrowser();
 t.teardown(() => browser.close());
 // A zone five and a half hours from UTC, so that local times differ from UTC in hours and minutes.
-const page = await browser.newPage({ viewport: { width: 1400, height: 820 }, timezoneId: 'Asia/Kolkata' });
 const pageErrors: string[] = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => {
-  if (m.type() === 'error') pageErrors.push(m.text());
-});
+const page = await pageWithErrors(browser, { viewport: { width: 1400, height: 820 }, timezoneId: 'Asia/Kolkata' }, pageErrors);
 
 /** Is the element wholly inside the viewport? */
 const inView = (selector: string) => page.locator(selector).evaluate((el) => {
@@ -181,7 +161,7 @@ t.test('the waterfall: bar order, nesting, colours, events, collapse, next error
   t.match(panelText, /payment\.amount\s+12\.5/, 'span attributes');
   t.match(panelText, /retry at \+50\.0 ms/, 'event');
   t.match(panelText, new RegExp(`trace ${sent.linkedTraceId}`), 'link');
-  t.match(panelText, /Logs \(1\)\s+\d{4}-\d\d-\d\d [\d:.]+ ERROR Payment TIMEOUT for order 42/, 'the log record written in the span');
+  t.match(panelText, /Logs of this span \(1\)[\s\S]*?\d{4}-\d\d-\d\d [\d:.]+ ERROR Payment TIMEOUT for order 42/, 'the log record written in the span');
   t.match(panelText, /service\.name\s+payments/, 'resource attributes');
   await screenshot(page, 'waterfall-error-panel');
 

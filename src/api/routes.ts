@@ -4,7 +4,9 @@
  *   GET /api/services             services with span and log counts in a time window
  *   GET /api/traces               trace search, newest first
  *   GET /api/traces/:traceId      every span of one trace
+ *   GET /api/traces/scatter       every matching trace's start, duration and error (bounded)
  *   GET /api/logs                 log search, newest first
+ *   GET /api/logs/volume          matching log records per time bucket and severity band
  *   GET /api/metrics              metric names with type, unit, services, points, first and last seen
  *   GET /api/metrics/:name        a metric's points
  *   GET /api/metrics/:name/aggregate   count, sum, mean, min, max, rate, percentiles (src/query/metric-aggregate.ts)
@@ -21,6 +23,7 @@ import type { QueryClient } from '../query/client.js';
 import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch } from '../query/params.js';
 import type { QueryCall } from '../query/protocol.js';
 import { parseMetricAggregate, parseMetricList, parseMetricPoints } from '../query/metric-params.js';
+import { parseLogVolume, parseTraceScatter } from '../query/view-params.js';
 import type { ReadObserver } from './observer.js';
 import { sendError, sendJson } from './reply.js';
 
@@ -76,6 +79,9 @@ export function registerQueryRoutes(app: TemplatedApp, client: QueryClient, obse
   route('/api/traces', (q) => ({ kind: 'traces', params: parseTraceSearch(q) }));
   route('/api/traces/:traceId', (q, req) => ({ kind: 'trace', params: parseTraceLookup(req.getParameter(0) ?? '', q) }));
   route('/api/logs', (q) => ({ kind: 'logs', params: parseLogSearch(q) }));
+  // Issue 15's views; uWS prefers a static segment to a parameter, so /scatter is not a trace id.
+  route('/api/traces/scatter', (q) => ({ kind: 'traceScatter', params: parseTraceScatter(q) }));
+  route('/api/logs/volume', (q) => ({ kind: 'logVolume', params: parseLogVolume(q) }));
   route('/api/metrics', (q) => ({ kind: 'metrics', params: parseMetricList(q) }));
   route('/api/metrics/:name', (q, req) => ({ kind: 'metric', params: parseMetricPoints(req.getParameter(0) ?? '', q) }));
   route('/api/metrics/:name/aggregate', (q, req) => ({ kind: 'metricAggregate', params: parseMetricAggregate(req.getParameter(0) ?? '', q) }));

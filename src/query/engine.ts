@@ -25,7 +25,8 @@ import { LOGS, METRICS, SPANS, firstOfKeySql, parquetSql } from '../storage/sche
 import { ALL_DAYS, type DayRange, type TableFiles, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
 import { jsonRows } from './json.js';
 import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
-import { Bindings, attrConditions, columnList, daysOf, distinctSource, tableSource, uniqueBy } from './sql.js';
+import { traceConditions, logConditions } from './filters.js';
+import { Bindings, columnList, daysOf, distinctSource, tableSource, uniqueBy } from './sql.js';
 import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from '../view/records.js';
 import { compareStart } from '../view/trace-tree.js';
 import type { ReadLease } from '../storage/read-leases.js';
@@ -33,6 +34,9 @@ import { spansInSegment } from './wal-rows.js';
 import { MetricQueries } from './metric-engine.js';
 import type { MetricAggregateQuery, MetricListQuery, MetricPointsQuery } from './metric-params.js';
 import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
+import { ViewQueries } from './view-queries.js';
+import type { LogVolumeQuery, TraceScatterQuery } from './view-params.js';
+import type { LogVolumeResponse, TraceScatterResponse } from '../view/view-records.js';
 
 /**
  * Attempts of a query whose snapshot lost a file, for an engine without a read lease (a reader in
@@ -45,6 +49,8 @@ const SNAPSHOT_RETRY_MS = 5;
 export class QueryEngine {
   /** The metric queries (src/query/metric-engine.ts), over this snapshot's metric files. */
   private readonly metricQueries: MetricQueries;
+  /** The scatter and volume queries of issue 15 (src/query/view-queries.ts). */
+  private readonly viewQueries: ViewQueries;
 
   /**
    * `lease`: the read lease of this engine's thread (src/storage/read-leases.ts), when the writer
@@ -58,6 +64,15 @@ export class QueryEngine {
   ) {
     this.metricQueries = new MetricQueries(conn, (b, range, where, columns) =>
       distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', range ? daysOf(range) : ALL_DAYS), b, where, columns));
+    this.viewQueries = new ViewQueries(conn, dataDir);
+  }
+
+  traceScatter(q: TraceScatterQuery): Promise<TraceScatterResponse> {
+    return this.withSnapshot(() => this.viewQueries.traceScatter(q));
+  }
+
+  logVolume(q: LogVolumeQuery): Promise<LogVolumeResponse> {
+    return this.withSnapshot(() => this.viewQueries.logVolume(q));
   }
 
   metrics(q: MetricListQuery): Promise<MetricsResponse> {
@@ -152,13 +167,7 @@ export class QueryEngine {
       const days = daysOf(q);
       const b = new Bindings();
       const spans = tableSource(SPANS, listTableFiles(this.dataDir, 'spans', days), b);
-      const where = [`start_time >= ${b.ns(q.startNs)}`, `start_time < ${b.ns(q.endNs)}`];
-      if (q.service !== null) where.push(`service_name = ${b.text(q.service)}`);
-      if (q.name !== null) where.push(`name = ${b.text(q.name)}`);
-      if (q.status !== null) where.push(`status_code = ${b.text(q.status)}`);
-      if (q.minDurationNs !== null) where.push(`duration_ns >= ${b.add(q.minDurationNs, BIGINT)}`);
-      if (q.maxDurationNs !== null) where.push(`duration_ns <= ${b.add(q.maxDurationNs, BIGINT)}`);
-      where.push(...attrConditions(q.attrs, b));
+      const where = traceConditions(q, b);
       // Phase 1: the newest traces with a matching span in the window (reads the filter columns;
       // a duplicate row changes nothing here, so no deduplication).
       const hits = (await this.rows<{ trace_id: string }>(
@@ -216,17 +225,7 @@ export class QueryEngine {
       const t = LOGS.dayTime;
       // The filter, bound into `b`: each statement gets its own bindings, since DuckDB refuses
       // a value bound to no placeholder (the WAL's file list, in the Parquet statement).
-      const filterOf = (b: Bindings) => {
-        const where = [`${t} >= ${b.ns(q.startNs)}`, `${t} < ${b.ns(q.endNs)}`];
-        if (q.service !== null) where.push(`service_name = ${b.text(q.service)}`);
-        if (q.minSeverity !== null) where.push(`severity_number >= ${b.add(q.minSeverity, INTEGER)}`);
-        if (q.traceId !== null) where.push(`trace_id = ${b.text(q.traceId)}`);
-        where.push(...attrConditions(q.attrs, b));
-        // A substring, not a pattern. contains(lower(…)) measured 2.2× faster than ILIKE here
-        // (bench/query/), and lower() on both sides keeps DuckDB's own Unicode case folding.
-        if (q.q !== null) where.push(`contains(lower(body), lower(${b.text(q.q)}))`);
-        return { where, limit: b.add(q.limit, INTEGER) };
-      };
+      const filterOf = (b: Bindings) => ({ where: logConditions(q, b), limit: b.add(q.limit, INTEGER) });
       const found: LogRecord[] = [];
       if (files.wal.length > 0) {
         const bw = new Bindings();

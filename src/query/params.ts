@@ -6,7 +6,7 @@
  */
 import { GlustError } from '../errors.js';
 import { LOG_LIMIT, TRACE_LIMIT } from '../view/limits.js';
-import { nowNs, parseTime } from './time.js';
+import { nowNs, parseDuration, parseTime } from './time.js';
 
 export interface TimeRange {
   /** Inclusive start and exclusive end, unix ns. */
@@ -16,7 +16,7 @@ export interface TimeRange {
 
 export type StatusCode = 'UNSET' | 'OK' | 'ERROR';
 
-export interface TraceSearch extends TimeRange {
+export interface TraceFilter extends TimeRange {
   readonly service: string | null;
   readonly name: string | null;
   readonly status: StatusCode | null;
@@ -24,18 +24,26 @@ export interface TraceSearch extends TimeRange {
   readonly maxDurationNs: bigint | null;
   /** Span or resource attribute key → value, all must match on one span. */
   readonly attrs: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface TraceSearch extends TraceFilter {
   readonly limit: number;
 }
 
-export interface LogSearch extends TimeRange {
+export interface LogFilter extends TimeRange {
   readonly service: string | null;
   /** Lowest severity_number shown. */
   readonly minSeverity: number | null;
   /** Case-insensitive substring of the body. */
   readonly q: string | null;
   readonly traceId: string | null;
+  /** The span the records were written in (16 hex digits, lowercase). */
+  readonly spanId: string | null;
   /** Log or resource attribute key → value, all must match. */
   readonly attrs: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface LogSearch extends LogFilter {
   readonly limit: number;
 }
 
@@ -148,6 +156,27 @@ export class Params {
     if (v === null) return null;
     return checkTraceId(v, name);
   }
+
+  spanId(name: string): string | null {
+    const v = this.text(name);
+    if (v === null) return null;
+    if (!/^[0-9a-fA-F]{16}$/.test(v)) invalid(name, `'${v.slice(0, 64)}' is not a span id (16 hex digits)`);
+    return v.toLowerCase();
+  }
+
+  /**
+   * `step` as a duration (30s, 1m, 1h, or a number of seconds), ns; null when absent. Refused when
+   * it would cut `range` into more than `maxBuckets` buckets.
+   */
+  step(range: TimeRange, maxBuckets: number): bigint | null {
+    const step = this.text('step');
+    if (step === null) return null;
+    const stepNs = /^\d{1,19}$/.test(step) ? BigInt(step) * 1_000_000_000n : parseDuration(step);
+    if (stepNs === null || stepNs <= 0n) invalid('step', `'${step}' is not a duration such as 30s, 1m, 1h (or a number of seconds)`);
+    const buckets = (range.endNs - range.startNs + stepNs - 1n) / stepNs;
+    if (buckets > BigInt(maxBuckets)) invalid('step', `'${step}' makes ${buckets} buckets of the range; at most ${maxBuckets} are allowed`);
+    return stepNs;
+  }
 }
 
 /** A trace id as stored: 32 hex digits, lowercase. */
@@ -160,22 +189,38 @@ export function parseServicesQuery(query: string | URLSearchParams): ServicesQue
   return new Params(query, ['start', 'end']).range();
 }
 
-export function parseTraceSearch(query: string | URLSearchParams): TraceSearch {
-  const p = new Params(query, ['service', 'name', 'status', 'minDurationMs', 'maxDurationMs', 'attr', 'start', 'end', 'limit']);
+/** The filter parameters every trace query shares. */
+export const TRACE_FILTER_PARAMS = ['service', 'name', 'status', 'minDurationMs', 'maxDurationMs', 'attr', 'start', 'end'] as const;
+
+/** The filter of a trace search (src/query/trace-filter.ts applies it), read from `p`. */
+export function traceFilter(p: Params): TraceFilter {
   const status = p.text('status')?.toUpperCase() ?? null;
   if (status !== null && status !== 'UNSET' && status !== 'OK' && status !== 'ERROR') invalid('status', `'${status.toLowerCase()}' is not unset, ok or error`);
   const attrs = p.attrs();
   const minDurationNs = p.durationMs('minDurationMs');
   const maxDurationNs = p.durationMs('maxDurationMs');
   if (minDurationNs !== null && maxDurationNs !== null && minDurationNs > maxDurationNs) invalid('minDurationMs', 'is above maxDurationMs');
-  return { ...p.range(), service: p.text('service'), name: p.text('name'), status, minDurationNs, maxDurationNs, attrs, limit: p.limit(TRACE_LIMIT) };
+  return { ...p.range(), service: p.text('service'), name: p.text('name'), status, minDurationNs, maxDurationNs, attrs };
+}
+
+export function parseTraceSearch(query: string | URLSearchParams): TraceSearch {
+  const p = new Params(query, [...TRACE_FILTER_PARAMS, 'limit']);
+  return { ...traceFilter(p), limit: p.limit(TRACE_LIMIT) };
+}
+
+/** The filter parameters every log query shares. */
+export const LOG_FILTER_PARAMS = ['service', 'severity', 'q', 'traceId', 'spanId', 'attr', 'start', 'end'] as const;
+
+/** The filter of a log search, read from `p`. */
+export function logFilter(p: Params): LogFilter {
+  const traceId = p.traceId('traceId');
+  const spanId = p.spanId('spanId');
+  return { ...p.range(), service: p.text('service'), minSeverity: p.severity(), q: p.text('q'), traceId, spanId, attrs: p.attrs() };
 }
 
 export function parseLogSearch(query: string | URLSearchParams): LogSearch {
-  const p = new Params(query, ['service', 'severity', 'q', 'traceId', 'attr', 'start', 'end', 'limit']);
-  return {
-    ...p.range(), service: p.text('service'), minSeverity: p.severity(), q: p.text('q'), traceId: p.traceId('traceId'), attrs: p.attrs(), limit: p.limit(LOG_LIMIT),
-  };
+  const p = new Params(query, [...LOG_FILTER_PARAMS, 'limit']);
+  return { ...logFilter(p), limit: p.limit(LOG_LIMIT) };
 }
 
 export function parseTailFilter(query: string | URLSearchParams): TailFilter {

@@ -10,6 +10,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
 import type { MetricAggregateQuery, MetricListQuery, MetricPointsQuery } from './metric-params.js';
+import type { LogVolumeQuery, TraceScatterQuery } from './view-params.js';
 
 export interface QueryWorkerData {
   readonly dataDir: string;
@@ -27,6 +28,8 @@ export type QueryCall =
   | { readonly kind: 'traces'; readonly params: TraceSearch }
   | { readonly kind: 'trace'; readonly params: { readonly traceId: string } }
   | { readonly kind: 'logs'; readonly params: LogSearch }
+  | { readonly kind: 'traceScatter'; readonly params: TraceScatterQuery }
+  | { readonly kind: 'logVolume'; readonly params: LogVolumeQuery }
   | { readonly kind: 'metrics'; readonly params: MetricListQuery }
   | { readonly kind: 'metric'; readonly params: MetricPointsQuery }
   | { readonly kind: 'metricAggregate'; readonly params: MetricAggregateQuery };

@@ -41,6 +41,10 @@ async function answer(call: QueryCall): Promise<string> {
       return JSON.stringify(await engine.traces(call.params));
     case 'logs':
       return JSON.stringify(await engine.logs(call.params));
+    case 'traceScatter':
+      return JSON.stringify(await engine.traceScatter(call.params));
+    case 'logVolume':
+      return JSON.stringify(await engine.logVolume(call.params));
     case 'metrics':
       return JSON.stringify(await engine.metrics(call.params));
     case 'metric':

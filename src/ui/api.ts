@@ -5,6 +5,7 @@
 import { TOKEN_HINT, authHeaders } from './token.js';
 import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../view/records.js';
 import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
+import type { LogVolumeResponse, TraceScatterResponse } from '../view/view-records.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -34,6 +35,8 @@ export const api = {
   traces: (params: URLSearchParams) => getJson<TracesResponse>('/api/traces', params),
   trace: (traceId: string) => getJson<TraceResponse>(`/api/traces/${encodeURIComponent(traceId)}`),
   logs: (params: URLSearchParams) => getJson<LogsResponse>('/api/logs', params),
+  traceScatter: (params: URLSearchParams) => getJson<TraceScatterResponse>('/api/traces/scatter', params),
+  logVolume: (params: URLSearchParams) => getJson<LogVolumeResponse>('/api/logs/volume', params),
   metrics: (params: URLSearchParams) => getJson<MetricsResponse>('/api/metrics', params),
   metric: (name: string, params: URLSearchParams) => getJson<MetricPointsResponse>(`/api/metrics/${encodeURIComponent(name)}`, params),
   metricAggregate: (name: string, params: URLSearchParams) => getJson<MetricAggregateResponse>(`/api/metrics/${encodeURIComponent(name)}/aggregate`, params),

@@ -1,5 +1,5 @@
 /**
- * The web UI's entry: a hash router (#/traces, #/trace/<id>?span=<id>, #/logs, #/metrics) so every view has
+ * The web UI's entry: a hash router (#/traces, #/trace/<id>?span=<id>, #/compare?a=<id>&b=<id>, #/logs, #/metrics) so every view has
  * a URL and the back button works; the header's trace-id box, time-zone choice and token field;
  * and the service list beside the views. No framework: the views are plain functions that render
  * into <main>.
@@ -7,10 +7,13 @@
 import { api } from './api.js';
 import { h, show } from './dom.js';
 import { knownServices } from './form.js';
+import { renderCompare } from './compare.js';
+import { stopVolume } from './log-volume.js';
 import { renderLogs, stopTail } from './logs.js';
 import { renderMetrics, stopMetricChart } from './metrics.js';
 import { browserZoneName, setTimeZone, timeZone } from './time-zone.js';
 import { renderTraceSearch } from './traces.js';
+import { stopScatter } from './trace-scatter.js';
 import { getToken, setToken } from './token.js';
 import { renderTrace } from './waterfall.js';
 
@@ -33,12 +36,15 @@ async function route(): Promise<void> {
   const { name, arg, params } = currentView();
   if (name !== 'logs') stopTail();
   if (name !== 'metrics') stopMetricChart();
+  if (name !== 'logs') stopVolume();
+  if (name !== 'traces') stopScatter();
   for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a[data-view]')) {
-    const current = link.dataset.view === name || (link.dataset.view === 'traces' && name === 'trace');
+    const current = link.dataset.view === name || (link.dataset.view === 'traces' && (name === 'trace' || name === 'compare'));
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   if (name === 'trace') await renderTrace(main, arg, params);
+  else if (name === 'compare') await renderCompare(main, params);
   else if (name === 'logs') await renderLogs(main, params, navigate);
   else if (name === 'metrics') await renderMetrics(main, params, navigate);
   else await renderTraceSearch(main, params, navigate);

@@ -4,6 +4,10 @@
  * 15). It takes aligned arrays (one time axis, a value per series per time, null for a gap),
  * draws a line per series with a legend that shows the values under the cursor, follows the
  * container's width, and shows times in the zone the header picked.
+ *
+ * The pieces every time chart shares — the time axis in the header's zone, following the
+ * container's width, a drag across the plot as a time range — are exported for the other chart
+ * kinds (the scatter and the stacked bars of src/ui/view-charts.ts).
  */
 import uPlot from './vendor/uplot.js';
 import type { TimeZone } from '../view/display.js';
@@ -39,19 +43,66 @@ function aligned(data: ChartData): uPlot.AlignedData {
   return [[...data.times], ...data.series.map((s) => [...s.values])] as uPlot.AlignedData;
 }
 
-export function timeSeriesChart(container: HTMLElement, data: ChartData, opts: ChartOptions): Chart {
-  const suffix = opts.unit ? ` ${opts.unit}` : '';
-  const options: uPlot.Options = {
+/** The options of any chart over time: title, size from the container, times in `zone`. */
+export function timeChartBase(container: HTMLElement, opts: ChartOptions): Pick<uPlot.Options, 'title' | 'width' | 'height' | 'tzDate'> {
+  return {
     title: opts.title,
     width: Math.max(320, container.clientWidth),
     height: opts.height ?? 320,
     // UTC unless the header asks for the browser's zone; uPlot shows the browser's by default.
     tzDate: opts.zone === 'utc' ? (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') : (ts) => new Date(ts * 1000),
+  };
+}
+
+/** The time axis's own series entry (its legend label names the zone). */
+export function timeSeriesEntry(zone: TimeZone): uPlot.Series {
+  return { label: zone === 'utc' ? 'Time (UTC)' : 'Time' };
+}
+
+/**
+ * Cursor options under which a drag across the plot picks a time range instead of zooming:
+ * `onBrush` gets it in unix seconds (a view narrows its search to it).
+ */
+export function brushCursor(onBrush: (fromS: number, toS: number) => void): { cursor: uPlot.Cursor; hooks: uPlot.Hooks.Arrays } {
+  return {
+    cursor: { points: { size: 7 }, drag: { x: true, y: false, setScale: false } },
+    hooks: {
+      setSelect: [(u) => {
+        // A click without a drag selects nothing (width 0): not a range.
+        if (u.select.width < 2) return;
+        const from = u.posToVal(u.select.left, 'x');
+        const to = u.posToVal(u.select.left + u.select.width, 'x');
+        u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+        onBrush(from, to);
+      }],
+    },
+  };
+}
+
+/** Draw `options` over `data` in `container`, as wide as the container whenever it resizes. */
+export function mountChart(container: HTMLElement, options: uPlot.Options, data: uPlot.AlignedData): Chart & { readonly plot: uPlot } {
+  const plot = new uPlot(options, data, container);
+  const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(320, container.clientWidth), height: options.height }));
+  resize.observe(container);
+  return {
+    plot,
+    element: plot.root,
+    destroy() {
+      resize.disconnect();
+      plot.destroy();
+    },
+  };
+}
+
+export function timeSeriesChart(container: HTMLElement, data: ChartData, opts: ChartOptions): Chart {
+  const suffix = opts.unit ? ` ${opts.unit}` : '';
+  const options: uPlot.Options = {
+    ...timeChartBase(container, opts),
     scales: { x: { time: true } },
     cursor: { points: { size: 7 } },
     legend: { live: true },
     series: [
-      { label: opts.zone === 'utc' ? 'Time (UTC)' : 'Time' },
+      timeSeriesEntry(opts.zone),
       ...data.series.map((s, i) => ({
         label: s.label,
         stroke: paletteColour(i),
@@ -65,14 +116,5 @@ export function timeSeriesChart(container: HTMLElement, data: ChartData, opts: C
     ],
     axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((v) => formatNumber(v)) }],
   };
-  const plot = new uPlot(options, aligned(data), container);
-  const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(320, container.clientWidth), height: options.height }));
-  resize.observe(container);
-  return {
-    element: plot.root,
-    destroy() {
-      resize.disconnect();
-      plot.destroy();
-    },
-  };
+  return mountChart(container, options, aligned(data));
 }

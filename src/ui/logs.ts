@@ -1,7 +1,8 @@
 /**
  * The log view (#/logs?…): search by body text, service, severity, trace id, an attribute
  * (`key:value`, a log or resource attribute) and time range; results newest first, each record
- * opening to all its fields and linking to its trace at its span (log-table.ts); and a live tail
+ * opening to all its fields and linking to its trace at its span (log-table.ts); above them the
+ * volume of all matching records over time by severity (log-volume.ts); and a live tail
  * toggle that streams new records into a pane above the results (tail.ts).
  */
 import { LOG_LIMIT } from '../view/limits.js';
@@ -9,6 +10,7 @@ import { api } from './api.js';
 import { h, show } from './dom.js';
 import { apiParams, field, formParams, limitInput, limitNotice, select, serviceSelect, statusLine, textInput, timeRangeFields } from './form.js';
 import { logRecord, logTable } from './log-table.js';
+import { renderVolume } from './log-volume.js';
 import { startTail, stopTail } from './tail.js';
 
 export { stopTail };
@@ -44,13 +46,15 @@ export async function renderLogs(main: HTMLElement, view: URLSearchParams, navig
   const tailSection = h('section', { class: 'tail', 'aria-label': 'Live records', hidden: !tailToggle.checked }, tailStatus, live);
   const status = statusLine();
   const results = h('div', { class: 'results' });
-  show(main, h('h2', {}, 'Logs'), form, tailSection, status, results);
+  const volume = h('section', { class: 'volume', 'aria-label': 'Log volume' });
+  show(main, h('h2', {}, 'Logs'), form, tailSection, volume, status, results);
   if (tailToggle.checked) startTail(view, tailStatus, live);
   else stopTail();
 
   status.textContent = 'Searching…';
   try {
     const params = apiParams(view, ['service', 'severity', 'q', 'traceId', 'attr', 'limit']);
+    void renderVolume(volume, view, params, navigate);
     const { logs, limit } = await api.logs(params);
     status.textContent = logs.length === 0 ? 'No log records match.' : `${logs.length} record${logs.length === 1 ? '' : 's'}, newest first.`;
     if (logs.length === 0) return;

@@ -9,13 +9,14 @@
  * percentages of the trace's span from first start to last end.
  */
 import { formatDuration } from '../view/display.js';
-import type { LogRecord, SpanRecord } from '../view/records.js';
+import type { SpanRecord } from '../view/records.js';
 import { type TreeNode as SpanNode, buildTree, traceBounds } from '../view/trace-tree.js';
 import { api } from './api.js';
 import { serviceColour } from './colours.js';
 import { h, show } from './dom.js';
 import { statusLine } from './form.js';
-import { showSpanPanel } from './span-panel.js';
+import { type LogsState, showSpanPanel } from './span-panel.js';
+import { TraceLogs } from './span-logs.js';
 import { showTime, zoneLabel } from './time-zone.js';
 
 type TreeNode = SpanNode<SpanRecord>;
@@ -58,8 +59,10 @@ export async function renderTrace(main: HTMLElement, traceId: string, view: URLS
   const collapsed = new Set<TreeNode>();
   const rowOf = new Map<TreeNode, HTMLElement>();
   let selected: TreeNode | null = null;
-  /** The trace's log records by span id, once fetched. */
-  let logsBySpan: Map<string, LogRecord[]> | null = null;
+  const around = logWindow(t0, t1);
+  const traceLogs = new TraceLogs(traceId, around);
+  /** What the panel shows of the logs; a fetch that ends redraws the panel if its span is still selected. */
+  const logState = { trace: null as LogsState, span: new Map<string, LogsState>() };
   const panel = h('aside', { class: 'span-panel', id: 'span-panel', 'aria-label': 'Span details', hidden: true });
   const layout = h('div', { class: 'trace-layout' });
 
@@ -86,7 +89,18 @@ export async function renderTrace(main: HTMLElement, traceId: string, view: URLS
     rowOf.get(selected)!.querySelector<HTMLElement>('button.span-name')?.focus();
     selected = null;
   };
-  const showPanel = (node: TreeNode) => showSpanPanel(panel, node.span, t0, logsBySpan ? logsBySpan.get(node.span.span_id) ?? [] : null, closePanel);
+  const showSpan = (spanId: string) => {
+    const target = nodes.find((n) => n.span.span_id === spanId);
+    if (target) select(target, 'center');
+  };
+  const showPanel = (node: TreeNode): void => {
+    const id = node.span.span_id;
+    showSpanPanel(panel, node.span, t0, { span: logState.span.get(id) ?? null, trace: logState.trace, showSpan }, closePanel);
+    if (logState.span.has(id)) return;
+    logState.span.set(id, null);
+    traceLogs.ofSpan(id).then((list) => logState.span.set(id, list), (err: unknown) => logState.span.set(id, (err as Error).message))
+      .finally(() => selected === node && showPanel(node));
+  };
   const select = (node: TreeNode, block: ScrollLogicalPosition = 'nearest') => {
     if (selected) rowOf.get(selected)!.classList.remove('selected');
     selected = node;
@@ -147,7 +161,6 @@ export async function renderTrace(main: HTMLElement, traceId: string, view: URLS
     tick.style.left = `${f * 100}%`;
     return tick;
   });
-  const around = logWindow(t0, t1);
   const logsLink = h('a', { id: 'trace-logs', href: `#/logs?${new URLSearchParams({ traceId, range: 'custom', start: around.start, end: around.end })}` }, 'Logs of this trace');
   const toolbar = h('div', { class: 'toolbar' },
     h('button', { type: 'button', id: 'next-error', disabled: errors.length === 0, onclick: nextError }, `Jump to next error (${errors.length})`),
@@ -174,15 +187,11 @@ export async function renderTrace(main: HTMLElement, traceId: string, view: URLS
 
   // The trace's log records, for the link and the panel; the waterfall does not wait for them.
   try {
-    const { logs } = await api.logs(new URLSearchParams({ traceId, start: around.start, end: around.end, limit: '1000' }));
-    logsBySpan = new Map();
-    for (const log of [...logs].reverse()) {
-      if (!log.span_id) continue;
-      logsBySpan.set(log.span_id, [...(logsBySpan.get(log.span_id) ?? []), log]);
-    }
-    logsLink.textContent = `Logs of this trace (${logs.length === 1000 ? '1000+' : logs.length})`;
+    const all = await traceLogs.all();
+    logState.trace = all;
+    logsLink.textContent = `Logs of this trace (${all.logs.length}${all.capped ? '+' : ''})`;
   } catch (err) {
-    logsBySpan = new Map();
+    logState.trace = (err as Error).message;
     logsLink.title = `The trace's logs could not be counted: ${(err as Error).message}`;
   }
   if (selected) showPanel(selected);
