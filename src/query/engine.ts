@@ -32,6 +32,9 @@ import { spansInSegment } from './wal-rows.js';
 import { MetricQueries } from './metric-engine.js';
 import type { MetricAggregateQuery, MetricListQuery, MetricPointsQuery } from './metric-params.js';
 import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
+import { ServiceQueries } from './service-engine.js';
+import type { RedQuery, ServiceMapQuery } from './service-params.js';
+import type { RedResponse, ServiceMapResponse } from '../view/service-records.js';
 
 /**
  * Attempts of a query whose snapshot lost a file: a WAL segment to conversion (once per flush) or
@@ -44,6 +47,8 @@ const SNAPSHOT_RETRY_MS = 5;
 export class QueryEngine {
   /** The metric queries (src/query/metric-engine.ts), over this snapshot's metric files. */
   private readonly metricQueries: MetricQueries;
+  /** The service map and RED queries (src/query/service-engine.ts), over this snapshot's span files. */
+  private readonly serviceQueries: ServiceQueries;
 
   constructor(
     private readonly conn: DuckDBConnection,
@@ -51,6 +56,16 @@ export class QueryEngine {
   ) {
     this.metricQueries = new MetricQueries(conn, (b, range, where, columns) =>
       distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', range ? daysOf(range) : ALL_DAYS), b, where, columns));
+    this.serviceQueries = new ServiceQueries(conn, (b, range, where, columns) =>
+      distinctSource(SPANS, listTableFiles(this.dataDir, 'spans', daysOf(range)), b, where, columns));
+  }
+
+  serviceMap(q: ServiceMapQuery): Promise<ServiceMapResponse> {
+    return this.withSnapshot(() => this.serviceQueries.serviceMap(q));
+  }
+
+  red(q: RedQuery): Promise<RedResponse> {
+    return this.withSnapshot(() => this.serviceQueries.red(q));
   }
 
   metrics(q: MetricListQuery): Promise<MetricsResponse> {

@@ -8,7 +8,6 @@
  */
 import { METRIC_POINT_LIMIT } from '../view/limits.js';
 import { Params, type TimeRange, checkText, invalid } from './params.js';
-import { parseDuration } from './time.js';
 
 export interface MetricListQuery extends TimeRange {
   readonly service: string | null;
@@ -60,13 +59,6 @@ export function parseMetricPoints(name: string, query: string | URLSearchParams)
 export function parseMetricAggregate(name: string, query: string | URLSearchParams): MetricAggregateQuery {
   const p = new Params(query, ['service', 'attr', 'start', 'end', 'step', 'groupBy']);
   const range = p.range();
-  const step = p.text('step');
-  let stepNs: bigint | null = null;
-  if (step !== null) {
-    stepNs = /^\d{1,19}$/.test(step) ? BigInt(step) * 1_000_000_000n : parseDuration(step);
-    if (stepNs === null || stepNs <= 0n) invalid('step', `'${step}' is not a duration such as 30s, 1m, 1h (or a number of seconds)`);
-    const buckets = (range.endNs - range.startNs + stepNs - 1n) / stepNs;
-    if (buckets > BigInt(MAX_BUCKETS)) invalid('step', `'${step}' makes ${buckets} buckets of the range; at most ${MAX_BUCKETS} are allowed`);
-  }
+  const stepNs = p.step(range, MAX_BUCKETS);
   return { name: checkMetricName(name), ...range, service: p.text('service'), attrs: p.attrs(), stepNs, groupBy: p.text('groupBy') };
 }

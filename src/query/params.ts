@@ -6,7 +6,7 @@
  */
 import { GlustError } from '../errors.js';
 import { LOG_LIMIT, TRACE_LIMIT } from '../view/limits.js';
-import { nowNs, parseTime } from './time.js';
+import { nowNs, parseDuration, parseTime } from './time.js';
 
 export interface TimeRange {
   /** Inclusive start and exclusive end, unix ns. */
@@ -114,6 +114,20 @@ export class Params {
     if (v === null) return bounds.default;
     if (!/^\d{1,9}$/.test(v) || Number(v) < 1) invalid('limit', `'${v}' is not a positive integer`);
     return Math.min(Number(v), bounds.max); // capped, not refused
+  }
+
+  /**
+   * `step`: the width of a time bucket (`30s`, `1m`, `1h`, or a number of seconds) in ns, at
+   * most `maxBuckets` of them in `range`; null when not given.
+   */
+  step(range: TimeRange, maxBuckets: number): bigint | null {
+    const step = this.text('step');
+    if (step === null) return null;
+    const stepNs = /^\d{1,19}$/.test(step) ? BigInt(step) * 1_000_000_000n : parseDuration(step);
+    if (stepNs === null || stepNs <= 0n) invalid('step', `'${step}' is not a duration such as 30s, 1m, 1h (or a number of seconds)`);
+    const buckets = (range.endNs - range.startNs + stepNs - 1n) / stepNs;
+    if (buckets > BigInt(maxBuckets)) invalid('step', `'${step}' makes ${buckets} buckets of the range; at most ${maxBuckets} are allowed`);
+    return stepNs;
   }
 
   durationMs(name: string): bigint | null {
