@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import t, { type Test } from 'tap';
 import { MAIN, eventually, startServer, tempDataDir } from './helpers/server.js';
-import { type SentSpan, SpanSender, expectedMap, expectedStats, isEntry } from './helpers/service-telemetry.js';
+import { N, type SentSpan, expectedMap, expectedStats, isEntry, sendServices } from './helpers/service-telemetry.js';
 import { getJson } from './helpers/telemetry.js';
 import type { RedResponse, ServiceMapResponse } from '../dist/view/service-records.js';
 
@@ -20,39 +20,7 @@ t.teardown(() => server.kill());
 const MIN = 60_000;
 // Whole minutes, so buckets of the RED answers fall where the test says.
 const t0 = Math.floor(Date.now() / MIN) * MIN - 30 * MIN;
-const sender = new SpanSender(server.url);
-
-// web (SERVER) → CLIENT "call api" → api (SERVER) → CLIENT db query (no child: db has no spans
-// of its own) and, every third request, a PRODUCER whose message worker consumes in a new trace
-// (CONSUMER with a link). Every fifth api request fails, and with it the web request.
-const N = 40;
-for (let i = 0; i < N; i++) {
-  const at = t0 + 2 * MIN + i * 7_000;
-  const fails = i % 5 === 0;
-  const root = sender.span({ service: 'web', name: 'GET /home', kind: 'SERVER', startMs: at, durationMs: 100 + i, error: fails });
-  const client = sender.span({ service: 'web', name: 'call api', kind: 'CLIENT', startMs: at + 5, durationMs: 80 + i, parent: root });
-  const api = sender.span({ service: 'api', name: 'GET /items', kind: 'SERVER', startMs: at + 6, durationMs: 70 + (i * 7) % 13, error: fails, parent: client });
-  sender.span({ service: 'api', name: 'SELECT items', kind: 'CLIENT', startMs: at + 8, durationMs: 20 + (i % 4), parent: api });
-  if (i % 3 === 0) {
-    const produce = sender.span({ service: 'api', name: 'publish order', kind: 'PRODUCER', startMs: at + 40, durationMs: 2, parent: api });
-    sender.span({ service: 'worker', name: 'process order', kind: 'CONSUMER', startMs: at + 500, durationMs: 30 + i, error: i === 9, link: produce });
-  }
-}
-// A service that only runs its own jobs: root INTERNAL spans, no edges.
-for (let i = 0; i < 6; i++) sender.span({ service: 'cron', name: 'nightly job', kind: 'INTERNAL', startMs: t0 + 3 * MIN + i * 1000, durationMs: 500 + 10 * i });
-
-// "spiky": 10 requests a minute for 16 minutes from t0 + 8 min; in minute 14, 8 of 10 fail; in
-// minute 15, every request takes ten times longer.
-const spikyStart = t0 + 8 * MIN;
-for (let m = 0; m < 16; m++) {
-  for (let k = 0; k < 10; k++) {
-    const slow = m === 15;
-    sender.span({ service: 'spiky', name: 'GET /spike', kind: 'SERVER', startMs: spikyStart + m * MIN + k * 5000, durationMs: (slow ? 200 : 20) + k, error: m === 14 && k < 8 });
-  }
-}
-await sender.flush();
-await sender.close();
-const sent = sender.sent;
+const { sent, spikyStart } = await sendServices(server.url, t0);
 
 const start = new Date(t0).toISOString();
 const end = new Date(t0 + 29 * MIN).toISOString();

@@ -117,3 +117,43 @@ export function expectedMap(spans: readonly SentSpan[]) {
   });
   return { nodes, edges };
 }
+
+const MIN = 60_000;
+/** Requests of web in sendServices. */
+export const N = 40;
+
+/**
+ * The services the issue 15 tests look at, sent from `t0` (unix ms, a whole minute) on:
+ *
+ *   web (SERVER) → CLIENT "call api" → api (SERVER) → CLIENT "SELECT items" (db sends no spans)
+ *   and every third request a PRODUCER that worker consumes in a new trace (CONSUMER, linked)
+ *
+ * N requests 7 s apart from t0 + 2 min; every fifth api request fails, and with it web's. cron
+ * runs six root INTERNAL jobs and calls nobody. spiky takes 10 requests a minute for 16 minutes
+ * from t0 + 8 min: in its minute 14, 8 of 10 fail; in minute 15, every request is ten times slower.
+ */
+export async function sendServices(serverUrl: string, t0: number): Promise<{ sent: SentSpan[]; spikyStart: number }> {
+  const sender = new SpanSender(serverUrl);
+  for (let i = 0; i < N; i++) {
+    const at = t0 + 2 * MIN + i * 7_000;
+    const fails = i % 5 === 0;
+    const root = sender.span({ service: 'web', name: 'GET /home', kind: 'SERVER', startMs: at, durationMs: 100 + i, error: fails });
+    const client = sender.span({ service: 'web', name: 'call api', kind: 'CLIENT', startMs: at + 5, durationMs: 80 + i, parent: root });
+    const api = sender.span({ service: 'api', name: 'GET /items', kind: 'SERVER', startMs: at + 6, durationMs: 70 + (i * 7) % 13, error: fails, parent: client });
+    sender.span({ service: 'api', name: 'SELECT items', kind: 'CLIENT', startMs: at + 8, durationMs: 20 + (i % 4), parent: api });
+    if (i % 3 === 0) {
+      const produce = sender.span({ service: 'api', name: 'publish order', kind: 'PRODUCER', startMs: at + 40, durationMs: 2, parent: api });
+      sender.span({ service: 'worker', name: 'process order', kind: 'CONSUMER', startMs: at + 500, durationMs: 30 + i, error: i === 9, link: produce });
+    }
+  }
+  for (let i = 0; i < 6; i++) sender.span({ service: 'cron', name: 'nightly job', kind: 'INTERNAL', startMs: t0 + 3 * MIN + i * 1000, durationMs: 500 + 10 * i });
+  const spikyStart = t0 + 8 * MIN;
+  for (let m = 0; m < 16; m++) {
+    for (let k = 0; k < 10; k++) {
+      sender.span({ service: 'spiky', name: 'GET /spike', kind: 'SERVER', startMs: spikyStart + m * MIN + k * 5000, durationMs: (m === 15 ? 200 : 20) + k, error: m === 14 && k < 8 });
+    }
+  }
+  await sender.flush();
+  await sender.close();
+  return { sent: sender.sent, spikyStart };
+}
