@@ -56,8 +56,7 @@ export class QueryEngine {
   ) {
     this.metricQueries = new MetricQueries(conn, (b, range, where, columns) =>
       distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', range ? daysOf(range) : ALL_DAYS), b, where, columns));
-    this.serviceQueries = new ServiceQueries(conn, (b, range, where, columns) =>
-      distinctSource(SPANS, listTableFiles(this.dataDir, 'spans', daysOf(range)), b, where, columns));
+    this.serviceQueries = new ServiceQueries(conn, (range) => listTableFiles(this.dataDir, 'spans', daysOf(range)));
   }
 
   serviceMap(q: ServiceMapQuery): Promise<ServiceMapResponse> {

@@ -20,10 +20,12 @@ import { BASELINE_BUCKETS, anomalyRule, findAnomalies } from './anomaly.js';
 import { jsonRows } from './json.js';
 import type { TimeRange } from './params.js';
 import type { RedQuery, ServiceMapQuery } from './service-params.js';
-import { Bindings } from './sql.js';
+import { Bindings, distinctSource, tableSource } from './sql.js';
+import { type TableFiles, cleanDays } from './files.js';
+import { SPANS } from '../storage/schema.js';
 
-/** The span rows of `range`'s days matching `where`, with (at least) `columns`, as a SQL relation. */
-export type SpanSource = (b: Bindings, range: TimeRange, where: string, columns: readonly string[]) => string;
+/** The span files of `range`'s days, in the caller's snapshot. */
+export type SpanFiles = (range: TimeRange) => TableFiles;
 
 /** Entry spans: what a service was asked to do (src/view/service-records.ts). */
 const ENTRY = `(parent_span_id IS NULL OR kind IN ('SERVER', 'CONSUMER'))`;
@@ -60,8 +62,35 @@ const STATS_SQL = (filter = '') => {
 export class ServiceQueries {
   constructor(
     private readonly conn: DuckDBConnection,
-    private readonly source: SpanSource,
+    private readonly files: SpanFiles,
   ) {}
+
+  /** The span rows of `range`'s days matching `where`, with (at least) `columns`, one per record key. */
+  private source(b: Bindings, range: TimeRange, where: string, columns: readonly string[]): string {
+    return distinctSource(SPANS, this.files(range), b, where, columns);
+  }
+
+  /**
+   * The spans matching `where` as (id, pk, root, service_name, kind, status_code, duration_ns):
+   * id = hash(trace_id, span_id), pk = hash(trace_id, parent_span_id); one row per id, grouped
+   * only on days compaction has not left clean (src/query/sql.ts distinctSource does the same
+   * with the key columns themselves).
+   */
+  private hashedSpans(b: Bindings, range: TimeRange, where: string): string {
+    const files = this.files(range);
+    const clean = cleanDays(files);
+    const cols = `hash(trace_id, span_id) AS id, hash(trace_id, parent_span_id) AS pk, parent_span_id IS NULL AS root, service_name, kind, status_code, duration_ns`;
+    const parts: string[] = [];
+    const cleanFiles: TableFiles = { parquet: files.parquet.filter((f) => clean.has(f.day)), wal: [] };
+    const dirty: TableFiles = { parquet: files.parquet.filter((f) => !clean.has(f.day)), wal: files.wal };
+    if (cleanFiles.parquet.length > 0) parts.push(`SELECT ${cols} FROM ${tableSource(SPANS, cleanFiles, b)} WHERE ${where}`);
+    if (dirty.parquet.length > 0 || dirty.wal.length > 0 || parts.length === 0) {
+      parts.push(`SELECT id, any_value(pk) AS pk, any_value(root) AS root, any_value(service_name) AS service_name, any_value(kind) AS kind,
+                         any_value(status_code) AS status_code, any_value(duration_ns) AS duration_ns
+                  FROM (SELECT ${cols} FROM ${tableSource(SPANS, dirty, b)} WHERE ${where}) GROUP BY id`);
+    }
+    return `(${parts.join('\nUNION ALL\n')})`;
+  }
 
   private async rows<T>(sql: string, b: Bindings): Promise<T[]> {
     return jsonRows<T>(await this.conn.runAndReadAll(sql, b.values, b.types));
@@ -72,35 +101,43 @@ export class ServiceQueries {
   }
 
   async serviceMap(q: ServiceMapQuery): Promise<ServiceMapResponse> {
-    const bn = new Bindings();
-    const nodeSrc = this.source(bn, q, this.window(bn, q), ['service_name', 'parent_span_id', 'kind', 'status_code', 'duration_ns', 'start_time']);
-    const nodes = (await this.rows<StatsRow & { service_name: string; spans: number }>(
-      `SELECT service_name, count(*)::DOUBLE AS spans, ${STATS_SQL(ENTRY)} FROM ${nodeSrc} GROUP BY service_name ORDER BY service_name`,
-      bn,
-    )).map((r): ServiceNode => ({ service_name: r.service_name, spans: r.spans, ...statsOf(r) }));
-
-    // Both sides of a pair come from one materialised scan; CONSUMER spans with links are read
-    // again with their links, which no other span needs.
-    const be = new Bindings();
-    const spans = this.source(be, q, this.window(be, q), ['trace_id', 'span_id', 'parent_span_id', 'service_name', 'kind', 'status_code', 'duration_ns', 'start_time']);
-    const consumers = this.source(be, q, `${this.window(be, q)} AND kind = 'CONSUMER' AND len(links) > 0`, ['trace_id', 'span_id', 'parent_span_id', 'service_name', 'status_code', 'duration_ns', 'start_time', 'links']);
-    const edges = (await this.rows<{ caller: string; callee: string; calls: number; errors: number; p95: number | null }>(
-      `WITH s AS MATERIALIZED (SELECT trace_id, span_id, parent_span_id, service_name, kind, status_code, duration_ns FROM ${spans}),
+    // Nodes and edges from one deduplicated scan, materialised once: the spans keyed by a 64-bit
+    // hash of (trace_id, span_id) and of (trace_id, parent_span_id), which joins and groups in a
+    // fraction of the time and memory of the two hex strings (bench/results/issue-15/). Two
+    // different spans of one window sharing a hash would be one; at 10M spans the odds of any
+    // such pair are about 1 in 400,000.
+    const b = new Bindings();
+    const spans = this.hashedSpans(b, q, this.window(b, q));
+    const consumers = this.source(b, q, `${this.window(b, q)} AND kind = 'CONSUMER' AND len(links) > 0`, ['trace_id', 'span_id', 'parent_span_id', 'service_name', 'status_code', 'duration_ns', 'start_time', 'links']);
+    const rows = await this.rows<StatsRow & { part: 'node' | 'edge'; caller: string; callee: string | null; spans: number | null }>(
+      `WITH s AS MATERIALIZED (
+         SELECT id, pk, service_name, kind, duration_ns, status_code = 'ERROR' AS failed,
+                (root OR kind IN ('SERVER', 'CONSUMER')) AS entry
+         FROM ${spans}),
        calls AS (
-         SELECT p.service_name AS caller, c.service_name AS callee, c.status_code, c.duration_ns
-         FROM s AS c JOIN s AS p ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id
+         SELECT p.service_name AS caller, c.service_name AS callee, c.failed, c.duration_ns
+         FROM s AS c JOIN s AS p ON c.pk = p.id
          WHERE c.service_name <> p.service_name
          UNION ALL
-         SELECT p.service_name, c.service_name, c.status_code, c.duration_ns
+         SELECT p.service_name, c.service_name, c.status_code = 'ERROR', c.duration_ns
          FROM (SELECT *, unnest(links) AS link FROM ${consumers}) AS c
-         JOIN s AS p ON p.trace_id = c.link.trace_id AND p.span_id = c.link.span_id
-         WHERE p.kind = 'PRODUCER' AND p.service_name <> c.service_name
-           AND NOT (c.trace_id = p.trace_id AND c.parent_span_id IS NOT DISTINCT FROM p.span_id))
-       SELECT caller, callee, count(*)::DOUBLE AS calls, (count(*) FILTER (WHERE ${ERROR}))::DOUBLE AS errors,
-              quantile_cont(duration_ns / 1e6, 0.95) AS p95
-       FROM calls GROUP BY caller, callee ORDER BY caller, callee`,
-      be,
-    )).map((r): ServiceEdge => ({ caller: r.caller, callee: r.callee, calls: r.calls, errors: r.errors, error_rate: r.calls > 0 ? r.errors / r.calls : 0, p95_ms: r.p95 }));
+         JOIN s AS p ON p.id = hash(c.link.trace_id, c.link.span_id)
+         WHERE p.kind = 'PRODUCER' AND p.service_name <> c.service_name AND hash(c.trace_id, c.parent_span_id) <> p.id)
+       SELECT 'node' AS part, service_name AS caller, NULL::VARCHAR AS callee, count(*)::DOUBLE AS spans,
+              (count(*) FILTER (WHERE entry))::DOUBLE AS requests, (count(*) FILTER (WHERE entry AND failed))::DOUBLE AS errors,
+              ${PERCENTILES('entry')} AS q
+       FROM s GROUP BY service_name
+       UNION ALL
+       SELECT 'edge', caller, callee, NULL, count(*)::DOUBLE, (count(*) FILTER (WHERE failed))::DOUBLE, ${PERCENTILES('')}
+       FROM calls GROUP BY caller, callee
+       ORDER BY part, caller, callee`,
+      b,
+    );
+    const nodes = rows.filter((r) => r.part === 'node').map((r): ServiceNode => ({ service_name: r.caller, spans: r.spans ?? 0, ...statsOf(r) }));
+    const edges = rows.filter((r) => r.part === 'edge').map((r): ServiceEdge => {
+      const { requests: calls, errors, error_rate, p95_ms } = statsOf(r);
+      return { caller: r.caller, callee: r.callee!, calls, errors, error_rate, p95_ms };
+    });
 
     if (q.service === null) return { start: String(q.startNs), end: String(q.endNs), service: null, nodes, edges };
     // One service: its edges, and the services at their other ends.
