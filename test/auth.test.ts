@@ -123,7 +123,7 @@ t.test('either token of the file is accepted, protobuf and JSON', async (t) => {
 });
 
 t.test('the read API and the live tail need a token', async (t) => {
-  for (const p of ['/api/services', '/api/traces', `/api/traces/${'ab'.repeat(16)}`, '/api/logs', '/api/tail?signal=logs']) {
+  for (const p of ['/api/services', '/api/traces', `/api/traces/${'ab'.repeat(16)}`, '/api/logs', '/api/service-map', '/api/red', '/api/tail?signal=logs']) {
     const res = await fetch(server.url + p);
     t.equal(res.status, 401, `${p} without a token`);
     t.equal(res.headers.get('www-authenticate'), 'Bearer realm="glust"');

@@ -10,6 +10,8 @@
  *   GET /api/metrics              metric names with type, unit, services, points, first and last seen
  *   GET /api/metrics/:name        a metric's points
  *   GET /api/metrics/:name/aggregate   count, sum, mean, min, max, rate, percentiles (src/query/metric-aggregate.ts)
+ *   GET /api/service-map          services and the calls between them (src/query/service-engine.ts)
+ *   GET /api/red                  rate, errors, duration percentiles over time, top operations, anomalies
  *
  * The handler reads the URL synchronously (uWS reuses the request object once it returns),
  * parses the parameters (400 at once when bad), hands the query to the query worker (503 at once
@@ -24,6 +26,7 @@ import { parseLogSearch, parseServicesQuery, parseTraceLookup, parseTraceSearch 
 import type { QueryCall } from '../query/protocol.js';
 import { parseMetricAggregate, parseMetricList, parseMetricPoints } from '../query/metric-params.js';
 import { parseLogVolume, parseTraceScatter } from '../query/view-params.js';
+import { parseRedQuery, parseServiceMapQuery } from '../query/service-params.js';
 import type { ReadObserver } from './observer.js';
 import { sendError, sendJson } from './reply.js';
 
@@ -84,5 +87,7 @@ export function registerQueryRoutes(app: TemplatedApp, client: QueryClient, obse
   route('/api/logs/volume', (q) => ({ kind: 'logVolume', params: parseLogVolume(q) }));
   route('/api/metrics', (q) => ({ kind: 'metrics', params: parseMetricList(q) }));
   route('/api/metrics/:name', (q, req) => ({ kind: 'metric', params: parseMetricPoints(req.getParameter(0) ?? '', q) }));
+  route('/api/service-map', (q) => ({ kind: 'serviceMap', params: parseServiceMapQuery(q) }));
+  route('/api/red', (q) => ({ kind: 'red', params: parseRedQuery(q) }));
   route('/api/metrics/:name/aggregate', (q, req) => ({ kind: 'metricAggregate', params: parseMetricAggregate(req.getParameter(0) ?? '', q) }));
 }

@@ -18,6 +18,7 @@ import { SOURCE_HELP } from './read-args.js';
 import { LOGS_USAGE, TRACES_USAGE, TRACE_USAGE, logs, trace, traces } from './read.js';
 import { METRICS_USAGE, METRIC_USAGE, metric, metrics } from './metrics.js';
 import { serve } from './serve.js';
+import { MAP_USAGE, SERVICES_USAGE, map, services } from './services.js';
 import { TAIL_USAGE, tail } from './tail.js';
 
 interface Command {
@@ -38,6 +39,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   tail: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'records as they are acknowledged, until interrupted', usage: () => TAIL_USAGE + SOURCE_HELP, run: tail },
   metrics: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'metric names with type, unit, services and point counts', usage: () => METRICS_USAGE + SOURCE_HELP, run: metrics },
   metric: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: "a metric's points, or its aggregates (--aggregate)", usage: () => METRIC_USAGE + SOURCE_HELP, run: metric },
+  services: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'per service: requests, rate, errors and duration percentiles', usage: () => SERVICES_USAGE + SOURCE_HELP, run: services },
+  map: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'the calls between services (the service map) as a table', usage: () => MAP_USAGE + SOURCE_HELP, run: map },
   config: { onClosedOutput: endQuietlyWhenStdoutCloses, summary: 'check a configuration file, or print the configuration in force', usage: () => CONFIG_USAGE, run: configCommand },
 };
 
@@ -54,7 +57,7 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
   glust help <command>      the same
   glust --version           the version and the commit it was built from
 
-The read commands (query, traces, trace, logs, tail, metrics, metric) read --data DIR (default
+The read commands (query, traces, trace, logs, tail, metrics, metric, services, map) read --data DIR (default
 ./glust-data, or GLUST_DATA); all but query read a running server instead with --server URL.
 glust serve reads a YAML configuration file with --config FILE (or GLUST_CONFIG).
 

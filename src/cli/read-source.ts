@@ -12,6 +12,8 @@ import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } fr
 import { requireDataDir } from './data-dir.js';
 import { parseMetricAggregate, parseMetricList, parseMetricPoints } from '../query/metric-params.js';
 import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
+import { parseRedQuery, parseServiceMapQuery } from '../query/service-params.js';
+import type { RedResponse, ServiceMapResponse } from '../view/service-records.js';
 
 export interface ReadSource {
   services(params: URLSearchParams): Promise<ServicesResponse>;
@@ -21,6 +23,8 @@ export interface ReadSource {
   metrics(params: URLSearchParams): Promise<MetricsResponse>;
   metric(name: string, params: URLSearchParams): Promise<MetricPointsResponse>;
   metricAggregate(name: string, params: URLSearchParams): Promise<MetricAggregateResponse>;
+  serviceMap(params: URLSearchParams): Promise<ServiceMapResponse>;
+  red(params: URLSearchParams): Promise<RedResponse>;
   close(): void;
 }
 
@@ -37,6 +41,8 @@ export async function openDataDir(dataDir: string): Promise<ReadSource> {
     metrics: (p) => engine.metrics(parseMetricList(p)),
     metric: (name, p) => engine.metricPoints(parseMetricPoints(encodeURIComponent(name), p)),
     metricAggregate: (name, p) => engine.metricAggregate(parseMetricAggregate(encodeURIComponent(name), p)),
+    serviceMap: (p) => engine.serviceMap(parseServiceMapQuery(p)),
+    red: (p) => engine.red(parseRedQuery(p)),
     async trace(traceId) {
       const { traceId: id } = parseTraceLookup(traceId, '');
       const trace = await engine.trace(id);
@@ -96,6 +102,8 @@ export function openServer(server: string): ReadSource {
     metrics: (p) => get('/api/metrics', p),
     metric: (name, p) => get(`/api/metrics/${encodeURIComponent(name)}`, p),
     metricAggregate: (name, p) => get(`/api/metrics/${encodeURIComponent(name)}/aggregate`, p),
+    serviceMap: (p) => get('/api/service-map', p),
+    red: (p) => get('/api/red', p),
     trace: (traceId) => get(`/api/traces/${encodeURIComponent(traceId)}`),
     close() {},
   };

@@ -34,7 +34,7 @@ export async function withSource<T>(args: ReadArgs, fn: (source: ReadSource) => 
   }
 }
 
-function noPositional(args: ReadArgs, usage: string): void {
+export function noPositional(args: ReadArgs, usage: string): void {
   if (args.positional.length > 0) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `unexpected argument '${args.positional[0]}'\n\n${usage}`);
 }
 

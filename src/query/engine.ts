@@ -37,6 +37,9 @@ import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } f
 import { ViewQueries } from './view-queries.js';
 import type { LogVolumeQuery, TraceScatterQuery } from './view-params.js';
 import type { LogVolumeResponse, TraceScatterResponse } from '../view/view-records.js';
+import { ServiceQueries } from './service-engine.js';
+import type { RedQuery, ServiceMapQuery } from './service-params.js';
+import type { RedResponse, ServiceMapResponse } from '../view/service-records.js';
 
 /**
  * Attempts of a query whose snapshot lost a file, for an engine without a read lease (a reader in
@@ -51,6 +54,8 @@ export class QueryEngine {
   private readonly metricQueries: MetricQueries;
   /** The scatter and volume queries of issue 15 (src/query/view-queries.ts). */
   private readonly viewQueries: ViewQueries;
+  /** The service map and RED queries (src/query/service-engine.ts), over this snapshot's span files. */
+  private readonly serviceQueries: ServiceQueries;
 
   /**
    * `lease`: the read lease of this engine's thread (src/storage/read-leases.ts), when the writer
@@ -65,6 +70,7 @@ export class QueryEngine {
     this.metricQueries = new MetricQueries(conn, (b, range, where, columns) =>
       distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', range ? daysOf(range) : ALL_DAYS), b, where, columns));
     this.viewQueries = new ViewQueries(conn, dataDir);
+    this.serviceQueries = new ServiceQueries(conn, (range) => listTableFiles(this.dataDir, 'spans', daysOf(range)));
   }
 
   traceScatter(q: TraceScatterQuery): Promise<TraceScatterResponse> {
@@ -73,6 +79,14 @@ export class QueryEngine {
 
   logVolume(q: LogVolumeQuery): Promise<LogVolumeResponse> {
     return this.withSnapshot(() => this.viewQueries.logVolume(q));
+  }
+
+  serviceMap(q: ServiceMapQuery): Promise<ServiceMapResponse> {
+    return this.withSnapshot(() => this.serviceQueries.serviceMap(q));
+  }
+
+  red(q: RedQuery): Promise<RedResponse> {
+    return this.withSnapshot(() => this.serviceQueries.red(q));
   }
 
   metrics(q: MetricListQuery): Promise<MetricsResponse> {

@@ -124,6 +124,20 @@ export class Params {
     return Math.min(Number(v), bounds.max); // capped, not refused
   }
 
+  /**
+   * `step`: the width of a time bucket (`30s`, `1m`, `1h`, or a number of seconds) in ns, at
+   * most `maxBuckets` of them in `range`; null when not given.
+   */
+  step(range: TimeRange, maxBuckets: number): bigint | null {
+    const step = this.text('step');
+    if (step === null) return null;
+    const stepNs = /^\d{1,19}$/.test(step) ? BigInt(step) * 1_000_000_000n : parseDuration(step);
+    if (stepNs === null || stepNs <= 0n) invalid('step', `'${step}' is not a duration such as 30s, 1m, 1h (or a number of seconds)`);
+    const buckets = (range.endNs - range.startNs + stepNs - 1n) / stepNs;
+    if (buckets > BigInt(maxBuckets)) invalid('step', `'${step}' makes ${buckets} buckets of the range; at most ${maxBuckets} are allowed`);
+    return stepNs;
+  }
+
   durationMs(name: string): bigint | null {
     const v = this.text(name);
     if (v === null) return null;
@@ -162,20 +176,6 @@ export class Params {
     if (v === null) return null;
     if (!/^[0-9a-fA-F]{16}$/.test(v)) invalid(name, `'${v.slice(0, 64)}' is not a span id (16 hex digits)`);
     return v.toLowerCase();
-  }
-
-  /**
-   * `step` as a duration (30s, 1m, 1h, or a number of seconds), ns; null when absent. Refused when
-   * it would cut `range` into more than `maxBuckets` buckets.
-   */
-  step(range: TimeRange, maxBuckets: number): bigint | null {
-    const step = this.text('step');
-    if (step === null) return null;
-    const stepNs = /^\d{1,19}$/.test(step) ? BigInt(step) * 1_000_000_000n : parseDuration(step);
-    if (stepNs === null || stepNs <= 0n) invalid('step', `'${step}' is not a duration such as 30s, 1m, 1h (or a number of seconds)`);
-    const buckets = (range.endNs - range.startNs + stepNs - 1n) / stepNs;
-    if (buckets > BigInt(maxBuckets)) invalid('step', `'${step}' makes ${buckets} buckets of the range; at most ${maxBuckets} are allowed`);
-    return stepNs;
   }
 }
 

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../errors.js';
 import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
 import type { MetricAggregateQuery, MetricListQuery, MetricPointsQuery } from './metric-params.js';
 import type { LogVolumeQuery, TraceScatterQuery } from './view-params.js';
+import type { RedQuery, ServiceMapQuery } from './service-params.js';
 
 export interface QueryWorkerData {
   readonly dataDir: string;
@@ -32,7 +33,9 @@ export type QueryCall =
   | { readonly kind: 'logVolume'; readonly params: LogVolumeQuery }
   | { readonly kind: 'metrics'; readonly params: MetricListQuery }
   | { readonly kind: 'metric'; readonly params: MetricPointsQuery }
-  | { readonly kind: 'metricAggregate'; readonly params: MetricAggregateQuery };
+  | { readonly kind: 'metricAggregate'; readonly params: MetricAggregateQuery }
+  | { readonly kind: 'serviceMap'; readonly params: ServiceMapQuery }
+  | { readonly kind: 'red'; readonly params: RedQuery };
 
 export type QueryCommand =
   | { readonly type: 'query'; readonly id: number; readonly call: QueryCall; readonly timeoutMs: number }

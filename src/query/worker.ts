@@ -51,6 +51,10 @@ async function answer(call: QueryCall): Promise<string> {
       return JSON.stringify(await engine.metricPoints(call.params));
     case 'metricAggregate':
       return JSON.stringify(await engine.metricAggregate(call.params));
+    case 'serviceMap':
+      return JSON.stringify(await engine.serviceMap(call.params));
+    case 'red':
+      return JSON.stringify(await engine.red(call.params));
     case 'trace': {
       const trace = await engine.trace(call.params.traceId);
       if (!trace) throw new GlustError('GLUST_ERR_API_NOT_FOUND', `trace ${call.params.traceId} not found`);

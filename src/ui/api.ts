@@ -6,6 +6,7 @@ import { TOKEN_HINT, authHeaders } from './token.js';
 import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../view/records.js';
 import type { MetricAggregateResponse, MetricPointsResponse, MetricsResponse } from '../view/metric-records.js';
 import type { LogVolumeResponse, TraceScatterResponse } from '../view/view-records.js';
+import type { RedResponse, ServiceMapResponse } from '../view/service-records.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -40,4 +41,6 @@ export const api = {
   metrics: (params: URLSearchParams) => getJson<MetricsResponse>('/api/metrics', params),
   metric: (name: string, params: URLSearchParams) => getJson<MetricPointsResponse>(`/api/metrics/${encodeURIComponent(name)}`, params),
   metricAggregate: (name: string, params: URLSearchParams) => getJson<MetricAggregateResponse>(`/api/metrics/${encodeURIComponent(name)}/aggregate`, params),
+  serviceMap: (params: URLSearchParams) => getJson<ServiceMapResponse>('/api/service-map', params),
+  red: (params: URLSearchParams) => getJson<RedResponse>('/api/red', params),
 };

@@ -1,5 +1,6 @@
 /**
- * The web UI's entry: a hash router (#/traces, #/trace/<id>?span=<id>, #/compare?a=<id>&b=<id>, #/logs, #/metrics) so every view has
+ * The web UI's entry: a hash router (#/traces, #/trace/<id>?span=<id>, #/compare?a=<id>&b=<id>, #/logs, #/metrics, #/map,
+ * #/service/<name>) so every view has
  * a URL and the back button works; the header's trace-id box, time-zone choice and token field;
  * and the service list beside the views. No framework: the views are plain functions that render
  * into <main>.
@@ -11,6 +12,8 @@ import { renderCompare } from './compare.js';
 import { stopVolume } from './log-volume.js';
 import { renderLogs, stopTail } from './logs.js';
 import { renderMetrics, stopMetricChart } from './metrics.js';
+import { renderServiceMap } from './service-map.js';
+import { renderServicePage, stopServiceCharts } from './service-page.js';
 import { browserZoneName, setTimeZone, timeZone } from './time-zone.js';
 import { renderTraceSearch } from './traces.js';
 import { stopScatter } from './trace-scatter.js';
@@ -38,8 +41,9 @@ async function route(): Promise<void> {
   if (name !== 'metrics') stopMetricChart();
   if (name !== 'logs') stopVolume();
   if (name !== 'traces') stopScatter();
+  if (name !== 'service') stopServiceCharts();
   for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a[data-view]')) {
-    const current = link.dataset.view === name || (link.dataset.view === 'traces' && (name === 'trace' || name === 'compare'));
+    const current = link.dataset.view === name || (link.dataset.view === 'traces' && (name === 'trace' || name === 'compare')) || (link.dataset.view === 'map' && name === 'service');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
@@ -47,6 +51,8 @@ async function route(): Promise<void> {
   else if (name === 'compare') await renderCompare(main, params);
   else if (name === 'logs') await renderLogs(main, params, navigate);
   else if (name === 'metrics') await renderMetrics(main, params, navigate);
+  else if (name === 'map') await renderServiceMap(main, params, navigate);
+  else if (name === 'service') await renderServicePage(main, arg, params, navigate);
   else await renderTraceSearch(main, params, navigate);
 }
 
@@ -57,7 +63,7 @@ async function loadServices(): Promise<void> {
     knownServices.splice(0, knownServices.length, ...services.map((s) => s.service_name));
     if (services.length === 0) return show(serviceList, h('li', { class: 'muted' }, 'No data in the last 24 hours.'));
     show(serviceList, ...services.map((s) => h('li', {},
-      h('span', { class: 'svc-name' }, s.service_name),
+      h('a', { class: 'svc-name', href: `#/service/${encodeURIComponent(s.service_name)}?range=24h` }, s.service_name),
       h('span', { class: 'svc-links' },
         h('a', { href: `#/traces?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.spans} spans` }, `${s.spans} span${s.spans === 1 ? '' : 's'}`),
         h('a', { href: `#/logs?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.logs} logs` }, `${s.logs} log${s.logs === 1 ? '' : 's'}`)),

@@ -1,7 +1,7 @@
 /**
  * A time-series line chart on uPlot (bundled and served by Glust: ui/vendor/uplot.js), made to be
  * reused by every view that draws series over time (the Metrics view; the RED charts of issue
- * 15). It takes aligned arrays (one time axis, a value per series per time, null for a gap),
+ * 15, which shade their anomalies with `marks`). It takes aligned arrays (one time axis, a value per series per time, null for a gap),
  * draws a line per series with a legend that shows the values under the cursor, follows the
  * container's width, and shows times in the zone the header picked.
  *
@@ -31,6 +31,29 @@ export interface ChartOptions {
   readonly unit: string;
   readonly zone: TimeZone;
   readonly height?: number;
+  /** Intervals to shade across the plot (the service page's anomalies), unix seconds. */
+  readonly marks?: ReadonlyArray<ChartMark>;
+}
+
+export interface ChartMark {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Shades each mark's interval over the plot area, under the lines. */
+function drawMarks(marks: ReadonlyArray<ChartMark>): (u: uPlot) => void {
+  return (u) => {
+    const { ctx, bbox } = u;
+    ctx.save();
+    ctx.fillStyle = 'rgba(220, 38, 38, 0.18)';
+    for (const m of marks) {
+      // Clipped to the plot: the last bucket's mark would run past the last point.
+      const x0 = Math.max(bbox.left, u.valToPos(m.from, 'x', true));
+      const x1 = Math.min(bbox.left + bbox.width, u.valToPos(m.to, 'x', true));
+      ctx.fillRect(x0, bbox.top, Math.max(2, x1 - x0), bbox.height);
+    }
+    ctx.restore();
+  };
 }
 
 export interface Chart {
@@ -115,6 +138,7 @@ export function timeSeriesChart(container: HTMLElement, data: ChartData, opts: C
       })),
     ],
     axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((v) => formatNumber(v)) }],
+    hooks: opts.marks && opts.marks.length > 0 ? { drawClear: [drawMarks(opts.marks)] } : {},
   };
   return mountChart(container, options, aligned(data));
 }
