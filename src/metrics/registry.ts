@@ -67,6 +67,7 @@ export function createMetrics() {
     ringCapacity: gauge('glust_ring_capacity_bytes', 'Capacity of a shared-memory ring', ['ring']),
     inFlight: gauge('glust_requests_in_flight', 'Requests between the ring and their answer'),
     decodeQueue: gauge('glust_decode_queue_depth', 'Decode tasks waiting for a worker'),
+    decodeWorkers: gauge('glust_decode_workers', 'Decode threads running: one while idle, up to --workers while requests overlap'),
     writerLag: gauge('glust_writer_lag_records', 'Records acknowledged and not yet in Parquet', ['table']),
     walBytes: gauge('glust_wal_bytes', 'Bytes of WAL segments on disk (not yet in Parquet)', ['table']),
     pendingSegments: gauge('glust_wal_pending_segments', 'Sealed WAL segments waiting for Parquet conversion', ['table']),
