@@ -31,14 +31,20 @@ const opts = {
 const SPANS_PER_REQUEST = 100; // testbed bodies (bench/lib/payloads.mjs)
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds of every thread of `pid`, by thread id. */
+/** CPU seconds and OS name of every thread of `pid`, by thread id. */
 function threadCpu(pid) {
   const out = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND);
+      let name = '';
+      try {
+        name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        // the thread ended
+      }
+      out.set(tid, { s: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, name });
     } catch {
       // the thread ended
     }
@@ -68,7 +74,7 @@ async function once({ dist, serverArgs }) {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(server.pid) - cpu0;
   const threads = [...threadCpu(server.pid)]
-    .map(([tid, s]) => ({ tid, percent: (100 * (s - (threads0.get(tid) ?? 0))) / seconds }))
+    .map(([tid, t]) => ({ tid, name: t.name, percent: (100 * (t.s - (threads0.get(tid)?.s ?? 0))) / seconds }))
     .filter((t) => t.percent >= 0.5);
   await server.stop();
   const stored = await storedRows(dataDir, 'spans');
@@ -91,7 +97,8 @@ async function once({ dist, serverArgs }) {
     serverCpuPercentOfOneCore: (100 * cpu) / seconds,
     usCpuPerSpan: (1e6 * cpu) / (load.ackedRecordsPerSecond * seconds),
     // In creation order (thread ids grow): main, V8's platform threads, then workers and pool threads.
-    threads: threads.map((t) => `${Number(t.tid) - server.pid}:${t.percent.toFixed(1)}`),
+    // Each as offset:name:percent; the name is the OS thread's comm (libuv-worker, DuckDB's own…).
+    threads: threads.map((t) => `${Number(t.tid) - server.pid}:${t.name}:${t.percent.toFixed(1)}`),
     acked: load.totalAckedRecordsIncludingWarmup,
     stored,
     ok,

@@ -42,7 +42,7 @@ export const SETTINGS = {
   grpcMaxConnections: row({ flag: 'grpc-max-connections', env: 'GLUST_GRPC_MAX_CONNECTIONS', kind: COUNT, default: '1024', help: 'open gRPC connections past which new ones are closed at once (0: no limit)' }),
   grpcIdleTimeoutS: row({ flag: 'grpc-idle-timeout-s', env: 'GLUST_GRPC_IDLE_TIMEOUT_S', kind: SECONDS, min: 1, default: '5m', help: 'a gRPC connection with no frames for this long is closed (GOAWAY); exporters reconnect' }),
   dataDir: row({ flag: 'data', env: 'GLUST_DATA', kind: DIRECTORY, default: './glust-data', help: 'data directory' }),
-  workers: row({ flag: 'workers', env: 'GLUST_WORKERS', kind: COUNT, min: 1, default: { describe: 'cores', compute: (cores) => String(cores) }, help: 'decode/validate threads (one per core measured 57% faster than cores − 1 on 2 cores: the writer mostly waits on fsync)' }),
+  workers: row({ flag: 'workers', env: 'GLUST_WORKERS', kind: COUNT, min: 1, default: { describe: 'cores', compute: (cores) => String(cores) }, help: 'decode/validate threads at most (one per core measured 57% faster than cores − 1 on 2 cores: the writer mostly waits on fsync); one always runs, the others start when a request finds every decoder busy and end after a minute without work' }),
   flushMs: row({ flag: 'flush-ms', env: 'GLUST_FLUSH_MS', kind: MS, min: 10, default: '2s', help: 'acknowledged data is in Parquet within about this long' }),
   maxBodyBytes: row({ flag: 'max-body-bytes', env: 'GLUST_MAX_BODY_BYTES', kind: SIZE, min: 1, default: '64MiB', help: 'largest body, compressed and decompressed' }),
   ack: row({ flag: 'ack', env: 'GLUST_ACK', kind: choice('durable', 'received'), default: 'durable', help: '`durable` (after fsync) or `received` (after validation)' }),

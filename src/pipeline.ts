@@ -62,6 +62,16 @@ export interface PipelineObserver {
  */
 const DECODER_YOUNG_GENERATION_MB = 12;
 
+/**
+ * A decoder beyond the first that has had no task for this long ends; the next burst that finds
+ * every decoder busy starts it again (piscina spawns when a task cannot be placed). Each decoder
+ * is a V8 isolate of about 14 MB before its first task (issue 14: idle RSS 198 → 185 MB with one
+ * instead of two), and at low rates the first decoder takes nearly every task anyway, so the
+ * others would only hold memory. A minute is long enough that a steady moderate load (where two
+ * tasks overlap now and then) keeps its decoders rather than paying a start-up again and again.
+ */
+const SPARE_DECODER_IDLE_MS = 60_000;
+
 /** Decode tasks allowed in flight at once; past it requests are refused (503), never queued. */
 const MAX_IN_FLIGHT = 4096;
 
@@ -159,9 +169,9 @@ export class Pipeline {
     };
     this.pool = new Piscina<DecodeTask, DecodeResult>({
       filename: new URL('./threads/decode-worker.js', import.meta.url).href,
-      minThreads: this.config.workers,
+      minThreads: 1,
       maxThreads: this.config.workers,
-      idleTimeout: Number.POSITIVE_INFINITY,
+      idleTimeout: SPARE_DECODER_IDLE_MS,
       maxQueue: MAX_IN_FLIGHT,
       resourceLimits: { maxYoungGenerationSizeMb: DECODER_YOUNG_GENERATION_MB },
       workerData,
@@ -176,6 +186,11 @@ export class Pipeline {
   /** Requests whose answer is not yet known. */
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Decode threads running now (between 1 and --workers, see SPARE_DECODER_IDLE_MS). */
+  get decodeWorkers(): number {
+    return this.pool.threads.length;
   }
 
   /** Decode tasks waiting for a worker. */

@@ -41,7 +41,8 @@ export function metricsFeature(): Feature {
     m.ringCapacity.set({ ring: 'batch' }, batch.capacity);
     m.inFlight.set(pipeline.inFlightCount);
     m.decodeQueue.set(pipeline.queuedTasks);
-    return { rings: { body, batch }, inFlight: pipeline.inFlightCount, decodeQueue: pipeline.queuedTasks };
+    m.decodeWorkers.set(pipeline.decodeWorkers);
+    return { rings: { body, batch }, inFlight: pipeline.inFlightCount, decodeQueue: pipeline.queuedTasks, decodeWorkers: pipeline.decodeWorkers };
   }
   let writerFigures: Record<string, { lagRows: number; walBytesOnDisk: number; parquetFiles: number; parquetBytes: number }> = {};
   // The writer reports cumulative totals; counters move by the difference from the last report.

@@ -11,9 +11,18 @@ import { VERSION } from '../version.js';
 /** Latency buckets from 0.5 ms to 10 s: ack latency sits in the low milliseconds when healthy. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/**
+ * Tick of the event-loop delay monitors (ours and prom-client's default `nodejs_eventloop_lag_*`).
+ * Each tick is a timer that wakes the acceptor thread: at prom-client's default of 10 ms the two
+ * monitors made an idle server wake about 100 times a second (issue 14, strace). A stall still
+ * shows, as the lateness of the tick it overlaps; what a coarser tick loses is only the
+ * resolution of delays shorter than it, which matter little next to ack latencies in ms.
+ */
+export const LOOP_RESOLUTION_MS = 50;
+
 export function createMetrics() {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: LOOP_RESOLUTION_MS });
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new client.Counter({ name, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
@@ -24,7 +33,6 @@ export function createMetrics() {
   new client.Gauge({ name: 'glust_build_info', help: 'Build information (always 1)', labelNames: ['version'], registers: [registry] })
     .set({ version: VERSION }, 1);
 
-  const LOOP_RESOLUTION_MS = 10;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
   new client.Gauge({
@@ -59,6 +67,7 @@ export function createMetrics() {
     ringCapacity: gauge('glust_ring_capacity_bytes', 'Capacity of a shared-memory ring', ['ring']),
     inFlight: gauge('glust_requests_in_flight', 'Requests between the ring and their answer'),
     decodeQueue: gauge('glust_decode_queue_depth', 'Decode tasks waiting for a worker'),
+    decodeWorkers: gauge('glust_decode_workers', 'Decode threads running: one while idle, up to --workers while requests overlap'),
     writerLag: gauge('glust_writer_lag_records', 'Records acknowledged and not yet in Parquet', ['table']),
     walBytes: gauge('glust_wal_bytes', 'Bytes of WAL segments on disk (not yet in Parquet)', ['table']),
     pendingSegments: gauge('glust_wal_pending_segments', 'Sealed WAL segments waiting for Parquet conversion', ['table']),
