@@ -6,19 +6,14 @@
  * anomalies shaded and listed with their rule, the top operations, and an empty range.
  * Screenshots of each view go where test/ui.test.ts puts its own.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import t from 'tap';
-import { type Page, chromium } from 'playwright-core';
-import { ROOT, eventually, startServer } from './helpers/server.js';
+import { launchBrowser, pageWithErrors, screenshot as shot } from './helpers/browser.js';
+import { eventually, startServer } from './helpers/server.js';
 import { N, sendServices } from './helpers/service-telemetry.js';
 import { getJson } from './helpers/telemetry.js';
 
-const SHOTS = path.join(ROOT, 'test', 'screenshots', process.env.GLUST_UPDATE_SCREENSHOTS === '1' ? '' : 'latest');
-fs.mkdirSync(SHOTS, { recursive: true });
-async function screenshot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+/** The service pages are taller than the viewport: the whole page goes in the picture. */
+const screenshot = (p: Parameters<typeof shot>[0], name: string) => shot(p, name, true);
 
 const server = await startServer({ args: ['--flush-ms', '300'] });
 t.teardown(() => server.kill());
@@ -30,18 +25,10 @@ await eventually(async () => {
   return body.nodes?.reduce((n: number, s: { spans: number }) => n + s.spans, 0) === sent.length;
 }, 30_000);
 
-const browser = await chromium.launch({
-  executablePath: process.env.GLUST_CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-quic'],
-});
+const browser = await launchBrowser();
 t.teardown(() => browser.close());
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 const pageErrors: string[] = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => {
-  if (m.type() === 'error') pageErrors.push(m.text());
-});
+const page = await pageWithErrors(browser, { viewport: { width: 1400, height: 900 } }, pageErrors);
 
 t.test('the service map: a node per service, edges by calls and errors, clicks to the trace search', async (t) => {
   await page.goto(`${server.url}/#/map?range=1h`);

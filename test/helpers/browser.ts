@@ -15,9 +15,9 @@ import { ROOT } from './server.js';
 const SHOTS = path.join(ROOT, 'test', 'screenshots', process.env.GLUST_UPDATE_SCREENSHOTS === '1' ? '' : 'latest');
 
 /** Every screenshot goes through here, so where they are written is decided in one place. */
-export async function screenshot(p: Page, name: string): Promise<void> {
+export async function screenshot(p: Page, name: string, fullPage = false): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
-  await p.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
 export function launchBrowser(): Promise<Browser> {
