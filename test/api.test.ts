@@ -14,6 +14,7 @@ import { MAX_QUEUED_QUERIES } from '../dist/api/feature.js';
 import type { LogRecord, ServiceSummary, SpanRecord, TraceSummary } from '../dist/view/records.js';
 import { bulkLogsDir } from './helpers/bulk.js';
 import { rawGet } from './helpers/raw-http.js';
+import { encodeMetricsProto, gauge, metricsObject } from './helpers/metric-requests.js';
 import { PROTO, logsRequest } from './helpers/otlp.js';
 import { type Server, eventually, post, startServer, tempDataDir } from './helpers/server.js';
 import { type SentTrace, getJson, sendCheckout } from './helpers/telemetry.js';
@@ -165,12 +166,19 @@ t.test('GET /api/logs?attr=key:value: log and resource attributes, all at once, 
   t.match(bad.body.message, /^GLUST_ERR_API_PARAM: parameter 'attr': ':42' is not key:value/);
 });
 
-t.test('GET /api/services: counts and time range per service', async (t) => {
+t.test('GET /api/services: counts and time range per service, metric points included', async (t) => {
+  // Three gauge points of a service that sends only metrics, and two more for payments.
+  const now = BigInt(Date.now()) * 1_000_000n;
+  for (const request of [metricsObject([gauge('queue.depth', [1, 2, 3], now - 5_000_000_000n)], 'meter'), metricsObject([gauge('pool.size', [4, 5], now - 4_000_000_000n)], 'payments')]) {
+    t.equal((await post(`${server.url}/v1/metrics`, encodeMetricsProto(request), PROTO)).status, 200);
+  }
   const { body } = await getJson(`${server.url}/api/services?start=${hourAgo()}`);
   const by = Object.fromEntries(body.services.map((s: ServiceSummary) => [s.service_name, s]));
-  t.same(Object.keys(by), ['db', 'frontend', 'payments'], 'sorted by name');
-  t.match(by.frontend, { spans: 4, logs: 4 });
-  t.match(by.payments, { spans: 6, logs: 2 }, 'the charge, the network call and the unrelated span, twice');
+  t.same(Object.keys(by), ['db', 'frontend', 'meter', 'payments'], 'sorted by name');
+  t.match(by.frontend, { spans: 4, logs: 4, points: 0 });
+  t.match(by.payments, { spans: 6, logs: 2, points: 2 }, 'the charge, the network call and the unrelated span, twice; two points');
+  t.match(by.meter, { spans: 0, logs: 0, points: 3 }, 'a service with metrics only is listed');
+  t.equal(by.meter.first_seen, String(now - 5_000_000_000n), 'its first time is its first point');
   t.ok(BigInt(by.frontend.first_seen) <= BigInt(by.frontend.last_seen));
 });
 

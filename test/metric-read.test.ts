@@ -149,6 +149,9 @@ t.test('the Metrics view: search, chart, hover values, group by', async (t) => {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(`${server.url}/#/metrics`);
   await page.locator('#metric-list li').first().waitFor();
+  // The sidebar lists a service that sent only metrics, its points linking to the Metrics view.
+  await page.getByRole('link', { name: `sensors: ${temps.length} metric points` }).waitFor();
+  t.match(await page.getByRole('link', { name: `sensors: ${temps.length} metric points` }).getAttribute('href'), /^#\/metrics\?service=sensors&range=24h$/);
   t.equal(await page.locator('#metric-list li').count(), 3);
   await page.getByLabel('Find a metric').fill('temp');
   t.same(await page.locator('#metric-list li:not([hidden])').evaluateAll((els) => els.map((e) => e.getAttribute('data-metric'))), ['room.temperature'], 'the search narrows the list');

@@ -138,16 +138,21 @@ export class QueryEngine {
       const spans = distinctSource(SPANS, listTableFiles(this.dataDir, 'spans', days), b, `start_time >= ${start} AND start_time < ${end}`, ['service_name', 'start_time']);
       const t = LOGS.dayTime;
       const logs = distinctSource(LOGS, listTableFiles(this.dataDir, 'logs', days), b, `${t} >= ${start} AND ${t} < ${end}`, ['service_name', 'time', 'observed_time']);
+      const points = distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', days), b, `time >= ${start} AND time < ${end}`, ['service_name', 'time']);
+      // least/greatest skip NULLs: a service with one signal only takes its times from it.
       const services = await this.rows<ServicesResponse['services'][number]>(
         `WITH s AS (
            SELECT service_name, count(*) AS n, min(start_time) AS first_seen, max(start_time) AS last_seen
            FROM ${spans} GROUP BY service_name),
          l AS (
            SELECT service_name, count(*) AS n, min(${t}) AS first_seen, max(${t}) AS last_seen
-           FROM ${logs} GROUP BY service_name)
-         SELECT service_name, coalesce(s.n, 0)::DOUBLE AS spans, coalesce(l.n, 0)::DOUBLE AS logs,
-                least(s.first_seen, l.first_seen) AS first_seen, greatest(s.last_seen, l.last_seen) AS last_seen
-         FROM s FULL OUTER JOIN l USING (service_name) ORDER BY service_name`,
+           FROM ${logs} GROUP BY service_name),
+         m AS (
+           SELECT service_name, count(*) AS n, min(time) AS first_seen, max(time) AS last_seen
+           FROM ${points} GROUP BY service_name)
+         SELECT service_name, coalesce(s.n, 0)::DOUBLE AS spans, coalesce(l.n, 0)::DOUBLE AS logs, coalesce(m.n, 0)::DOUBLE AS points,
+                least(s.first_seen, l.first_seen, m.first_seen) AS first_seen, greatest(s.last_seen, l.last_seen, m.last_seen) AS last_seen
+         FROM s FULL OUTER JOIN l USING (service_name) FULL OUTER JOIN m USING (service_name) ORDER BY service_name`,
         b,
       );
       return { services };

@@ -56,7 +56,7 @@ async function route(): Promise<void> {
   else await renderTraceSearch(main, params, navigate);
 }
 
-/** Services seen in the last 24 hours, each linking to its traces and logs. */
+/** Services seen in the last 24 hours, each linking to its traces, logs and (when it sent any) metrics. */
 async function loadServices(): Promise<void> {
   try {
     const { services } = await api.services(new URLSearchParams({ start: new Date(Date.now() - 86_400_000).toISOString() }));
@@ -66,7 +66,10 @@ async function loadServices(): Promise<void> {
       h('a', { class: 'svc-name', href: `#/service/${encodeURIComponent(s.service_name)}?range=24h` }, s.service_name),
       h('span', { class: 'svc-links' },
         h('a', { href: `#/traces?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.spans} spans` }, `${s.spans} span${s.spans === 1 ? '' : 's'}`),
-        h('a', { href: `#/logs?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.logs} logs` }, `${s.logs} log${s.logs === 1 ? '' : 's'}`)),
+        h('a', { href: `#/logs?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.logs} logs` }, `${s.logs} log${s.logs === 1 ? '' : 's'}`),
+        ...(s.points > 0
+          ? [h('a', { href: `#/metrics?service=${encodeURIComponent(s.service_name)}&range=24h`, 'aria-label': `${s.service_name}: ${s.points} metric points` }, `${s.points} point${s.points === 1 ? '' : 's'}`)]
+          : [])),
     )));
   } catch (err) {
     show(serviceList, h('li', { class: 'error' }, (err as Error).message));

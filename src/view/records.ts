@@ -71,7 +71,9 @@ export interface ServiceSummary {
   service_name: string;
   spans: number;
   logs: number;
-  /** First and last record time seen in the window, unix ns. */
+  /** Metric data points. */
+  points: number;
+  /** First and last record time seen in the window (spans, logs and points), unix ns. */
   first_seen: string;
   last_seen: string;
 }
