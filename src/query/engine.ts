@@ -23,10 +23,9 @@ import {
 } from '@duckdb/node-api';
 import { LOGS, METRICS, SPANS, firstOfKeySql, parquetSql } from '../storage/schema.js';
 import { ALL_DAYS, type DayRange, type TableFiles, isVanishedFile, listIndexedSpanFiles, listTableFiles } from './files.js';
-import { jsonRows } from './json.js';
 import type { LogSearch, ServicesQuery, TraceSearch } from './params.js';
 import { traceConditions, logConditions } from './filters.js';
-import { Bindings, columnList, daysOf, distinctSource, tableSource, uniqueBy } from './sql.js';
+import { Bindings, columnList, daysOf, distinctSource, tableSource, uniqueBy, queryRows } from './sql.js';
 import type { LogRecord, LogsResponse, ServicesResponse, SpanRecord, TraceResponse, TracesResponse } from '../view/records.js';
 import { compareStart } from '../view/trace-tree.js';
 import type { ReadLease } from '../storage/read-leases.js';
@@ -124,10 +123,6 @@ export class QueryEngine {
     }
   }
 
-  private async rows<T>(sql: string, b: Bindings): Promise<T[]> {
-    const reader = await this.conn.runAndReadAll(sql, b.values, b.types);
-    return jsonRows<T>(reader);
-  }
 
   services(q: ServicesQuery): Promise<ServicesResponse> {
     return this.withSnapshot(async () => {
@@ -140,7 +135,7 @@ export class QueryEngine {
       const logs = distinctSource(LOGS, listTableFiles(this.dataDir, 'logs', days), b, `${t} >= ${start} AND ${t} < ${end}`, ['service_name', 'time', 'observed_time']);
       const points = distinctSource(METRICS, listTableFiles(this.dataDir, 'metrics', days), b, `time >= ${start} AND time < ${end}`, ['service_name', 'time']);
       // least/greatest skip NULLs: a service with one signal only takes its times from it.
-      const services = await this.rows<ServicesResponse['services'][number]>(
+      const services = await queryRows<ServicesResponse['services'][number]>(this.conn, 
         `WITH s AS (
            SELECT service_name, count(*) AS n, min(start_time) AS first_seen, max(start_time) AS last_seen
            FROM ${spans} GROUP BY service_name),
@@ -168,7 +163,7 @@ export class QueryEngine {
     const parquet = [...lookup.unindexed];
     if (lookup.indexFiles.length > 0) {
       const b = new Bindings();
-      const hits = await this.rows<{ filename: string }>(
+      const hits = await queryRows<{ filename: string }>(this.conn, 
         `SELECT DISTINCT filename FROM read_parquet(${b.files(lookup.indexFiles.map((f) => f.path))}, filename = true)
          WHERE trace_id IN (SELECT unnest(${b.add(listValue([...traceIds]), LIST(VARCHAR))}))`,
         b,
@@ -189,7 +184,7 @@ export class QueryEngine {
       const where = traceConditions(q, b);
       // Phase 1: the newest traces with a matching span in the window (reads the filter columns;
       // a duplicate row changes nothing here, so no deduplication).
-      const hits = (await this.rows<{ trace_id: string }>(
+      const hits = (await queryRows<{ trace_id: string }>(this.conn, 
         `SELECT trace_id FROM ${spans} WHERE ${where.join(' AND ')}
          GROUP BY trace_id ORDER BY min(start_time) DESC LIMIT ${b.add(q.limit, INTEGER)}`,
         b,
@@ -201,7 +196,7 @@ export class QueryEngine {
       const ids = b2.add(listValue(hits), LIST(VARCHAR));
       const holding = distinctSource(SPANS, await this.spanFilesOf(hits, days), b2, `trace_id IN (SELECT unnest(${ids}))`,
         ['trace_id', 'parent_span_id', 'service_name', 'name', 'start_time', 'end_time', 'status_code']);
-      const traces = await this.rows<TracesResponse['traces'][number]>(
+      const traces = await queryRows<TracesResponse['traces'][number]>(this.conn, 
         `SELECT trace_id,
                 coalesce(arg_min(service_name, start_time) FILTER (WHERE parent_span_id IS NULL), arg_min(service_name, start_time)) AS root_service,
                 coalesce(arg_min(name, start_time) FILTER (WHERE parent_span_id IS NULL), arg_min(name, start_time)) AS root_name,
@@ -225,7 +220,7 @@ export class QueryEngine {
       const spans: SpanRecord[] = [];
       if (files.parquet.length > 0) {
         const b = new Bindings();
-        spans.push(...(await this.rows<SpanRecord>(
+        spans.push(...(await queryRows<SpanRecord>(this.conn, 
           `SELECT ${columnList(SPANS)} FROM read_parquet(${b.files(files.parquet.map((f) => f.path))}) WHERE trace_id = ${b.text(traceId)}`,
           b,
         )));
@@ -249,7 +244,7 @@ export class QueryEngine {
       if (files.wal.length > 0) {
         const bw = new Bindings();
         const { where, limit } = filterOf(bw);
-        found.push(...(await this.rows<LogRecord>(
+        found.push(...(await queryRows<LogRecord>(this.conn, 
           `SELECT ${columnList(LOGS)} FROM ${tableSource(LOGS, { parquet: [], wal: files.wal }, bw)}
            WHERE ${where.join(' AND ')} ${firstOfKeySql(LOGS)} ORDER BY ${t} DESC LIMIT ${limit}`,
           bw,
@@ -260,7 +255,7 @@ export class QueryEngine {
         const { where, limit } = filterOf(b);
         // Late materialisation: find the newest matches reading only the filter columns, then
         // fetch whole rows for those alone (a third of the time when many rows match).
-        const refs = await this.rows<{ filename: string; row: string }>(
+        const refs = await queryRows<{ filename: string; row: string }>(this.conn, 
           `SELECT filename, file_row_number AS row
            FROM ${parquetSql(LOGS, b.files(files.parquet.map((f) => f.path)), 'filename = true, file_row_number = true')}
            WHERE ${where.join(' AND ')} ${firstOfKeySql(LOGS)} ORDER BY ${t} DESC LIMIT ${limit}`,
@@ -270,7 +265,7 @@ export class QueryEngine {
         for (const r of refs) byFile.set(r.filename, [...(byFile.get(r.filename) ?? []), BigInt(r.row)]);
         for (const [file, rows] of byFile) {
           const f = new Bindings();
-          found.push(...(await this.rows<LogRecord>(
+          found.push(...(await queryRows<LogRecord>(this.conn, 
             `SELECT ${columnList(LOGS)} FROM ${parquetSql(LOGS, f.text(file), 'file_row_number = true')}
              WHERE file_row_number IN (SELECT unnest(${f.add(listValue(rows), LIST(BIGINT))}))`,
             f,

@@ -16,8 +16,7 @@ import { type Buckets, sideOf } from './histogram-buckets.js';
 import { type MetricPoint, aggregatePoints } from './metric-aggregate.js';
 import type { MetricAggregateQuery, MetricFilter, MetricListQuery, MetricPointsQuery } from './metric-params.js';
 import type { TimeRange } from './params.js';
-import { jsonRows } from './json.js';
-import { Bindings, attrConditions } from './sql.js';
+import { Bindings, attrConditions, queryRows } from './sql.js';
 
 /**
  * The metrics rows of `range`'s days that match `where`, with (at least) `columns`, as a SQL
@@ -39,9 +38,6 @@ export class MetricQueries {
     private readonly source: MetricSource,
   ) {}
 
-  private async rows<T>(sql: string, b: Bindings): Promise<T[]> {
-    return jsonRows<T>(await this.conn.runAndReadAll(sql, b.values, b.types));
-  }
 
   private filter(f: MetricFilter, b: Bindings): string {
     const where = [`metric_name = ${b.text(f.name)}`, `"time" >= ${b.ns(f.startNs)}`, `"time" < ${b.ns(f.endNs)}`];
@@ -56,7 +52,7 @@ export class MetricQueries {
     if (query.service !== null) where.push(`service_name = ${b.text(query.service)}`);
     const src = this.source(b, query, where.join(' AND '), ['metric_name', 'time', 'type', 'unit', 'description', 'temporality', 'is_monotonic', 'service_name']);
     // The newest point's type, unit and description: what the metric is now, if it changed.
-    const metrics = await this.rows<MetricsResponse['metrics'][number]>(
+    const metrics = await queryRows<MetricsResponse['metrics'][number]>(this.conn, 
       `SELECT metric_name, arg_max("type", "time") AS "type", arg_max(unit, "time") AS unit,
               arg_max(description, "time") AS description, arg_max(temporality, "time") AS temporality,
               arg_max(is_monotonic, "time") AS is_monotonic, list(DISTINCT service_name ORDER BY service_name) AS services,
@@ -71,7 +67,7 @@ export class MetricQueries {
   private async known(name: string): Promise<boolean> {
     const b = new Bindings();
     const src = this.source(b, null, `metric_name = ${b.text(name)}`, ['metric_name']);
-    return (await this.rows(`SELECT 1 FROM ${src} LIMIT 1`, b)).length > 0;
+    return (await queryRows(this.conn, `SELECT 1 FROM ${src} LIMIT 1`, b)).length > 0;
   }
 
   private async notFoundUnlessKnown(name: string): Promise<void> {
@@ -83,7 +79,7 @@ export class MetricQueries {
     const b = new Bindings();
     const cols = [...SCALAR, ...EXPLICIT, ...EXPONENTIAL, 'quantiles'];
     const src = this.source(b, query, this.filter(query, b), cols);
-    const points = await this.rows<MetricPointRecord>(
+    const points = await queryRows<MetricPointRecord>(this.conn, 
       `SELECT "time", start_time, service_name, "type", temporality, "value", "count"::DOUBLE AS "count", "sum", "min", "max",
               bucket_counts::DOUBLE[] AS bucket_counts, explicit_bounds, "scale", zero_count::DOUBLE AS zero_count,
               positive_offset, positive_bucket_counts::DOUBLE[] AS positive_bucket_counts,
@@ -98,7 +94,7 @@ export class MetricQueries {
   async aggregate(query: MetricAggregateQuery): Promise<MetricAggregateResponse> {
     const b = new Bindings();
     const where = this.filter(query, b);
-    const info = await this.rows<{ type: MetricType | null; unit: string | null; counts: boolean | null }>(
+    const info = await queryRows<{ type: MetricType | null; unit: string | null; counts: boolean | null }>(this.conn, 
       `SELECT mode("type") AS "type", arg_max(unit, "time") AS unit, bool_or(temporality = 'DELTA' OR is_monotonic) AS counts
        FROM ${this.source(b, query, where, ['metric_name', 'time', 'type', 'unit', 'temporality', 'is_monotonic', 'service_name', 'attributes', 'resource_attributes'])}`,
       b,

@@ -17,10 +17,9 @@
 import { BIGINT, type DuckDBConnection, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { RedBucket, RedOperation, RedResponse, RedStats, ServiceEdge, ServiceMapResponse, ServiceNode } from '../view/service-records.js';
 import { BASELINE_BUCKETS, anomalyRule, findAnomalies } from './anomaly.js';
-import { jsonRows } from './json.js';
 import type { TimeRange } from './params.js';
 import type { RedQuery, ServiceMapQuery } from './service-params.js';
-import { Bindings, distinctSource, tableSource } from './sql.js';
+import { Bindings, distinctSource, tableSource, queryRows } from './sql.js';
 import { type TableFiles, cleanDays } from './files.js';
 import { SPANS } from '../storage/schema.js';
 
@@ -93,9 +92,6 @@ export class ServiceQueries {
     return `(${parts.join('\nUNION ALL\n')})`;
   }
 
-  private async rows<T>(sql: string, b: Bindings): Promise<T[]> {
-    return jsonRows<T>(await this.conn.runAndReadAll(sql, b.values, b.types));
-  }
 
   private window(b: Bindings, range: TimeRange): string {
     return `start_time >= ${b.ns(range.startNs)} AND start_time < ${b.ns(range.endNs)}`;
@@ -110,7 +106,7 @@ export class ServiceQueries {
     const b = new Bindings();
     const spans = this.hashedSpans(b, q, this.window(b, q));
     const consumers = this.source(b, q, `${this.window(b, q)} AND kind = 'CONSUMER' AND len(links) > 0`, ['trace_id', 'span_id', 'parent_span_id', 'service_name', 'status_code', 'duration_ns', 'start_time', 'links']);
-    const rows = await this.rows<StatsRow & { part: 'node' | 'edge'; caller: string; callee: string | null; spans: number | null }>(
+    const rows = await queryRows<StatsRow & { part: 'node' | 'edge'; caller: string; callee: string | null; spans: number | null }>(this.conn, 
       `WITH s AS MATERIALIZED ${spans},
        calls AS (
          SELECT p.service_name AS caller, c.service_name AS callee, c.failed, c.duration_ns
@@ -164,7 +160,7 @@ export class ServiceQueries {
     const bs = new Bindings();
     const seriesRange = { startNs: origin, endNs: q.endNs };
     const seriesSrc = this.source(bs, seriesRange, this.redFilter(bs, q, seriesRange, true), cols);
-    const byBucket = new Map((await this.rows<StatsRow & { bucket: string }>(
+    const byBucket = new Map((await queryRows<StatsRow & { bucket: string }>(this.conn, 
       `SELECT (epoch_ns(start_time) - ${bs.add(origin, BIGINT)}) // ${bs.add(step, BIGINT)} AS bucket, ${STATS_SQL()}
        FROM ${seriesSrc} GROUP BY bucket`,
       bs,
@@ -178,13 +174,13 @@ export class ServiceQueries {
 
     const bt = new Bindings();
     const totalSrc = this.source(bt, q, this.redFilter(bt, q, q, true), cols);
-    const [total] = await this.rows<StatsRow>(`SELECT ${STATS_SQL()} FROM ${totalSrc}`, bt);
+    const [total] = await queryRows<StatsRow>(this.conn, `SELECT ${STATS_SQL()} FROM ${totalSrc}`, bt);
     const windowS = Number(q.endNs - q.startNs) / NS_PER_S;
     const totals = statsOf(total ?? { requests: 0, errors: 0, q: null });
 
     const bo = new Bindings();
     const opSrc = this.source(bo, q, this.redFilter(bo, q, q, false), cols);
-    const operations = (await this.rows<StatsRow & { service_name: string; name: string }>(
+    const operations = (await queryRows<StatsRow & { service_name: string; name: string }>(this.conn, 
       `SELECT service_name, name, ${STATS_SQL()} FROM ${opSrc}
        GROUP BY service_name, name ORDER BY requests DESC, service_name, name LIMIT ${TOP_OPERATIONS}`,
       bo,

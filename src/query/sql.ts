@@ -5,6 +5,7 @@
  */
 import {
   BIGINT,
+  type DuckDBConnection,
   type DuckDBType,
   type DuckDBValue,
   LIST,
@@ -14,6 +15,7 @@ import {
 import { type TableSchema, parquetSql, walColumnsSql } from '../storage/schema.js';
 import { type DayRange, type TableFiles, cleanDays } from './files.js';
 import type { TimeRange } from './params.js';
+import { jsonRows } from './json.js';
 import { dayOfNs } from './time.js';
 
 /** Named parameters of one statement. */
@@ -121,3 +123,7 @@ export function daysOf(range: TimeRange): DayRange {
   return { from: dayOfNs(range.startNs), to: dayOfNs(range.endNs - 1n) };
 }
 
+/** Run `sql` with its bindings; the rows as the API returns them (src/query/json.ts). */
+export async function queryRows<T>(conn: DuckDBConnection, sql: string, b: Bindings): Promise<T[]> {
+  return jsonRows<T>(await conn.runAndReadAll(sql, b.values, b.types));
+}

@@ -19,8 +19,7 @@ import type { LogVolumeResponse, ScatterPoint, SeverityBand, TraceScatterRespons
 import { SEVERITY_BANDS } from '../view/view-records.js';
 import { listTableFiles } from './files.js';
 import { logConditions, traceConditions } from './filters.js';
-import { jsonRows } from './json.js';
-import { Bindings, daysOf, distinctSource, tableSource } from './sql.js';
+import { Bindings, daysOf, distinctSource, tableSource, queryRows } from './sql.js';
 import type { LogVolumeQuery, TraceScatterQuery } from './view-params.js';
 
 /** severity_number → band name (1–4 TRACE … 21–24 FATAL; 0 and anything past 24 as stored: UNSET / FATAL). */
@@ -36,9 +35,6 @@ export class ViewQueries {
     private readonly dataDir: string,
   ) {}
 
-  private async rows<T>(sql: string, b: Bindings): Promise<T[]> {
-    return jsonRows<T>(await this.conn.runAndReadAll(sql, b.values, b.types));
-  }
 
   async traceScatter(q: TraceScatterQuery): Promise<TraceScatterResponse> {
     const b = new Bindings();
@@ -47,7 +43,7 @@ export class ViewQueries {
     const end = b.ns(q.endNs);
     const match = traceConditions(q, b).join(' AND ');
     // count(*) OVER () runs after HAVING and before LIMIT: the number of matching traces in all.
-    const rows = await this.rows<ScatterPoint & { matched: string }>(
+    const rows = await queryRows<ScatterPoint & { matched: string }>(this.conn, 
       `SELECT trace_id, min(start_time) AS start_time,
               epoch_ns(max(end_time)) - epoch_ns(min(start_time)) AS duration_ns,
               bool_or(status_code = 'ERROR') AS error,
@@ -67,7 +63,7 @@ export class ViewQueries {
     const matches = distinctSource(LOGS, files, b, logConditions(q, b).join(' AND '), ['time', 'observed_time', 'severity_number']);
     const start = b.add(q.startNs, BIGINT);
     const step = b.add(q.stepNs, BIGINT);
-    const rows = await this.rows<{ bucket: string; band: SeverityBand; n: number }>(
+    const rows = await queryRows<{ bucket: string; band: SeverityBand; n: number }>(this.conn, 
       `SELECT (epoch_ns(${LOGS.dayTime}) - ${start}) // ${step} AS bucket, ${BAND_SQL} AS band, count(*)::DOUBLE AS n
        FROM ${matches} GROUP BY ALL ORDER BY bucket`,
       b,

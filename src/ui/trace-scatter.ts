@@ -27,7 +27,6 @@ export async function renderScatter(section: HTMLElement, view: URLSearchParams,
   plot.style.position = 'relative';
   show(section, note, plot);
   const asked = new URLSearchParams(params);
-  asked.delete('limit');
   asked.set('limit', String(SCATTER_LIMIT.max));
   let answer;
   try {
