@@ -16,14 +16,14 @@ import { DEFAULT_LIMITS } from '../../dist/otlp/limits.js';
 import { sqlString, walColumnsSql } from '../../dist/storage/schema.js';
 import { buildBodies, patchBody } from '../lib/payloads.mjs';
 
-const opts = { records: 100_000, smallRecords: 2_000, rounds: 3, ...JSON.parse(process.argv[2] ?? '{}') };
+const opts = { records: 100_000, smallRecords: 2_000, rounds: 3, shape: 'testbed', only: null, ...JSON.parse(process.argv[2] ?? '{}') };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-variants-'));
 const table = TRACES.table;
 
 function makeSegment(file, records) {
   const fd = fs.openSync(file, 'w');
   let rows = 0;
-  const bodies = buildBodies('testbed', 'traces', 16);
+  const bodies = buildBodies(opts.shape, 'traces', 16);
   const sink = { push(line) { fs.writeSync(fd, line); rows++; } };
   while (rows < records) {
     const body = bodies[rows % bodies.length];
@@ -71,6 +71,7 @@ const variants = {
   'zstd level 3 (default)': { sql: (t) => copy(jsonSource(big), t, 'FORMAT parquet, COMPRESSION zstd') },
   'row_group_size 10240': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, ROW_GROUP_SIZE 10240`) },
   'row_group_size 20480': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, ROW_GROUP_SIZE 20480`) },
+  'row_group_size 16384': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, ROW_GROUP_SIZE 16384`) },
   'row_group_size 61440': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, ROW_GROUP_SIZE 61440`) },
   'preserve_insertion_order=false': { settings: ['SET preserve_insertion_order = false'], sql: (t) => copy(jsonSource(big), t) },
   'threads=2': { settings: ['SET threads = 2'], sql: (t) => copy(jsonSource(big), t) },
@@ -81,7 +82,16 @@ const variants = {
   'read half: NDJSON → temp table': { sql: () => `CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM ${jsonSource(big)}` },
   'write half: temp table → Parquet': { before: [`CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM ${jsonSource(big)}`], sql: (t) => `COPY rows TO ${sqlString(t)} (${PARQUET})` },
   [`small segment (${smallRows} rows)`]: { rows: smallRows, sql: (t) => copy(jsonSource(small), t) },
+  // Parquet dictionaries: DuckDB hashes every string of a row group to decide on one, which for
+  // unique ids (trace_id, span_id) is pure cost.
+  'dictionary_size_limit 1 (no dictionaries)': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, DICTIONARY_SIZE_LIMIT 1`) },
+  'string_dictionary_page_size_limit 1': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, STRING_DICTIONARY_PAGE_SIZE_LIMIT 1`) },
+  'dictionary_compression_ratio_threshold 2': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, DICTIONARY_COMPRESSION_RATIO_THRESHOLD 2`) },
+  'parquet_version V2': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, PARQUET_VERSION V2`) },
+  'trace index of the written file': { before: [`COPY (SELECT ${table.projection} FROM ${jsonSource(big)}) TO ${sqlString(path.join(dir, 'spans.parquet'))} (${PARQUET})`],
+    sql: (t) => `COPY (SELECT trace_id, min(start_time) AS start_time, max(end_time) AS end_time, count(*)::UINTEGER AS spans FROM read_parquet(${sqlString(path.join(dir, 'spans.parquet'))}) GROUP BY trace_id ORDER BY trace_id) TO ${sqlString(t)} (${PARQUET}, ROW_GROUP_SIZE 2048)` },
 };
+if (opts.only) for (const k of Object.keys(variants)) if (!opts.only.includes(k)) delete variants[k];
 
 const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '1GB' });
 const results = Object.fromEntries(Object.keys(variants).map((k) => [k, { us: [], bytes: 0 }]));

@@ -32,17 +32,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
 import { covers, splitCovered } from './data-files.js';
 import { type DataLayout, type FileRange, TRACE_INDEX_AREA, compactedFileName, parseDataFileName, parseDayDirName } from './layout.js';
+import { PARQUET_WRITE_OPTIONS } from './parquet.js';
 import { publish, withStaging } from './publish.js';
 import { Reclaimer } from './reclaim.js';
 import { type TableName, type TableSchema, firstOfKeySql, parquetSql, sqlString, sqlStringList } from './schema.js';
 import { writeTraceIndex } from './trace-index.js';
 
-/**
- * Row groups of 16384 rows: a trace looked up by id decodes one group, which took 32 ms instead
- * of 51 ms with DuckDB's default of 122880 rows (measured on the benchmark's compacted file), and
- * min/max statistics skip in finer steps.
- */
-const PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 16384';
 
 export interface CompactOptions {
   /** A UTC day is compacted once it ended this long ago (late data and retries come first). */
@@ -180,7 +175,7 @@ export class Compactor {
         `COPY (SELECT ${columns} FROM ${parquetSql(table, list(files))} ${antiJoin}
                ${firstOfKeySql(table)}
                ORDER BY ${table.sortKey})
-         TO ${sqlString(staging)} (${PARQUET_OPTIONS})`,
+         TO ${sqlString(staging)} (${PARQUET_WRITE_OPTIONS})`,
       );
       return { rows: Number(result.rowsChanged), bytes: await publish(staging, this.layout.dataFile(table.name, day, name)) };
     });

@@ -1,0 +1,50 @@
+/**
+ * How a WAL segment becomes a Parquet file (src/storage/parquet.ts): in row groups of at most
+ * 16384 rows. DuckDB's writer holds one whole row group in memory while it converts, so with its
+ * default of 122880 rows a conversion at saturation held about 310 MB (issue 14); this test fails
+ * if the conversion goes back to the default.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import t from 'tap';
+import { DataLayout } from '../dist/storage/layout.js';
+import { ParquetConverter } from '../dist/storage/parquet.js';
+import { LOGS, sqlString } from '../dist/storage/schema.js';
+import { Wal } from '../dist/storage/wal.js';
+
+t.test('a segment of 40,000 log rows is written in row groups of at most 16384 rows, every row kept', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-parquet-write-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const layout = new DataLayout(dir);
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  t.teardown(() => {
+    conn.closeSync();
+    instance.closeSync();
+  });
+
+  const wal = new Wal(layout, 'logs', () => {});
+  wal.open(0);
+  const day = Math.floor(Date.now() / 86_400_000);
+  const ns = BigInt(day * 86_400_000 + 60_000) * 1_000_000n;
+  const time = { th: Number(ns >> 32n), tl: Number(ns & 0xffffffffn) };
+  const rows = 40_000;
+  // WAL row keys of src/storage/schema.ts (LOGS): time halves, service, body, record hash.
+  const lines = Array.from({ length: rows }, (_, n) => JSON.stringify({ ...time, sv: 'svc', b: `record ${n}`, hh: 0, hl: n }) + '\n');
+  wal.append(day, Buffer.from(lines.join('')), rows);
+  wal.sync();
+  const [segment] = wal.seal(performance.now(), 0, 1 << 30, true);
+  t.ok(segment, 'one sealed segment');
+
+  const result = await new ParquetConverter(conn, layout).convert(LOGS, segment!);
+  t.equal(result.rows, rows, 'every row converted');
+  const file = layout.dataFile('logs', segment!.day, fs.readdirSync(layout.dayDir('logs', segment!.day))[0]!);
+  const groups = (await conn.runAndReadAll(
+    `SELECT row_group_id, any_value(row_group_num_rows)::INTEGER AS n FROM parquet_metadata(${sqlString(file)}) GROUP BY row_group_id ORDER BY row_group_id`,
+  )).getRowObjects().map((r) => Number(r.n));
+  t.same(groups, [16384, 16384, rows - 2 * 16384], 'row groups of 16384 rows, the rest in the last');
+  const stored = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT body)::INTEGER AS d FROM read_parquet(${sqlString(file)})`);
+  t.same(stored.getRowObjects()[0], { n: rows, d: rows }, 'the file holds each record once');
+});
