@@ -58,12 +58,16 @@ export const CACHE_LINE_BYTES = 64;
 const LINE = CACHE_LINE_BYTES / I32;
 
 /**
- * Default working lap of the body ring. What it holds at once in normal running is small: at
- * saturation about 70 queued bodies of ~14 KiB (the queue bound is about 100 ms of decoder
- * work, src/queue-bound.ts), a few MiB with large realistic bodies. 4 MiB holds that, so the
- * lap is left only in real bursts or for bodies larger than it.
+ * Default working lap of the body ring. The ring holds the bodies between the oldest one not
+ * yet decoded and the newest: the queue bound lets about 100 ms of decoder work wait
+ * (src/queue-bound.ts), but in overload the wait of the oldest reaches 300–600 ms while the
+ * writer holds the decoders back, and the bodies admitted meanwhile lie between it and the
+ * newest: 10–16 MiB of testbed bodies at 230k spans/s on a quiet machine (issue 14). A lap
+ * smaller than that is left again and again, and each time the ring goes further into pages it
+ * never used: 88 of its 128 MiB were resident after 20 s of 5× overload with a 4 MiB lap.
+ * 16 MiB holds it; the lap is left only in real bursts or for bodies larger than it.
  */
-export const DEFAULT_LAP_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_LAP_BYTES = 16 * 1024 * 1024;
 
 /** Records start on 8-byte boundaries, so every header word is naturally aligned. */
 export const RECORD_ALIGN = 8;

@@ -150,6 +150,12 @@ export default function decode(task: DecodeTask): DecodeResult {
     // Protobuf takes the wire path; a body it hands back (null), and JSON, the reference path.
     let result: ValidateResult | null = task.format === 'proto' ? decodeWire(task.signal, body, data.limits, maxRowBytes, wireRows) : null;
     if (result) {
+      // The rows are copies (src/otlp/wire/row-bytes.ts): the body is no longer needed, so its
+      // record goes back before a publish that may wait for the writer. A body held through that
+      // wait (up to writerWaitMs) kept the ring's head behind it while later bodies came and
+      // went, and in overload the ring walked its whole capacity into RSS (issue 14: 88 of its
+      // 128 MiB resident).
+      bodyRing.release(task.body);
       sink.publishRows(wireRows);
     } else {
       const request = BODY_CODECS[task.format].decodeRequest(signal, body);
