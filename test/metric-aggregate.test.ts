@@ -7,18 +7,13 @@
  * unknown name. Every expected figure is computed here from the recorded values.
  */
 import t, { type Test } from 'tap';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { GlustError } from '../dist/errors.js';
 import { MetricQueries } from '../dist/query/metric-engine.js';
 import { parseMetricAggregate, parseMetricList, parseMetricPoints } from '../dist/query/metric-params.js';
 import { type Point, createMetricsTable, insertPoints } from './helpers/metric-points.js';
+import { duckdbConnection } from './helpers/storage.js';
 
-const instance = await DuckDBInstance.create(':memory:');
-const conn = await instance.connect();
-t.teardown(() => {
-  conn.closeSync();
-  instance.closeSync();
-});
+const conn = await duckdbConnection(t);
 await createMetricsTable(conn, 'm');
 const queries = new MetricQueries(conn, (_b, _range, where, columns) => `(SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM m WHERE ${where})`);
 

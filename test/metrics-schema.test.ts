@@ -8,10 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
 import { METRICS, walColumnsSql } from '../dist/storage/schema.js';
 import { MAIN, tempDataDir } from './helpers/server.js';
+import { duckdbConnection } from './helpers/storage.js';
 
 const MAP = 'MAP(VARCHAR, VARCHAR)';
 /** The columns as issue 11 lists them, plus the series id and the dedup key. */
@@ -61,9 +61,7 @@ t.test('a WAL row of each kind of value comes out of the projection as the typed
     `{"th":1,"tl":7,"sh":0,"sl":0,"m":"q","d":"","u":"","ty":5,"te":0,"c":3,"s":6,"q":[{"q":0.5,"v":2}],"a":{},"fl":0,"gh":0,"gl":3,"hh":0,"hl":3,${shared}}`,
     `{"th":1,"tl":8,"sh":0,"sl":0,"m":"e","d":"","u":"","ty":4,"te":2,"c":4,"s":6,"sc":-2,"zc":1,"po":-1,"pb":[1,2],"no":0,"nb":[],"a":{},"fl":0,"gh":0,"gl":4,"hh":0,"hl":4,${shared}}`,
   ].join('\n') + '\n');
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  t.teardown(() => { conn.closeSync(); db.closeSync(); });
+  const conn = await duckdbConnection(t);
   const reader = await conn.runAndReadAll(
     `SELECT * REPLACE (epoch_ns(time) AS time, epoch_ns(start_time) AS start_time), epoch_ns(exemplars[1].time) AS exemplar_time
      FROM (SELECT ${METRICS.projection} FROM read_json('${file}', format = 'newline_delimited', columns = ${walColumnsSql(METRICS)})) ORDER BY time`,

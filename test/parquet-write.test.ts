@@ -7,23 +7,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
 import { DataLayout } from '../dist/storage/layout.js';
 import { ParquetConverter } from '../dist/storage/parquet.js';
 import { LOGS, sqlString } from '../dist/storage/schema.js';
 import { Wal } from '../dist/storage/wal.js';
+import { duckdbConnection } from './helpers/storage.js';
 
 t.test('a segment of 40,000 log rows is written in row groups of at most 16384 rows, every row kept', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-parquet-write-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const layout = new DataLayout(dir);
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const conn = await instance.connect();
-  t.teardown(() => {
-    conn.closeSync();
-    instance.closeSync();
-  });
+  const conn = await duckdbConnection(t, { threads: '1' });
 
   const wal = new Wal(layout, 'logs', () => {});
   wal.open(0);

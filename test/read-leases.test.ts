@@ -36,13 +36,17 @@ function dirWithOldFile(): { layout: DataLayout; file: string; index: string } {
 }
 
 const EXPIRE = { retentionDays: 3, maxBytes: 0, checkMs: 1000 };
-const noErrors = (t: Test) => (message: string) => t.fail(`reclaimer error: ${message}`);
+/** Fresh leases and a reclaimer over them that fails the test on any error, closed at its end. */
+function leasedReclaimer(t: Test): { leases: ReadLeases; reclaimer: Reclaimer } {
+  const leases = ReadLeases.create();
+  const reclaimer = new Reclaimer(leases, (message: string) => t.fail(`reclaimer error: ${message}`));
+  t.teardown(() => reclaimer.close());
+  return { leases, reclaimer };
+}
 
 t.test('an expired file stays while a query that listed it holds its lease, is hidden from new snapshots, and goes when the lease is released', async (t) => {
   const { layout, file, index } = dirWithOldFile();
-  const leases = ReadLeases.create();
-  const reclaimer = new Reclaimer(leases, noErrors(t));
-  t.teardown(() => reclaimer.close());
+  const { leases, reclaimer } = leasedReclaimer(t);
   const query = leases.reader(0);
 
   query.hold();
@@ -66,9 +70,7 @@ t.test('an expired file stays while a query that listed it holds its lease, is h
 
 t.test('the wait is only for queries that started before: a later lease does not hold the deletion back, nor does another slot that is free', async (t) => {
   const { layout, file } = dirWithOldFile();
-  const leases = ReadLeases.create();
-  const reclaimer = new Reclaimer(leases, noErrors(t));
-  t.teardown(() => reclaimer.close());
+  const { leases, reclaimer } = leasedReclaimer(t);
   t.equal(leases.slots, READ_LEASE_SLOTS);
   const before = leases.reader(1);
   before.hold();
@@ -91,9 +93,7 @@ t.test('a converted segment waits for the lease too, and stays hidden while the 
   fs.mkdirSync(path.dirname(segment), { recursive: true });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(segment, '{}\n');
-  const leases = ReadLeases.create();
-  const reclaimer = new Reclaimer(leases, noErrors(t));
-  t.teardown(() => reclaimer.close());
+  const { leases, reclaimer } = leasedReclaimer(t);
   const query = leases.reader(0);
 
   query.hold();
@@ -118,9 +118,7 @@ t.test('a segment that gave no Parquet file is hidden by a marker until it goes'
   const segment = layout.segmentPath('logs', 3, OLD_DAY);
   fs.mkdirSync(path.dirname(segment), { recursive: true });
   fs.writeFileSync(segment, '');
-  const leases = ReadLeases.create();
-  const reclaimer = new Reclaimer(leases, noErrors(t));
-  t.teardown(() => reclaimer.close());
+  const { leases, reclaimer } = leasedReclaimer(t);
   const query = leases.reader(0);
   query.hold();
   await reclaimer.retire([segment], segment);
@@ -133,7 +131,7 @@ t.test('a segment that gave no Parquet file is hidden by a marker until it goes'
 
 t.test('with no lease held, files go at once', async (t) => {
   const { layout, file, index } = dirWithOldFile();
-  const reclaimer = new Reclaimer(ReadLeases.create(), noErrors(t));
+  const { reclaimer } = leasedReclaimer(t);
   await sweepStorage(layout, EXPIRE, Date.now(), reclaimer);
   t.notOk(fs.existsSync(file) || fs.existsSync(index) || fs.existsSync(retiredMarker(file)));
   t.equal(reclaimer.waiting, 0);

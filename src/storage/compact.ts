@@ -38,7 +38,6 @@ import { Reclaimer } from './reclaim.js';
 import { type TableName, type TableSchema, firstOfKeySql, parquetSql, sqlString, sqlStringList } from './schema.js';
 import { writeTraceIndex } from './trace-index.js';
 
-
 export interface CompactOptions {
   /** A UTC day is compacted once it ended this long ago (late data and retries come first). */
   readonly afterMs: number;

@@ -5,7 +5,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Test } from 'tap';
 import { queryData } from './server.js';
+
+/** A connection to a fresh in-memory DuckDB (`config`: its settings), closed when `t` ends. */
+export async function duckdbConnection(t: Test, config?: Record<string, string>): Promise<DuckDBConnection> {
+  const instance = await DuckDBInstance.create(':memory:', config);
+  const conn = await instance.connect();
+  t.teardown(() => {
+    conn.closeSync();
+    instance.closeSync();
+  });
+  return conn;
+}
 
 export const DAY_MS = 86_400_000;
 export const AREAS = ['spans', 'logs', 'metrics', 'trace-index'] as const;
