@@ -79,11 +79,13 @@ export async function main(args) {
     const layout = new DataLayout(server.dataDir);
     extra.push({ walMB: dirBytes(layout.walRoot) / 1048576, parquetMB: dirBytes(layout.areaDir('spans')) / 1048576 });
   }, 1000);
+  const writerSeries = scrapeWriter(server.port);
   const load = await runJson(path.join(ROOT, 'bench', 'lib', 'loadgen.mjs'), [JSON.stringify({
     port: server.port, rate: requestsPerSecond, durationS: minutes * 60, warmupS: 0, connections: 64,
     shape: 'testbed', signal: 'traces', retryRefused: true, duplicateFraction: 0.02, malformedEvery: 200,
   })]);
   clearInterval(timer);
+  const writer = writerSeries.stop();
   const procSamples = samples.stop();
   const exitCode = await server.stop();
   const back = await stored(server.dataDir);
@@ -126,6 +128,7 @@ export async function main(args) {
     load: { ...load, timeline: undefined },
     timeline: load.timeline,
     samples: series,
+    writer,
     stored: back,
     duplicateRowsStored: back.rows - back.distinct,
     perMinuteMedianOfSecondP99: perMinuteP99,
@@ -135,6 +138,41 @@ export async function main(args) {
   writeSoakReport(result);
   log(`soak ${result.ok ? 'passed' : 'FAILED'}: ${checks.map(([w, m, ok]) => `${w}: ${m}${ok ? '' : ' (no)'}`).join('; ')}`);
   if (!result.ok) process.exit(1);
+}
+
+/**
+ * The writer's own view every 10 s, from the server's /metrics: conversions (WAL segment to
+ * Parquet) in the window and their mean time, Parquet files of the day, segments waiting. A p99
+ * that climbs while these stay flat is not the writer's doing.
+ */
+function scrapeWriter(port) {
+  const windows = [];
+  const t0 = Date.now();
+  let last = null;
+  const value = (text, re) => {
+    const m = re.exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  const timer = setInterval(async () => {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const now = {
+        sum: value(text, /^glust_parquet_flush_duration_seconds_sum\{table="spans"\} (\S+)$/m),
+        count: value(text, /^glust_parquet_flush_duration_seconds_count\{table="spans"\} (\S+)$/m),
+        files: value(text, /^glust_parquet_files\{table="spans"\} (\S+)$/m),
+        pending: value(text, /^glust_wal_pending_segments\{table="spans"\} (\S+)$/m),
+        fsyncs: value(text, /^glust_wal_fsyncs_total(?:\{[^}]*\})? (\S+)$/m),
+      };
+      if (last) {
+        const n = now.count - last.count;
+        windows.push({ t: Math.round((Date.now() - t0) / 1000), conversions: n, meanConvertMs: n > 0 ? ((now.sum - last.sum) / n) * 1000 : null, parquetFiles: now.files, pendingSegments: now.pending, fsyncsPerSecond: (now.fsyncs - last.fsyncs) / 10 });
+      }
+      last = now;
+    } catch {
+      // the server is stopping
+    }
+  }, 10_000);
+  return { stop: () => (clearInterval(timer), windows) };
 }
 
 /** Median of the per-second p99 in the first and the last third of the run. */
@@ -162,6 +200,10 @@ export function writeSoakReport(r) {
     { id: 'latency', svg: lineChart({ title: `Ack latency per second at ${r.offeredSpansPerSecond.toLocaleString('en-US')} spans/s offered, with retries, duplicates and malformed requests`, xLabel: 'seconds', yLabel: 'ms (log)', log: true, series: [
       { name: 'p50', points: r.timeline.map((s) => [s.t, s.p50ms]) },
       { name: 'p99', points: r.timeline.map((s) => [s.t, s.p99ms]) },
+    ] }) },
+    { id: 'writer', svg: lineChart({ title: 'Writer every 10 s: mean WAL-to-Parquet conversion and Parquet files of the day', xLabel: 'seconds', yLabel: 'ms / count', series: [
+      { name: 'mean conversion, ms', points: (r.writer ?? []).filter((w) => w.meanConvertMs !== null).map((w) => [w.t, w.meanConvertMs]) },
+      { name: 'Parquet span files', points: (r.writer ?? []).map((w) => [w.t, w.parquetFiles]) },
     ] }) },
     { id: 'throughput', svg: lineChart({ title: 'Acknowledged spans per second', xLabel: 'seconds', yLabel: 'spans/s', series: [{ name: 'acknowledged', points: r.timeline.map((s) => [s.t, s.recordsPerSecond]) }] }) },
   ];
