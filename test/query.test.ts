@@ -1,7 +1,10 @@
 /**
  * The read side's own rules, below the HTTP API: parameter parsing (times, durations, limits,
- * severities), the WAL-row mapping used by live tail, and the query worker's deadline.
+ * severities), the WAL-row mapping used by live tail, the query worker's deadline and lifetime.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { GlustError } from '../dist/errors.js';
 // From dist/: the client starts its worker from the compiled file beside it.
@@ -49,6 +52,33 @@ t.test('a log WAL row maps to the public record, absent times as null', async (t
   });
   const hashed = JSON.stringify({ ...JSON.parse(row), hh: 1, hl: 2 });
   t.equal(logFromWal(hashed).record_hash, String((1n << 32n) + 2n), 'record_hash from its two halves');
+});
+
+// Issue 14 (idle RSS): the worker and its DuckDB instance exist only while queries come.
+t.test('the query worker starts at the first query and ends after idleMs without one; a query during its exit waits for it', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-query-idle-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const threads = () => fs.readdirSync('/proc/self/task').length;
+  const client = new QueryClient({ dataDir: dir, threads: 1, memoryLimit: '256MB', leases: null, maxQueued: 4, timeoutMs: 10_000, idleMs: 300 });
+  t.teardown(() => client.close());
+  const before = threads();
+  t.equal(client.state, 'stopped', 'no worker before the first query');
+  const services = () => client.run({ kind: 'services', params: { startNs: 0n, endNs: 1n } }).result.then((b) => JSON.parse(b) as unknown);
+  t.same(await services(), { services: [] }, 'the first query starts it and is answered');
+  t.equal(client.state, 'running');
+  t.ok(threads() > before, 'its thread runs');
+  // Checked on every turn of the event loop: the idle timer sets 'retiring' in the timers phase,
+  // and the check phase of the same turn sees it before the worker can have exited.
+  const deadline = Date.now() + 10_000;
+  while (client.state !== 'retiring' && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  t.equal(client.state, 'retiring', 'the idle worker is told to close');
+  // Asked while the idle worker winds down: sent to the next worker once the old one is gone.
+  const during = services();
+  t.same(await during, { services: [] }, 'a query sent during the exit is answered by a new worker');
+  t.equal(client.state, 'running');
+  await eventually(async () => (client.state === 'stopped' && threads() <= before) || null, 10_000, 20);
+  t.pass('after idleMs without a query the worker and its threads are gone');
+  t.same(await services(), { services: [] }, 'and the next query starts one again');
 });
 
 // The worker stops the query at its deadline; on a very busy machine the client's backstop timer

@@ -41,7 +41,6 @@ export function createReadFeature(config: ServeConfig): Feature {
         maxQueued: MAX_QUEUED_QUERIES,
         timeoutMs: QUERY_TIMEOUT_MS,
       });
-      client.start();
       registerQueryRoutes(app, client, readObserver);
       registerMetricIngest(app, pipeline, readObserver);
       app.get(TAIL_ROUTE, tail.open);

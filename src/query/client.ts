@@ -6,6 +6,12 @@
  * deadline enforced twice — the worker interrupts DuckDB when it passes, and this side gives up
  * a little later in case the worker cannot answer at all. A worker that dies fails its queries
  * and is replaced on the next call.
+ *
+ * The worker is a V8 isolate plus a DuckDB instance, 15–25 MB of RSS before its first query
+ * (issue 14: idle RSS 165–170 → 140–153 MB without it), and most servers are queried now and
+ * then. So it starts at the first query and ends after `idleMs` without one; a query that comes
+ * while an ending worker winds down waits for its exit, so two workers never hold the same read
+ * lease slot at once.
  */
 import { Worker } from 'node:worker_threads';
 import { GlustError } from '../errors.js';
@@ -16,7 +22,12 @@ export interface QueryClientOptions extends QueryWorkerData {
   /** Queries queued or running in the worker before new ones are refused. */
   readonly maxQueued: number;
   readonly timeoutMs: number;
+  /** Without a query for this long, the worker ends (the next query starts another). */
+  readonly idleMs?: number;
 }
+
+/** A minute, as for spare decoders (src/pipeline.ts): a UI session's queries come closer than that. */
+const WORKER_IDLE_MS = 60_000;
 
 /** How much longer than the worker's own deadline this side waits before giving up. */
 const BACKSTOP_MS = 2000;
@@ -35,19 +46,22 @@ export interface RunningQuery {
 
 export class QueryClient {
   private worker: Worker | null = null;
+  /** An idle worker told to close, until it has exited. */
+  private retiring: Promise<void> | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
   private closed = false;
 
   constructor(private readonly options: QueryClientOptions) {}
 
-  /** Start the worker now rather than at the first query. */
-  start(): void {
-    this.ensureWorker();
-  }
-
   get queued(): number {
     return this.waiting.size;
+  }
+
+  /** 'stopped' before the first query and after an idle worker exited. */
+  get state(): 'stopped' | 'running' | 'retiring' {
+    return this.worker ? 'running' : this.retiring ? 'retiring' : 'stopped';
   }
 
   private ensureWorker(): Worker {
@@ -57,11 +71,13 @@ export class QueryClient {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
     worker.on('message', (reply: QueryReply) => {
       const w = this.waiting.get(reply.id);
-      if (!w) return; // given up on already
-      this.waiting.delete(reply.id);
-      clearTimeout(w.timer);
-      if (reply.ok) w.resolve(reply.body);
-      else w.reject(new GlustError(reply.code, reply.message));
+      if (w) {
+        this.waiting.delete(reply.id);
+        clearTimeout(w.timer);
+        if (reply.ok) w.resolve(reply.body);
+        else w.reject(new GlustError(reply.code, reply.message));
+      }
+      this.armIdle();
     });
     const lost = (why: string) => {
       if (this.worker !== worker) return;
@@ -81,23 +97,57 @@ export class QueryClient {
     return worker;
   }
 
+  /** Once nothing waits: end the worker after `idleMs` unless a query comes first. */
+  private armIdle(): void {
+    if (this.closed || this.waiting.size > 0 || !this.worker) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.retire(), this.options.idleMs ?? WORKER_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private retire(): void {
+    this.idleTimer = null;
+    const worker = this.worker;
+    // A cancelled query the worker still runs has no entry here: its lease is released when it
+    // ends, before the worker exits, and the next worker waits for that exit.
+    if (!worker || this.waiting.size > 0 || this.closed) return;
+    this.worker = null; // its exit is no longer a loss (lost() ignores it)
+    this.retiring = this.stop(worker).finally(() => (this.retiring = null));
+  }
+
+  /** Ask a worker to close (it finishes its running query first); terminate it after 5 s. */
+  private stop(worker: Worker): Promise<void> {
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' } satisfies QueryCommand);
+    const timer = setTimeout(() => void worker.terminate(), 5000);
+    return exited.finally(() => clearTimeout(timer));
+  }
+
   /** Throws GLUST_ERR_API_OVERLOAD at once when the worker has enough to do. */
   run(call: QueryCall): RunningQuery {
     if (this.closed) throw new GlustError('GLUST_ERR_SHUTTING_DOWN');
     if (this.waiting.size >= this.options.maxQueued) {
       throw new GlustError('GLUST_ERR_API_OVERLOAD', `${this.waiting.size} queries are already waiting; retry later`);
     }
-    const worker = this.ensureWorker();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const id = this.nextId++;
     const { timeoutMs } = this.options;
     const result = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         reject(new GlustError('GLUST_ERR_API_TIMEOUT', `query did not finish within ${timeoutMs} ms`));
+        this.armIdle();
       }, timeoutMs + BACKSTOP_MS);
       this.waiting.set(id, { resolve, reject, timer });
     });
-    worker.postMessage({ type: 'query', id, call, timeoutMs } satisfies QueryCommand);
+    const send = () => {
+      // Not when it was cancelled or given up on while an idle worker wound down.
+      if (this.closed || !this.waiting.has(id)) return;
+      this.ensureWorker().postMessage({ type: 'query', id, call, timeoutMs } satisfies QueryCommand);
+    };
+    if (this.retiring) void this.retiring.then(send);
+    else send();
     return {
       result,
       cancel: () => {
@@ -107,6 +157,7 @@ export class QueryClient {
         clearTimeout(w.timer);
         this.waiting.delete(id);
         this.worker?.postMessage({ type: 'cancel', id } satisfies QueryCommand);
+        this.armIdle();
       },
     };
   }
@@ -115,12 +166,8 @@ export class QueryClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     const worker = this.worker;
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ type: 'close' } satisfies QueryCommand);
-    const timer = setTimeout(() => void worker.terminate(), 5000);
-    await exited;
-    clearTimeout(timer);
+    await Promise.all([this.retiring, worker ? this.stop(worker) : null]);
   }
 }
