@@ -204,7 +204,13 @@ async function once(dist) {
   const { root, commit } = buildOf(dist);
   const dataDir = tempDir('glust-today-files-');
   const serverArgs = ['--flush-ms', String(opts.flushMs), ...KEEP_EVERYTHING, ...opts.serverArgs];
-  const server = await startGlust(serverArgs, dataDir, [], root);
+  let server;
+  try {
+    server = await startGlust(serverArgs, dataDir, [], root);
+  } catch (err) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const url = `http://127.0.0.1:${server.port}`;
   try {
     const loadStartMs = Date.now();
