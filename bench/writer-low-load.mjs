@@ -9,6 +9,7 @@
 //   node bench/writer-low-load.mjs '{"spansPerSecond":10000,"durationS":20,"rounds":2,"dists":["old/dist","dist"]}'
 //   node bench/writer-low-load.mjs '{"variants":[{"serverArgs":["--flush-ms","2000"]},{"serverArgs":["--flush-ms","10000"]}]}'
 // Every acknowledged span is read back from Parquet after the stop (a run that loses data fails).
+// Each run also reports the writer's span file count and compaction steps from /metrics.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +59,22 @@ function startServer(dist, serverArgs, dataDir, profileDir) {
   return startGlust(serverArgs, dataDir, nodeArgs, path.dirname(path.resolve(ROOT, dist)));
 }
 
+/**
+ * The writer's own counters at the end of the load, from /metrics (0 when a build has no such
+ * series): span files on disk, and per compaction kind the steps, rows and seconds.
+ */
+async function writerFigures(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const lines = text.split('\n');
+  const value = (series) => Number(lines.find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+  const out = { spanFiles: value('glust_parquet_files{table="spans"}') };
+  for (const kind of ['run', 'compacted']) {
+    const labels = `{table="spans",kind="${kind}"}`;
+    out[kind] = { steps: value(`glust_compaction_steps_total${labels}`), rows: value(`glust_compaction_rows_total${labels}`), seconds: value(`glust_compaction_seconds_total${labels}`) };
+  }
+  return out;
+}
+
 async function once({ dist, serverArgs }) {
   const dataDir = tempDir('glust-lowload-');
   const profileDir = opts.profile ? tempDir('glust-lowload-prof-') : null;
@@ -76,6 +93,7 @@ async function once({ dist, serverArgs }) {
   const threads = [...threadCpu(server.pid)]
     .map(([tid, t]) => ({ tid, name: t.name, percent: (100 * (t.s - (threads0.get(tid)?.s ?? 0))) / seconds }))
     .filter((t) => t.percent >= 0.5);
+  const writer = await writerFigures(server.port);
   await server.stop();
   const stored = await storedRows(dataDir, 'spans');
   const ok = stored >= load.totalAckedRecordsIncludingWarmup;
@@ -102,6 +120,7 @@ async function once({ dist, serverArgs }) {
     acked: load.totalAckedRecordsIncludingWarmup,
     stored,
     ok,
+    writer,
     ...(profiles ? { profiles } : {}),
   };
 }

@@ -73,7 +73,7 @@ export const SETTINGS = {
   tlsKey: row({ flag: 'tls-key', env: 'GLUST_TLS_KEY', kind: OPTIONAL_FILE, default: '', help: 'PEM private key of `--tls-cert`' }),
   tlsClientCa: row({ flag: 'tls-client-ca', env: 'GLUST_TLS_CLIENT_CA', kind: OPTIONAL_FILE, default: '', help: 'PEM CA: clients must present a valid certificate it signed (mutual TLS)' }),
   retentionDays: row({ flag: 'retention-days', env: 'GLUST_RETENTION_DAYS', kind: COUNT, default: '7', help: 'delete day partitions whose records are all older than this many days (0: keep forever)' }),
-  maxBytes: row({ flag: 'max-bytes', env: 'GLUST_MAX_BYTES', kind: SIZE, default: '500MiB', help: 'Parquet + WAL bytes kept; past it the oldest Parquet files go (0: no limit)' }),
+  maxBytes: row({ flag: 'max-bytes', env: 'GLUST_MAX_BYTES', kind: SIZE, default: '500MiB', help: 'Parquet bytes kept; past it the oldest Parquet files go (0: no limit); the WAL comes on top, bounded by `--segment-bytes` and `--max-pending-segments`' }),
   retentionCheckMs: row({ flag: 'retention-check-ms', env: 'GLUST_RETENTION_CHECK_MS', kind: MS, min: 10, default: '1m', help: 'how often retention runs (also at start, and as soon as `--max-bytes` is passed)' }),
   shutdownTimeoutS: row({ flag: 'shutdown-timeout-s', env: 'GLUST_SHUTDOWN_TIMEOUT_S', kind: SECONDS, min: 1, default: '1m', help: 'how long SIGTERM/SIGINT may take to answer, drain and flush before Glust exits 1 (the WAL keeps what is left)' }),
   quiet: row({ flag: 'quiet', env: 'GLUST_QUIET', kind: SWITCH, default: 'off', help: '`on` (or a bare `--quiet`): no live status line on a terminal and no note of the first flush' }),

@@ -13,9 +13,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
 import { ALL_DAYS, listTableFiles } from '../dist/query/files.js';
 import type { LogsResponse, ServicesResponse, TraceResponse, TracesResponse } from '../dist/view/records.js';
+import { Compactor } from '../dist/storage/compact.js';
 import { splitCovered } from '../dist/storage/data-files.js';
+import { DataLayout } from '../dist/storage/layout.js';
+import { TABLES } from '../dist/storage/schema.js';
 import { PROTO, hex, logsRequest, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { MAIN, eventually, post, queryData, startServer, tempDataDir } from './helpers/server.js';
+import { scrapeMetrics } from './helpers/metrics.js';
+import { duckdbConnection } from './helpers/storage.js';
 
 const DAY_MS = 86_400_000;
 /** Closed days in the past (compact-after 0 compacts them at once). */
@@ -78,6 +83,61 @@ t.test('which files a reader reads: a compacted file hides the files it covers',
   // A wider compacted file hides a narrower one (a day compacted again after late data).
   const again = splitCovered([{ name: `${seq(3)}-${seq(7)}.parquet` }, { name: `${seq(3)}-${seq(12)}.parquet` }, { name: `${seq(12)}.parquet` }]);
   t.same(names(again.visible), [`${seq(3)}-${seq(12)}.parquet`]);
+  // A run file hides the flush files it appends; the compacted file of its range hides it.
+  const run = splitCovered([{ name: `${seq(3)}.parquet` }, { name: `${seq(3)}-${seq(7)}.run.parquet` }, { name: `${seq(7)}.parquet` }, { name: `${seq(8)}.parquet` }]);
+  t.same(names(run.visible), [`${seq(3)}-${seq(7)}.run.parquet`, `${seq(8)}.parquet`]);
+  const closed = splitCovered([{ name: `${seq(3)}-${seq(7)}.run.parquet` }, { name: `${seq(3)}-${seq(7)}.parquet` }]);
+  t.same(names(closed.visible), [`${seq(3)}-${seq(7)}.parquet`]);
+  t.same(names(closed.covered), [`${seq(3)}-${seq(7)}.run.parquet`]);
+});
+
+// The planner only lists names and sizes, so plain files of chosen sizes stand for Parquet files.
+t.test('run steps while a day is open: fan-in files of one tier, below the WAL, within targetBytes; a closed day is compacted', async (t) => {
+  const dataDir = tempDataDir();
+  const layout = new DataLayout(dataDir);
+  const today = new Date().toISOString().slice(0, 10);
+  const dir = layout.dayDir('spans', today);
+  fs.mkdirSync(dir, { recursive: true });
+  const put = (name: string, bytes = 100) => fs.writeFileSync(path.join(dir, name), Buffer.alloc(bytes));
+  const seq = (n: number) => String(n).padStart(20, '0');
+  const compactor = new Compactor(await duckdbConnection(t), layout, [TABLES.spans], { afterMs: 3_600_000, targetBytes: 10_000, runFanIn: 4 });
+  const plan = (pending: number | null = null, now = Date.now()) => {
+    const step = compactor.plan(now, () => pending);
+    return step && { kind: step.kind, files: step.files.map((f) => f.name), others: step.others.length };
+  };
+  const flush = (n: number) => `${seq(n)}.parquet`;
+  for (const n of [1, 2, 3]) put(flush(n));
+  t.equal(plan(), null, 'three flush files: fewer than the fan-in, nothing yet');
+  put(flush(5));
+  t.same(plan(), { kind: 'run', files: [1, 2, 3, 5].map(flush), others: 0 }, 'four consecutive flush files (gaps in numbers are fine) make a run');
+  t.equal(compactor.plan(Date.now(), () => null, false), null, 'not while the writer is too busy for run steps');
+  t.equal(plan(5), null, 'but not while the WAL still holds rows of segment 5 or later for the day');
+  t.equal(plan(4), null, 'nor a number inside the run');
+  // A run file of 4 or more sequence numbers is tier 1: it joins only files of its own tier.
+  fs.rmSync(dir, { recursive: true });
+  fs.mkdirSync(dir);
+  put(`${seq(1)}-${seq(4)}.run.parquet`);
+  for (const n of [5, 6, 7]) put(flush(n));
+  t.equal(plan(), null, 'a tier-1 run file and three flush files: no tier has four');
+  put(flush(8));
+  t.same(plan()?.files, [5, 6, 7, 8].map(flush), 'the four flush files after it join');
+  for (const [lo, hi] of [[5, 8], [9, 12], [13, 16]]) put(`${seq(lo)}-${seq(hi)}.run.parquet`);
+  t.same(plan()?.files, [`${seq(1)}-${seq(4)}.run.parquet`, `${seq(5)}-${seq(8)}.run.parquet`, `${seq(9)}-${seq(12)}.run.parquet`, `${seq(13)}-${seq(16)}.run.parquet`], 'four tier-1 run files make a tier-2 one');
+  // Bytes: a run stops before it would pass targetBytes; a file of half of it or more stays alone.
+  fs.rmSync(dir, { recursive: true });
+  fs.mkdirSync(dir);
+  put(flush(1), 4000);
+  put(flush(2), 4000);
+  put(flush(3), 4000);
+  t.same(plan()?.files, [1, 2].map(flush), 'two files of 4,000 bytes: a third would pass 10,000');
+  put(flush(1), 5000);
+  put(flush(4), 4000);
+  t.same(plan()?.files, [2, 3].map(flush), 'a file of half targetBytes is left alone; the next two are full');
+  // A closed day (ended more than afterMs ago, nothing in the WAL): a compaction step.
+  const tomorrow = Date.parse(`${today}T00:00:00Z`) + 86_400_000 + 3_600_000;
+  t.same(plan(null, tomorrow), { kind: 'compacted', files: [1, 2].map(flush), others: 0 }, 'closed: grouped by targetBytes, sorted and deduplicated later');
+  t.equal(compactor.plan(tomorrow, () => null, false)?.kind, 'compacted', 'a closed day is compacted however busy the writer is');
+  t.same(plan(5, tomorrow), { kind: 'run', files: [2, 3].map(flush), others: 0 }, 'ended, but rows of it still in the WAL: still open');
 });
 
 t.test('the same request 3×, and again after a restart, is stored and answered once; compaction leaves one copy', async (t) => {
@@ -163,6 +223,59 @@ t.test('the same request 3×, and again after a restart, is stored and answered 
   await eventually(async () => (await rawCount(dataDir, 'spans')) === 10 && (await rawCount(dataDir, 'logs')) === 6, 30_000);
   t.equal(filesByDay(dataDir, 'spans')[`day=${day}`]!.length, 1);
   t.equal(await fifth.stop(), 0);
+});
+
+t.test('a day still open: its flush files become run files as they come, every row kept; once closed, one copy', async (t) => {
+  const dataDir = tempDataDir();
+  const day = dayOf(3);
+  // The day ended three days ago, but compaction waits 30 days for it: it is still open.
+  const server = await startServer({ dataDir, args: ['--compact', 'on', '--compact-after-ms', '30d', '--flush-ms', '20'] });
+  t.teardown(() => server.kill());
+  const names = () => filesByDay(dataDir, 'spans')[`day=${day}`] ?? [];
+  // Sequence numbers start at 0: -1 while the day has no file.
+  const highest = () => Math.max(-1, ...names().map((n) => Number(/^(\d{20})(?:-(\d{20}))?/.exec(n)?.[2] ?? /^(\d{20})/.exec(n)?.[1] ?? 0)));
+  const ids: string[] = [];
+  const requests = 40;
+  for (let i = 0; i < requests; i++) {
+    const traceId = randomTraceId();
+    ids.push(hex(traceId));
+    const body = spansRequest(Array.from({ length: 5 }, (_, j) => ({ traceId, start: nsAt(day, 10) + BigInt(10 * i + j), name: `op-${j}` })), 'open-svc');
+    const had = highest();
+    // Sent twice, as an exporter retrying after a lost answer does.
+    for (let k = 0; k < 2; k++) if ((await post(`${server.url}/v1/traces`, body, PROTO)).status !== 200) throw new Error('not stored');
+    // Its own flush file, so the day has at least one file per request.
+    await eventually(async () => highest() > had || null, 15_000, 10);
+  }
+  const sent = requests * 5 * 2;
+  // Covered files go once no query reads them; then the glob over the files on disk counts them.
+  await eventually(async () => (names().some((n) => n.endsWith('.run.parquet')) && (await rawCount(dataDir, 'spans')) === sent) || null, 30_000);
+  const onDisk = names();
+  const flushFiles = onDisk.filter((n) => /^\d{20}\.parquet$/.test(n)).length;
+  t.ok(flushFiles < 32, `fewer flush files left than one run takes (${flushFiles} flush files, ${onDisk.length} in all, from at least ${requests})`);
+  t.ok(onDisk.every((n) => /^\d{20}(-\d{20}\.run)?\.parquet$/.test(n)), 'only flush and run files: nothing sorted or deduplicated while the day is open');
+  t.same(await visibleRows(dataDir, 'spans'), { rows: sent, keys: sent / 2 }, 'every row sent is in the run and flush files, the retries too');
+  const indexed = fs.readdirSync(path.join(dataDir, 'trace-index', `day=${day}`));
+  t.same(onDisk.filter((n) => n.endsWith('.run.parquet')).filter((n) => !indexed.includes(n)), [], 'every run file has its trace index');
+  for (const id of [ids[0]!, ids[requests - 1]!]) {
+    t.equal((await getJson<TraceResponse>(`${server.url}/api/traces/${id}`)).spans.length, 5, `trace ${id.slice(0, 8)}: each span once`);
+  }
+  const range = `start=${day}T00:00:00Z&end=${dayOf(2)}T00:00:00Z`;
+  t.same((await getJson<ServicesResponse>(`${server.url}/api/services?${range}`)).services.map((s) => [s.service_name, s.spans]), [['open-svc', requests * 5]], 'services count each span once');
+  const m = await eventually(async () => {
+    const s = await scrapeMetrics(server.url);
+    return (s.get('glust_compaction_steps_total{table="spans",kind="run"}') ?? 0) >= 1 ? s : null;
+  });
+  t.ok((m.get('glust_compaction_rows_total{table="spans",kind="run"}') ?? 0) >= 32 * 5, '/metrics counts the run steps and their rows');
+  t.equal(m.get('glust_compaction_steps_total{table="spans",kind="compacted"}') ?? 0, 0, 'and no compaction of the open day');
+  t.equal(await server.stop(), 0);
+
+  const closed = await startServer({ dataDir, args: NOW });
+  t.teardown(() => closed.kill());
+  await eventually(async () => (await rawCount(dataDir, 'spans')) === sent / 2 || null, 30_000);
+  t.ok(names().every(isCompactedName), `closed: only compacted files (${names().length})`);
+  t.same(await visibleRows(dataDir, 'spans'), { rows: sent / 2, keys: sent / 2 }, 'closed: one copy of each span');
+  t.equal((await getJson<TraceResponse>(`${closed.url}/api/traces/${ids[1]}`)).spans.length, 5);
+  t.equal(await closed.stop(), 0);
 });
 
 /** Unique spans and logs over two closed days in many small files, plus one retried request. */

@@ -79,22 +79,24 @@ t.test('WAL segments and their restore copies round-trip; foreign names are refu
   t.throws(() => segmentName(1, '22.11.2026'), RangeError);
 });
 
-t.test('data files: flush files and compacted ranges round-trip; foreign names are refused', async (t) => {
+t.test('data files: flush files, run files and compacted ranges round-trip; foreign names are refused', async (t) => {
   t.equal(flushFileName(7), '00000000000000000007.parquet');
   t.equal(compactedFileName(4, 39), '00000000000000000004-00000000000000000039.parquet');
+  t.equal(compactedFileName(4, 39, 'run'), '00000000000000000004-00000000000000000039.run.parquet');
   check(fc.property(seqs, (seq) => {
     const r = parseDataFileName(flushFileName(seq));
-    return r !== null && r.lo === seq && r.hi === seq && !r.compacted;
+    return r !== null && r.lo === seq && r.hi === seq && r.kind === 'flush';
   }));
-  check(fc.property(seqs, seqs, (a, b) => {
+  check(fc.property(seqs, seqs, fc.constantFrom('run' as const, 'compacted' as const), (a, b, kind) => {
     const [lo, hi] = a <= b ? [a, b] : [b, a];
-    const r = parseDataFileName(compactedFileName(lo, hi));
-    return r !== null && r.lo === lo && r.hi === hi && r.compacted;
+    const r = parseDataFileName(compactedFileName(lo, hi, kind));
+    return r !== null && r.lo === lo && r.hi === hi && r.kind === kind;
   }));
   for (const bad of [
     '7.parquet', '00000000000000000007.parquet.tmp', '00000000000000000007-copy.parquet', 'data.parquet', '00000000000000000007.PARQUET',
     '00000000000000000009-00000000000000000004.parquet', '00000000000000000004-00000000000000000009-00000000000000000011.parquet',
-    '00000000000000000007-2026-11-22.ndjson',
+    '00000000000000000007-2026-11-22.ndjson', '00000000000000000007.run.parquet', '00000000000000000004-00000000000000000009.run',
+    '00000000000000000009-00000000000000000004.run.parquet',
   ]) t.equal(parseDataFileName(bad), null, `'${bad}' is not a data file`);
   t.throws(() => compactedFileName(9, 4), RangeError, 'an empty range is refused');
 });
@@ -108,7 +110,7 @@ t.test('staging names round-trip for each step that publishes; foreign names are
   t.equal(new DataLayout('/d').stagingFile('index', TRACE_INDEX_AREA, flushFileName(3)), '/d/.staging/trace-index-00000000000000000003.parquet');
   t.equal(new DataLayout('/d').stagingFile('compact', 'logs', compactedFileName(1, 2)), '/d/.staging/compact-logs-00000000000000000001-00000000000000000002.parquet');
   check(fc.property(fc.constantFrom(...steps), seqs, seqs, ([purpose, area], a, b) => {
-    const file = a === b ? flushFileName(a) : compactedFileName(Math.min(a, b), Math.max(a, b));
+    const file = a === b ? flushFileName(a) : compactedFileName(Math.min(a, b), Math.max(a, b), a < b ? 'run' : 'compacted');
     const back = parseStagingName(new DataLayout('/d').stagingFile(purpose, area as never, file).slice('/d/.staging/'.length));
     return back !== null && back.purpose === purpose && back.area === area && back.file === file;
   }));
@@ -196,13 +198,13 @@ t.test('a live server writes only names the layout knows, and rows sit in their 
   }
   // Seen while running (WAL segments, the lock, staging) and after the stop (Parquet).
   const during = walk(server.dataDir);
-  await eventually(() => walk(server.dataDir).some((e) => parseDataFileName(path.basename(e))?.compacted), 30_000);
+  await eventually(() => walk(server.dataDir).some((e) => parseDataFileName(path.basename(e))?.kind === 'compacted'), 30_000);
   during.push(...walk(server.dataDir));
   t.equal(await server.stop(), 0);
   const after = walk(server.dataDir);
   const unknown = [...new Set([...during, ...after])].filter((e) => nameOf(e) === null);
   t.same(unknown, [], 'no entry the layout cannot name');
-  t.ok(after.some((e) => nameOf(e) === 'data file' && parseDataFileName(path.basename(e))?.compacted), 'compacted files among them');
+  t.ok(after.some((e) => nameOf(e) === 'data file' && parseDataFileName(path.basename(e))?.kind === 'compacted'), 'compacted files among them');
   t.ok(after.some((e) => e.startsWith(`${TRACE_INDEX_AREA}/`) && nameOf(e) === 'data file'), 'trace index files among them');
 
   for (const table of Object.values(TABLES)) {

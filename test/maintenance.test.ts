@@ -331,11 +331,11 @@ t.test('the real jobs: segments in a temporary WAL become Parquet, a closed day 
   let names: string[] = [];
   while (Date.now() < deadline) {
     names = fs.existsSync(dayDir) ? fs.readdirSync(dayDir) : [];
-    if (names.length === 1 && parseDataFileName(names[0]!)?.compacted) break;
+    if (names.length === 1 && parseDataFileName(names[0]!)?.kind === 'compacted') break;
     await sleep(50);
   }
   t.equal(names.length, 1, `one file in the day: ${names}`);
-  t.ok(parseDataFileName(names[0] ?? '')?.compacted, 'a compacted one');
+  t.ok(parseDataFileName(names[0] ?? '')?.kind === 'compacted', 'a compacted one');
   t.same(fs.readdirSync(layout.walDir('logs')).filter((n) => parseSegmentName(n)), [], 'every segment deleted after its conversion');
   const file = path.join(dayDir, names[0]!);
   const bodies = (await conn.runAndReadAll(`SELECT body FROM read_parquet(${sqlString(file)}) ORDER BY body`)).getRows().map((r) => r[0]);

@@ -1,11 +1,13 @@
 /**
  * Retention against live servers and real files: whole day partitions older than
  * --retention-days go at start and periodically (with their trace index), the oldest files go
- * first when storage passes --max-bytes (at start and as soon as it is passed), rows still in the
- * WAL are never deleted, every deletion is counted in /metrics and logged once per sweep, and
+ * first when the Parquet files pass --max-bytes (at start and as soon as they do), rows still in
+ * the WAL are never deleted nor counted against it, every deletion is counted in /metrics and logged once per sweep, and
  * queries running in a loop while sweeps delete files never fail.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import { PROTO, hex, logsRequest, randomTraceId, spansRequest } from './helpers/otlp.js';
 import { encodeMetricsProto, gauge, metricsObject } from './helpers/metric-requests.js';
@@ -13,6 +15,8 @@ import { MAIN, type Server, eventually, post, startServer, tempDataDir } from '.
 import { getJson } from './helpers/telemetry.js';
 import { scrapeMetrics } from './helpers/metrics.js';
 import { type StoredFile, dayAgo, dayDirs, nsDaysAgo, parquetFiles, walFiles } from './helpers/storage.js';
+import { DataLayout, flushFileName } from '../dist/storage/layout.js';
+import { describeSweep, sweepStorage } from '../dist/storage/retention.js';
 
 const KEEP_ALL = ['--retention-days', '0', '--max-bytes', '0'];
 // These tests name the files they expect kept and deleted, so compaction (which would merge the
@@ -167,6 +171,33 @@ t.test('size: past --max-bytes the oldest files go first, at start and as soon a
   t.ok(stayed.some((f) => f.day === dayAgo(1)) && dayDirs(dataDir, 'spans').includes(dayAgo(0)), 'newer files and today are kept');
   t.equal((await getJson(`${second.url}/api/traces/${traces.get(1)}`)).body.spans.length, 2000, 'a newer trace is whole');
   t.equal(await second.stop(), 0);
+});
+
+// The sweep only lists names and sizes, so plain files of chosen sizes stand for Parquet files
+// and WAL segments here.
+t.test('size: the WAL does not count against --max-bytes, so a burst in the WAL deletes no history', async (t) => {
+  const dataDir = tempDataDir();
+  const layout = new DataLayout(dataDir);
+  const put = (file: string, bytes: number) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, Buffer.alloc(bytes));
+  };
+  const days = [dayAgo(2), dayAgo(1)];
+  days.forEach((day, i) => put(layout.dataFile('spans', day, flushFileName(i + 1)), 1000));
+  // Eight pending segments of a burst: far more than the limit, and not in Parquet yet.
+  for (let seq = 3; seq <= 10; seq++) put(layout.segmentPath('spans', seq, dayAgo(0)), 5000);
+  const policy = { retentionDays: 0, maxBytes: 2500, checkMs: 60_000 };
+  const kept = await sweepStorage(layout, policy);
+  t.same(kept.deleted, [], 'Parquet 2,000 bytes of 2,500: nothing goes, whatever the WAL holds');
+  t.equal(kept.walBytes, 40_000);
+  t.equal(kept.totalBytes, 42_000, 'the gauge still shows Parquet + WAL');
+  t.match(describeSweep({ ...kept, deleted: [{ area: 'spans', reason: 'size', files: 1, bytes: 1 }] }) ?? '', /storage now 0\.0 MiB of 0\.0 MiB, and 0\.0 MiB of WAL not in Parquet yet$/);
+  put(layout.dataFile('spans', dayAgo(0), flushFileName(11)), 1000);
+  const swept = await sweepStorage(layout, policy);
+  t.same(swept.deleted, [{ area: 'spans', reason: 'size', files: 1, bytes: 1000 }], 'Parquet 3,000 bytes: the oldest file goes, one only');
+  t.notOk(fs.existsSync(layout.dataFile('spans', days[0]!, flushFileName(1))), 'the oldest day\'s file');
+  t.ok(fs.existsSync(layout.dataFile('spans', days[1]!, flushFileName(2))), 'the next one stays');
+  t.equal(fs.readdirSync(layout.walDir('spans')).length, 8, 'the WAL is never touched');
 });
 
 // Queries hold a read lease from their listing to their last read, and every deletion of the

@@ -88,6 +88,12 @@ export function metricsFeature(): Feature {
           m.flushSeconds.observe({ table: c.table }, c.seconds);
           m.parquetWrittenRows.inc({ table: c.table }, c.rows);
         }
+        for (const c of stats.compactions) {
+          const labels = { table: c.table, kind: c.kind };
+          m.compactionSteps.inc(labels);
+          m.compactionRows.inc(labels, c.rows);
+          m.compactionSeconds.inc(labels, c.seconds);
+        }
         for (const [table, t] of Object.entries(stats.tables)) {
           m.parquetWrittenBytes.inc({ table }, delta(`parquet:${table}`, t.parquetBytesWritten));
         }

@@ -76,6 +76,9 @@ export function createMetrics() {
     parquetWrittenBytes: counter('glust_parquet_written_bytes_total', 'Parquet bytes written by this process', ['table']),
     parquetWrittenRows: counter('glust_parquet_written_rows_total', 'Rows written to Parquet by this process', ['table']),
     flushSeconds: histogram('glust_parquet_flush_duration_seconds', 'Time to turn one WAL segment into Parquet', ['table'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
+    compactionSteps: counter('glust_compaction_steps_total', 'Compaction steps run, by table and kind: run (files of a day still open appended) or compacted (a closed day merged, sorted, deduplicated)', ['table', 'kind']),
+    compactionRows: counter('glust_compaction_rows_total', 'Rows written by compaction steps, by table and kind', ['table', 'kind']),
+    compactionSeconds: counter('glust_compaction_seconds_total', 'Wall time of compaction steps, by table and kind', ['table', 'kind']),
     fsyncs: counter('glust_wal_fsyncs_total', 'WAL fdatasync calls (one per group commit and file)'),
     vanishedFiles: counter('glust_storage_files_vanished_total', 'files the writer owned that something else deleted (GLUST_ERR_STORAGE_FILE_VANISHED)'),
     unmatched: counter('glust_requests_unmatched_total', 'Requests that reached no route, or the path of an OTLP signal this server does not take (404), by method and route: the nearest route, which the answer suggests, the signal\'s path, or none', ['method', 'route']),
@@ -90,7 +93,7 @@ export function createMetrics() {
     retentionSweeps: counter('glust_retention_sweeps_total', 'Retention sweeps run (at start, every --retention-check-ms, and when storage passes --max-bytes)'),
     retentionFiles: counter('glust_retention_deleted_files_total', 'Files deleted by retention, by area (spans, logs, metrics, trace-index) and reason (age, size)', ['table', 'reason']),
     retentionBytes: counter('glust_retention_deleted_bytes_total', 'Bytes deleted by retention, by area (spans, logs, metrics, trace-index) and reason (age, size)', ['table', 'reason']),
-    storageBytes: gauge('glust_storage_bytes', 'Parquet + WAL bytes counted against --max-bytes, as of the last retention sweep'),
+    storageBytes: gauge('glust_storage_bytes', 'Parquet + WAL bytes as of the last retention sweep (the Parquet part counts against --max-bytes)'),
   };
 }
 

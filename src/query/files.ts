@@ -37,7 +37,7 @@ export const ALL_DAYS: DayRange = { from: null, to: null };
 
 export interface DayFile extends FileRange {
   readonly day: string;
-  /** `<seq>.parquet`, or `<lo>-<hi>.parquet` when compacted */
+  /** `<seq>.parquet`, `<lo>-<hi>.run.parquet` or `<lo>-<hi>.parquet` (layout.ts) */
   readonly name: string;
   readonly path: string;
 }
@@ -50,11 +50,12 @@ export interface TableFiles {
 
 /**
  * Days whose rows are all in compacted files, which hold no duplicates (src/storage/compact.ts):
- * readers skip deduplicating them. Any other day may hold a retried record twice.
+ * readers skip deduplicating them. Any other day (flush or run files, WAL segments) may hold a
+ * retried record twice.
  */
 export function cleanDays(files: TableFiles): Set<string> {
-  const clean = new Set(files.parquet.filter((f) => f.compacted).map((f) => f.day));
-  for (const f of files.parquet) if (!f.compacted) clean.delete(f.day);
+  const clean = new Set(files.parquet.filter((f) => f.kind === 'compacted').map((f) => f.day));
+  for (const f of files.parquet) if (f.kind !== 'compacted') clean.delete(f.day);
   for (const w of files.wal) {
     const seg = parseSegmentName(path.basename(w));
     if (seg) clean.delete(seg.day);

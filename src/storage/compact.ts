@@ -1,19 +1,37 @@
 /**
- * Compaction: the many small flush files of a closed UTC day become a few large files, sorted so
- * that Parquet row-group statistics prune, with every duplicate of a retried record removed.
+ * Compaction: the many small flush files of a day become a few large files. Two kinds of step
+ * (file kinds: src/storage/layout.ts `FileKind`):
  *
- *   <data>/spans/day=D/00…41.parquet ┐
- *   <data>/spans/day=D/00…57.parquet ├─ one step ─▶ <data>/spans/day=D/00…41-00…93.parquet
- *   <data>/spans/day=D/00…93.parquet ┘               (+ trace index of the same name)
+ * - While a day is open (it has not ended `afterMs` ago, or rows of it still wait in the WAL), a
+ *   flush file appears every --flush-ms, tens of thousands a day, and every query over the day
+ *   lists and opens each one (bench/results/issue-14/today-files/: about 0.3 ms per file per
+ *   search). A *run step* appends `runFanIn` consecutive files of one tier into one run file, in
+ *   arrival order, without sorting or removing duplicates (cheap: a read and a write). Tiers
+ *   make it logarithmic: flush files are tier 0, a run file spanning at least runFanIn^t
+ *   sequence numbers is tier t, and only files of one tier join, so a day holds fewer than
+ *   runFanIn files per tier and each row is rewritten once per tier. A file of half
+ *   `targetBytes` or more is left alone. Only files below the lowest sequence number of the
+ *   day's rows still in the WAL join: nothing can later land inside a run file's range.
  *
- * A step merges a run of consecutive files of one day (by sequence number) up to
- * `targetBytes` of input, so no step holds its DuckDB connection for long and a day of any size
- * ends as files of about that size. One step, crash-safe at every point:
+ *   <data>/spans/day=D/00…42.parquet ┐
+ *   <data>/spans/day=D/00…43.parquet ├─ run step ─▶ <data>/spans/day=D/00…42-00…73.run.parquet
+ *   <data>/spans/day=D/00…73.parquet ┘
  *
- *   1. DuckDB writes the merged rows to <data>/.staging/ (outside every table tree): one row per
- *      record key (src/storage/schema.ts `key`), none whose key is already in another compacted
- *      file of the day, sorted by the table's `sortKey`;
- *   2. publish it into day=D/ as <lo>-<hi>.parquet (fsync, rename, fsync the directory:
+ * - Once the day is closed, a *compaction step* merges a run of consecutive files (flush or run
+ *   files, by sequence number) up to `targetBytes` of input, so no step holds its DuckDB
+ *   connection for long and a day of any size ends as files of about that size, sorted so that
+ *   Parquet row-group statistics prune, with every duplicate of a retried record removed:
+ *
+ *   <data>/spans/day=D/00…41.parquet     ┐
+ *   <data>/spans/day=D/00…42-00…73.run.parquet ├─ one step ─▶ <data>/spans/day=D/00…41-00…93.parquet
+ *   <data>/spans/day=D/00…93.parquet     ┘               (+ trace index of the same name)
+ *
+ * Either step, crash-safe at every point:
+ *
+ *   1. DuckDB writes the merged rows to <data>/.staging/ (outside every table tree). A
+ *      compaction step writes one row per record key (src/storage/schema.ts `key`), none whose
+ *      key is already in another compacted file of the day, sorted by the table's `sortKey`;
+ *   2. publish it into day=D/ as <lo>-<hi>[.run].parquet (fsync, rename, fsync the directory:
  *      src/storage/publish.ts). This rename is the commit: from here on, every Glust reader
  *      leaves out the files it covers (src/storage/data-files.ts), so a reader sees the old set
  *      or the new one, never both, never neither;
@@ -43,7 +61,16 @@ export interface CompactOptions {
   readonly afterMs: number;
   /** Input bytes merged by one step at most (one output file). */
   readonly targetBytes: number;
+  /** Files of one tier a run step appends into one run file (RUN_FAN_IN when absent). */
+  readonly runFanIn?: number;
 }
+
+/**
+ * 32: at one flush file per table every 2 s, a day ends with fewer than 31 files per tier in
+ * about 3 tiers instead of 43,200 files, and each row is rewritten about 3 times before the day
+ * closes, less at high rates (files reach half of targetBytes sooner).
+ */
+export const RUN_FAN_IN = 32;
 
 interface DataFile extends FileRange {
   readonly name: string;
@@ -54,15 +81,18 @@ interface DataFile extends FileRange {
 export interface CompactStep {
   readonly table: TableSchema;
   readonly day: string;
+  /** What the step makes: a run file of a day still open, or a compacted file. */
+  readonly kind: 'run' | 'compacted';
   /** Consecutive files merged into one. */
   readonly files: readonly DataFile[];
-  /** The day's other compacted files: their records are not written again. */
+  /** The day's other compacted files: their records are not written again (compaction steps). */
   readonly others: readonly DataFile[];
 }
 
 export interface CompactResult {
   readonly table: TableName;
   readonly day: string;
+  readonly kind: 'run' | 'compacted';
   readonly name: string;
   readonly inputFiles: number;
   readonly inputBytes: number;
@@ -115,6 +145,13 @@ function groups(files: readonly DataFile[], targetBytes: number): DataFile[][] {
   return out;
 }
 
+/** A run step's tier of a flush or run file: t when it spans at least fanIn^t sequence numbers. */
+function tierOf(f: FileRange, fanIn: number): number {
+  let tier = 0;
+  for (let span = f.hi - f.lo + 1; span >= fanIn; span = Math.floor(span / fanIn)) tier++;
+  return tier;
+}
+
 export class Compactor {
   constructor(
     private readonly conn: DuckDBConnection,
@@ -126,22 +163,61 @@ export class Compactor {
   ) {}
 
   /**
-   * The next step to run, oldest day first, or null when every closed day is compacted.
-   * `busy(table, day)`: the writer still has rows of that day in the WAL (late data).
+   * The next step to run, oldest day first, or null when there is nothing to do now.
+   * `pendingFrom(table, day)`: the lowest sequence number of that day's rows still in the WAL
+   * (an active segment, or one waiting for conversion), or null when none is. `runs` false: only
+   * closed days (the writer is too busy for run steps, src/writer/jobs.ts).
    */
-  plan(nowMs: number, busy: (table: TableName, day: string) => boolean): CompactStep | null {
+  plan(nowMs: number, pendingFrom: (table: TableName, day: string) => number | null, runs = true): CompactStep | null {
     for (const table of this.tables) {
       for (const day of days(this.layout.areaDir(table.name))) {
         const end = Date.parse(`${day}T00:00:00Z`) + DAY_MS;
-        if (!(end + this.opts.afterMs <= nowMs) || busy(table.name, day)) continue;
+        const pending = pendingFrom(table.name, day);
+        const closed = end + this.opts.afterMs <= nowMs && pending === null;
+        if (!closed && !runs) continue;
         const { visible } = dayFiles(this.layout.dayDir(table.name, day));
-        for (const run of groups(visible, this.opts.targetBytes)) {
-          // Done: one compacted file. Anything else (a flush file, or several files) is work.
-          if (run.length === 1 && run[0]!.compacted) continue;
-          const others = visible.filter((f) => f.compacted && !run.includes(f));
-          return { table, day, files: run, others };
-        }
+        const step = closed ? this.closedStep(table, day, visible) : this.runStep(table, day, visible, pending);
+        if (step) return step;
       }
+    }
+    return null;
+  }
+
+  /** A closed day: the first group of files that is not one compacted file already. */
+  private closedStep(table: TableSchema, day: string, visible: readonly DataFile[]): CompactStep | null {
+    for (const run of groups(visible, this.opts.targetBytes)) {
+      // Done: one compacted file. Anything else (a flush or run file, or several files) is work.
+      if (run.length === 1 && run[0]!.kind === 'compacted') continue;
+      const others = visible.filter((f) => f.kind === 'compacted' && !run.includes(f));
+      return { table, day, kind: 'compacted', files: run, others };
+    }
+    return null;
+  }
+
+  /**
+   * An open day: the first `runFanIn` consecutive files of one tier (see the header), or fewer
+   * of them when one more would pass `targetBytes`; all below `pending`.
+   */
+  private runStep(table: TableSchema, day: string, visible: readonly DataFile[], pending: number | null): CompactStep | null {
+    const fanIn = this.opts.runFanIn ?? RUN_FAN_IN;
+    const step = (files: DataFile[]): CompactStep => ({ table, day, kind: 'run', files, others: [] });
+    let run: DataFile[] = [];
+    let bytes = 0;
+    let tier: number | null = null;
+    for (const f of visible) {
+      if (pending !== null && f.hi >= pending) break;
+      const t = f.kind === 'compacted' || 2 * f.bytes >= this.opts.targetBytes ? null : tierOf(f, fanIn);
+      if (run.length > 0 && (t !== tier || bytes + f.bytes > this.opts.targetBytes)) {
+        // Full: one more would pass targetBytes (two files below half of it cannot).
+        if (t === tier) return step(run);
+        run = [];
+        bytes = 0;
+      }
+      tier = t;
+      if (t === null) continue;
+      run.push(f);
+      bytes += f.bytes;
+      if (run.length === fanIn) return step(run);
     }
     return null;
   }
@@ -161,21 +237,24 @@ export class Compactor {
 
   private async merge(step: CompactStep): Promise<CompactResult> {
     const started = performance.now();
-    const { table, day, files, others } = step;
-    const name = compactedFileName(files[0]!.lo, files.at(-1)!.hi);
+    const { table, day, kind, files, others } = step;
+    const name = compactedFileName(files[0]!.lo, files.at(-1)!.hi, kind);
     const staging = this.layout.stagingFile('compact', table.name, name);
     const columns = table.columns.map(([c]) => `"${c}"`).join(', ');
     const list = (xs: readonly DataFile[]) => sqlStringList(xs.map((f) => f.path));
     const key = table.key.map((c) => `"${c}"`).join(', ');
     // parquetSql: log files from before record_hash existed read it as NULL, never a duplicate.
     const antiJoin = others.length > 0 ? `ANTI JOIN (SELECT ${key} FROM ${parquetSql(table, list(others))}) USING (${key})` : '';
-    const { rows, bytes } = await withStaging(staging, async () => {
-      const result = await this.conn.run(
-        `COPY (SELECT ${columns} FROM ${parquetSql(table, list(files))} ${antiJoin}
+    // A run step only appends (arrival order is roughly time order, which prunes a day's time
+    // ranges well); sorting and removing duplicates wait until the day is closed.
+    const select =
+      kind === 'run'
+        ? `SELECT ${columns} FROM ${parquetSql(table, list(files))}`
+        : `SELECT ${columns} FROM ${parquetSql(table, list(files))} ${antiJoin}
                ${firstOfKeySql(table)}
-               ORDER BY ${table.sortKey})
-         TO ${sqlString(staging)} (${PARQUET_WRITE_OPTIONS})`,
-      );
+               ORDER BY ${table.sortKey}`;
+    const { rows, bytes } = await withStaging(staging, async () => {
+      const result = await this.conn.run(`COPY (${select}) TO ${sqlString(staging)} (${PARQUET_WRITE_OPTIONS})`);
       return { rows: Number(result.rowsChanged), bytes: await publish(staging, this.layout.dataFile(table.name, day, name)) };
     });
     // Committed. What follows is what recover() redoes after a crash.
@@ -183,6 +262,7 @@ export class Compactor {
     return {
       table: table.name,
       day,
+      kind,
       name,
       inputFiles: files.length,
       inputBytes: files.reduce((n, f) => n + f.bytes, 0),
@@ -193,8 +273,8 @@ export class Compactor {
   }
 
   /**
-   * After a commit: write the index of compacted files that lack one (tables with a trace
-   * index), then delete covered files and index files. Idempotent, so recovery simply runs it
+   * After a commit: write the index of run and compacted files that lack one (tables with a
+   * trace index), then delete covered files and index files. Idempotent, so recovery simply runs it
    * again.
    */
   private async finish(table: TableSchema, day: string): Promise<void> {
@@ -205,7 +285,7 @@ export class Compactor {
       const indexDir = this.layout.dayDir(TRACE_INDEX_AREA, day);
       const indexNames = new Set(fs.existsSync(indexDir) ? fs.readdirSync(indexDir) : []);
       for (const f of visible) {
-        if (f.compacted && !indexNames.has(f.name)) await writeTraceIndex(this.conn, this.layout, day, f.name, f.path);
+        if (f.kind !== 'flush' && !indexNames.has(f.name)) await writeTraceIndex(this.conn, this.layout, day, f.name, f.path);
       }
       // Index files of covered data files: their rows are indexed under the compacted file.
       // They go first, as before: a crash in between leaves a data file without an index
@@ -231,7 +311,7 @@ export class Compactor {
     for (const table of this.tables) {
       for (const day of days(this.layout.areaDir(table.name))) {
         const { visible, covered } = dayFiles(this.layout.dayDir(table.name, day));
-        const needsIndex = table.traceIndex && visible.some((f) => f.compacted);
+        const needsIndex = table.traceIndex && visible.some((f) => f.kind !== 'flush');
         if (covered.length === 0 && !needsIndex) continue;
         await this.finish(table, day);
         if (covered.length > 0) repaired++;

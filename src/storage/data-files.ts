@@ -2,12 +2,15 @@
  * Which Parquet files of a day partition a reader must read. Their names (src/storage/layout.ts):
  *
  *   <seq>.parquet          a flush file: one WAL segment, rows in arrival order
+ *   <lo>-<hi>.run.parquet  a run file: every file of a day still open whose sequence numbers
+ *                          lie in [lo, hi], appended in arrival order (src/storage/compact.ts)
  *   <lo>-<hi>.parquet      a compacted file: every file of the day whose sequence numbers lie in
  *                          [lo, hi], merged, without duplicates, sorted (src/storage/compact.ts)
  *
  * A file is a *covered* file, left out by every reader, when another file of the same directory
- * covers its whole range and is either wider or compacted (a compacted file of a single sequence
- * number beats the flush file of that number). The rename of a compacted file into the directory is therefore the one atomic step that swaps the
+ * covers its whole range and is either wider or of a higher kind (layout.ts `FileKind`: a
+ * compacted file of a single sequence number beats the flush file of that number, a compacted
+ * file beats the run file of the same range). The rename of a compacted file into the directory is therefore the one atomic step that swaps the
  * old set for the new set for Glust's readers: before it they read the flush files, after it the
  * compacted file alone, even while the covered files still exist until they are deleted. The
  * trace index (src/storage/trace-index.ts) names its files the same way.
@@ -17,13 +20,13 @@
  * count it again. It still shadows the WAL segments it was made from (src/query/files.ts), which
  * are deleted before it.
  */
-import { type FileRange, parseDataFileName, retiredNames } from './layout.js';
+import { FILE_KIND_RANK, type FileRange, parseDataFileName, retiredNames } from './layout.js';
 
 /** Does `a` make `b` (another file of the same directory) a covered file? */
 export function covers(a: FileRange, b: FileRange): boolean {
   if (a.lo > b.lo || b.hi > a.hi) return false;
   const wider = a.lo < b.lo || b.hi < a.hi;
-  return wider || (a.compacted && !b.compacted);
+  return wider || FILE_KIND_RANK[a.kind] > FILE_KIND_RANK[b.kind];
 }
 
 /**
@@ -43,7 +46,7 @@ export function splitCovered<T extends { readonly name: string }>(files: readonl
     if (range) parsed.push({ ...f, ...range });
   }
   // Widest first: a file can only be covered by one that sorts before it.
-  parsed.sort((a, b) => a.lo - b.lo || b.hi - a.hi || Number(b.compacted) - Number(a.compacted));
+  parsed.sort((a, b) => a.lo - b.lo || b.hi - a.hi || FILE_KIND_RANK[b.kind] - FILE_KIND_RANK[a.kind]);
   const visible: Array<T & FileRange> = [];
   const covered: Array<T & FileRange> = [];
   const retired: Array<T & FileRange> = [];

@@ -17,6 +17,9 @@
  *   │       ├── 00000000000000000041.parquet                 flush file: one segment (parquet.ts)
  *   │       ├── 00000000000000000004-00000000000000000039.parquet
  *   │       │                           compacted file: the day's files 4 to 39 merged (compact.ts)
+ *   │       ├── 00000000000000000042-00000000000000000073.run.parquet
+ *   │       │                           run file: files 42 to 73 of a day still open, appended
+ *   │       │                           in arrival order (compact.ts)
  *   │       └── 00000000000000000003.parquet.retired
  *   │                                   hides the file beside it from readers until its deletion
  *   │                                   (retention; reclaim.ts)
@@ -136,25 +139,36 @@ export function retiredNames(names: readonly string[]): Set<string> {
 
 // ---------------------------------------------------------------- Parquet data files
 
+/**
+ * What a data file holds, by how much work went into it; a file of a higher kind with the same
+ * range replaces one of a lower kind (src/storage/data-files.ts):
+ *   flush      one WAL segment's rows, in arrival order
+ *   run        a run of consecutive files of a day still open, appended in arrival order; may
+ *              hold a retried record twice, like the files it replaces
+ *   compacted  files of a closed day merged: no record twice in the day's compacted files, sorted
+ */
+export type FileKind = 'flush' | 'run' | 'compacted';
+
+export const FILE_KIND_RANK: Readonly<Record<FileKind, number>> = { flush: 0, run: 1, compacted: 2 };
+
 export interface FileRange {
   /** First and last sequence number the file holds rows of. */
   readonly lo: number;
   readonly hi: number;
-  /** Written by compaction (no duplicates inside, sorted); a flush file otherwise. */
-  readonly compacted: boolean;
+  readonly kind: FileKind;
 }
 
-const DATA_FILE_RE = new RegExp(`^(${SEQ})(?:-(${SEQ}))?\\.parquet$`);
+const DATA_FILE_RE = new RegExp(`^(${SEQ})(?:-(${SEQ})(\\.run)?)?\\.parquet$`);
 
 /** The file one segment becomes (and its trace index file). */
 export function flushFileName(seq: number): string {
   return `${seqString(seq)}.parquet`;
 }
 
-/** The file a compaction step makes of the day's files `lo` to `hi`. */
-export function compactedFileName(lo: number, hi: number): string {
+/** The file a compaction step makes of the day's files `lo` to `hi`: a run file or a compacted one. */
+export function compactedFileName(lo: number, hi: number, kind: 'run' | 'compacted' = 'compacted'): string {
   if (lo > hi) throw new RangeError(`compacted range ${lo}-${hi} is empty`);
-  return `${seqString(lo)}-${seqString(hi)}.parquet`;
+  return `${seqString(lo)}-${seqString(hi)}${kind === 'run' ? '.run' : ''}.parquet`;
 }
 
 /** The range of a Parquet file name, or null when it is not one of Glust's data files. */
@@ -162,9 +176,9 @@ export function parseDataFileName(name: string): FileRange | null {
   const m = DATA_FILE_RE.exec(name);
   if (!m) return null;
   const lo = Number(m[1]);
-  if (m[2] === undefined) return { lo, hi: lo, compacted: false };
+  if (m[2] === undefined) return { lo, hi: lo, kind: 'flush' };
   const hi = Number(m[2]);
-  return lo <= hi ? { lo, hi, compacted: true } : null;
+  return lo <= hi ? { lo, hi, kind: m[3] ? 'run' : 'compacted' } : null;
 }
 
 // ---------------------------------------------------------------- day partitions

@@ -11,9 +11,13 @@
  * - Age (`retentionDays`): a day partition goes whole once every record in it is older than
  *   retentionDays, that is once day D ended before now − retentionDays. So between retentionDays
  *   and retentionDays + 1 days are kept.
- * - Size (`maxBytes`): while Parquet + WAL bytes exceed maxBytes, the oldest Parquet file goes,
- *   by day, then by sequence number (the order a day's rows were written in), with its trace
- *   index file. If the WAL alone exceeds maxBytes nothing more can go; the sweep says so.
+ * - Size (`maxBytes`): while Parquet bytes exceed maxBytes, the oldest Parquet file goes, by
+ *   day, then by sequence number (the order a day's rows were written in), with its trace index
+ *   file. The WAL does not count: it is transient (rows leave it for Parquet files many times
+ *   smaller within seconds) and bounded by its own settings (--segment-bytes,
+ *   --max-pending-segments), and counted it would let one burst delete the history: at the
+ *   defaults eight pending segments of 64 MiB alone pass a 500 MiB limit, and every Parquet
+ *   file went (issue 14's memory benchmark lost 71% of what it had acknowledged that way).
  *
  * The sweep runs on the writer thread, the only thread that writes storage, between two
  * conversions, and no conversion starts until it is over (src/threads/writer-worker.ts), so it
@@ -57,7 +61,7 @@ export interface SweepReport {
   readonly deleted: readonly RetentionDeletion[];
   /** Day partitions removed for age (every area), oldest first. */
   readonly expiredDays: readonly string[];
-  /** Parquet + WAL bytes after the sweep, and the WAL's share of them. */
+  /** Parquet + WAL bytes after the sweep, and the WAL's share of them (which maxBytes leaves out). */
   readonly totalBytes: number;
   readonly walBytes: number;
   readonly maxBytes: number;
@@ -207,7 +211,7 @@ export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, 
   }
   if (policy.maxBytes > 0) {
     for (const unit of kept) {
-      if (total <= policy.maxBytes) break;
+      if (total - wal <= policy.maxBytes) break;
       await remove(unit, 'size');
     }
   }
@@ -250,11 +254,9 @@ export function describeSweep(report: SweepReport, atStart: { readonly retention
     const what = reason === 'age' ? `older than --retention-days${report.expiredDays.length > 0 ? ` (days ${report.expiredDays[0]}..${report.expiredDays.at(-1)})` : ''}` : 'over --max-bytes';
     return [`${n} ${what}, ${mib(b)}`];
   });
-  let line = `glust: retention deleted ${files} files (${mib(bytes)}): ${parts.join('; ') || 'none'}; storage now ${mib(report.totalBytes)}`;
-  if (report.maxBytes > 0) {
-    line += ` of ${mib(report.maxBytes)}`;
-    if (report.totalBytes > report.maxBytes) line += ` (the WAL's ${mib(report.walBytes)} is not in Parquet yet and cannot go)`;
-  }
+  let line = `glust: retention deleted ${files} files (${mib(bytes)}): ${parts.join('; ') || 'none'}; storage now ${mib(report.totalBytes - report.walBytes)}`;
+  if (report.maxBytes > 0) line += ` of ${mib(report.maxBytes)}`;
+  if (report.walBytes > 0) line += `, and ${mib(report.walBytes)} of WAL not in Parquet yet`;
   if (report.errors.length > 0) line += `; GLUST_ERR_RETENTION_FAILED: ${report.errors.length} could not be deleted, first: ${report.errors[0]}`;
   if (atStart && files > 0) {
     const settings = [
@@ -267,13 +269,13 @@ export function describeSweep(report: SweepReport, atStart: { readonly retention
 }
 
 /**
- * When to sweep: at start, every checkMs, and as soon as the bytes written since the last sweep
- * may have passed maxBytes (so a burst does not overshoot the limit for a whole period).
+ * When to sweep: at start, every checkMs, and as soon as the Parquet bytes written since the last
+ * sweep may have passed maxBytes (so a burst does not overshoot the limit for a whole period).
  */
 export class RetentionSchedule {
   private nextAt = Number.NEGATIVE_INFINITY;
   private lastAt = Number.NEGATIVE_INFINITY;
-  /** Bytes counted at the last sweep plus what the writer reported since. */
+  /** Parquet bytes counted at the last sweep plus what conversions wrote since. */
   private estimate = 0;
 
   constructor(readonly policy: RetentionPolicy) {}
@@ -282,7 +284,7 @@ export class RetentionSchedule {
     return this.policy.retentionDays > 0 || this.policy.maxBytes > 0;
   }
 
-  /** The writer added (or, converting a segment to a smaller file, removed) this many bytes. */
+  /** A conversion wrote this many Parquet bytes. */
   noteBytes(delta: number): void {
     this.estimate += delta;
   }
@@ -296,6 +298,6 @@ export class RetentionSchedule {
   swept(report: SweepReport | null, now = performance.now()): void {
     this.lastAt = now;
     this.nextAt = now + this.policy.checkMs;
-    if (report) this.estimate = report.totalBytes;
+    if (report) this.estimate = report.totalBytes - report.walBytes;
   }
 }

@@ -225,9 +225,10 @@ export class Wal {
     return { rows, bytes };
   }
 
-  /** UTC days (YYYY-MM-DD) with an active segment: rows of those days are still arriving. */
-  activeDays(): string[] {
-    return [...this.active.values()].map((s) => s.day);
+  /** The sequence number of `day`'s active segment, or null when it has none. */
+  activeSeq(day: string): number | null {
+    for (const s of this.active.values()) if (s.day === day) return s.seq;
+    return null;
   }
 
   /** Milliseconds since the oldest active segment got its first row (0 when none). */

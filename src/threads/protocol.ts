@@ -73,7 +73,7 @@ export interface WriterWorkerData {
   readonly duckdbMemoryLimit: string;
   /** Enforced by the writer at start and periodically (src/storage/retention.ts). */
   readonly retention: RetentionPolicy;
-  /** Compaction of closed days (src/storage/compact.ts); null when switched off. */
+  /** Compaction: run steps while a day is open, compaction once it is closed (src/storage/compact.ts); null when switched off. */
   readonly compact: { readonly afterMs: number; readonly targetBytes: number } | null;
 }
 
@@ -116,6 +116,8 @@ export interface WriterStats {
   readonly vanishedFiles: number;
   /** Segment conversions finished since the previous stats message. */
   readonly conversions: ReadonlyArray<{ readonly table: string; readonly seconds: number; readonly rows: number; readonly bytes: number }>;
+  /** Compaction steps finished since the previous stats message (src/storage/compact.ts). */
+  readonly compactions: ReadonlyArray<{ readonly table: string; readonly kind: 'run' | 'compacted'; readonly seconds: number; readonly rows: number; readonly inputFiles: number }>;
 }
 
 export type WriterEvent =

@@ -55,9 +55,13 @@ export class ConversionQueue {
     return this.waiting.filter((w) => w.table === table).length;
   }
 
-  /** Whether rows of `table`'s `day` wait for conversion (that day is not done yet). */
-  holds(table: TableName, day: string): boolean {
-    return this.waiting.some((w) => w.table.schema.name === table && w.segment.day === day);
+  /** The lowest sequence number of `table`'s segments of `day` waiting for conversion, or null. */
+  lowestSeq(table: TableName, day: string): number | null {
+    let lowest: number | null = null;
+    for (const w of this.waiting) {
+      if (w.table.schema.name === table && w.segment.day === day && (lowest === null || w.segment.seq < lowest)) lowest = w.segment.seq;
+    }
+    return lowest;
   }
 
   /**

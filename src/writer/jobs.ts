@@ -33,10 +33,24 @@ export interface JobsContext {
 
 const message = (err: unknown) => (err as Error).message;
 
+/**
+ * Run steps (src/storage/compact.ts) re-encode every row they append, about 3 µs of CPU per row
+ * here, the same order as ingesting it: near the writer's limit they would take the cores that
+ * ingest needs (saturation 246-254k -> 212-225k spans/s in a minute with one step,
+ * bench/results/issue-14/today-files/). So they wait while conversions kept the writer busy for
+ * half of the last 30 s or more, and catch up once the load falls; closed days are compacted
+ * regardless, as before. At 43,000 spans/s conversions take about a fifth of the time.
+ */
+const RUN_YIELD_WINDOW_MS = 30_000;
+const RUN_YIELD_BUSY = 0.5;
+
 export class StorageJobs implements MaintenanceJobs {
   readonly nextCompaction?: () => (() => Promise<void>) | null;
-  /** Conversions finished since the last stats message. */
+  /** Conversions and compaction steps finished since the last stats message. */
   private samples: Array<WriterStats['conversions'][number]> = [];
+  /** End (performance.now()) and duration of the conversions of the last RUN_YIELD_WINDOW_MS. */
+  private recent: Array<{ at: number; ms: number }> = [];
+  private compactions: Array<WriterStats['compactions'][number]> = [];
 
   constructor(private readonly ctx: JobsContext) {
     if (ctx.compactor) {
@@ -53,6 +67,7 @@ export class StorageJobs implements MaintenanceJobs {
     const done = await this.convertOldest();
     if (!done) return;
     this.samples.push({ table: done.table.schema.name, seconds: done.seconds, rows: done.rows, bytes: done.bytes });
+    this.recent.push({ at: performance.now(), ms: done.seconds * 1000 });
     this.ctx.sealTiming.converted(done.seconds * 1000);
   }
 
@@ -72,7 +87,7 @@ export class StorageJobs implements MaintenanceJobs {
     }
     health.clear('convert');
     if (!done) return null;
-    this.ctx.retention.noteBytes(done.bytes - done.segment.bytes);
+    this.ctx.retention.noteBytes(done.bytes);
     if (done.quarantined) {
       health.warn('GLUST_ERR_STORAGE_QUARANTINED', `WAL segment ${done.segment.path} had rows DuckDB could not read: ` +
         `${done.rows} readable rows were stored, the segment and the reason are kept in ${this.ctx.layout.quarantineDir}`);
@@ -80,10 +95,11 @@ export class StorageJobs implements MaintenanceJobs {
     return done;
   }
 
-  /** Conversions since the last call (for the stats message). */
-  takeSamples(): WriterStats['conversions'] {
-    const out = this.samples;
+  /** Conversions and compaction steps since the last call (for the stats message). */
+  takeSamples(): Pick<WriterStats, 'conversions' | 'compactions'> {
+    const out = { conversions: this.samples, compactions: this.compactions };
     this.samples = [];
+    this.compactions = [];
     return out;
   }
 
@@ -114,12 +130,14 @@ export class StorageJobs implements MaintenanceJobs {
     this.ctx.send({ type: 'retention', report });
   }
 
-  /** The next compaction step: a closed day none of whose rows still wait in the WAL. */
+  /** The next compaction step (src/storage/compact.ts says which files may join while rows of their day are in the WAL). */
   private planCompaction(compactor: Compactor): (() => Promise<void>) | null {
     const { tables, queue } = this.ctx;
-    const busy = (table: TableName, day: string) =>
-      tables.some((t) => t.schema.name === table && t.wal.activeDays().includes(day)) || queue.holds(table, day);
-    const step = compactor.plan(Date.now(), busy);
+    const pendingFrom = (table: TableName, day: string) => {
+      const seqs = [tables.find((t) => t.schema.name === table)?.wal.activeSeq(day) ?? null, queue.lowestSeq(table, day)].filter((s) => s !== null);
+      return seqs.length > 0 ? Math.min(...seqs) : null;
+    };
+    const step = compactor.plan(Date.now(), pendingFrom, this.conversionsBusy(performance.now()) < RUN_YIELD_BUSY);
     if (!step) return null;
     return async () => {
       let r;
@@ -131,11 +149,21 @@ export class StorageJobs implements MaintenanceJobs {
         throw err;
       }
       this.table(r.table)?.compacted(r);
-      console.log(
-        `glust: compacted ${r.table} day=${r.day}: ${r.inputFiles} files (${r.inputBytes} bytes) → ${r.name}, ` +
-          `${r.rows} rows, ${r.bytes} bytes, ${r.seconds.toFixed(2)} s`,
-      );
+      this.compactions.push({ table: r.table, kind: r.kind, seconds: r.seconds, rows: r.rows, inputFiles: r.inputFiles });
+      // Run steps come every minute or so per table while data flows: counted, not logged.
+      if (r.kind === 'compacted') {
+        console.log(
+          `glust: compacted ${r.table} day=${r.day}: ${r.inputFiles} files (${r.inputBytes} bytes) → ${r.name}, ` +
+            `${r.rows} rows, ${r.bytes} bytes, ${r.seconds.toFixed(2)} s`,
+        );
+      }
     };
+  }
+
+  /** The share of the last RUN_YIELD_WINDOW_MS the writer spent converting segments. */
+  private conversionsBusy(now: number): number {
+    this.recent = this.recent.filter((c) => c.at > now - RUN_YIELD_WINDOW_MS);
+    return this.recent.reduce((ms, c) => ms + c.ms, 0) / RUN_YIELD_WINDOW_MS;
   }
 
   private table(name: string): TableState | undefined {

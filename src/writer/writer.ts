@@ -232,10 +232,8 @@ export class Writer {
   private acknowledge(group: Group): void {
     const { ring, tables, tail, health } = this.parts;
     ring.release(group.ringBytes);
-    tables.forEach((t, i) => {
-      t.appended(group.rows[i]!, group.bytes[i]!);
-      this.parts.retention.noteBytes(group.bytes[i]!);
-    });
+    // WAL bytes do not count against --max-bytes (src/storage/retention.ts): only conversions tell retention.
+    tables.forEach((t, i) => t.appended(group.rows[i]!, group.bytes[i]!));
     if (group.acks.length > 0) this.parts.send({ type: 'acked', requestIds: group.acks });
     if (tail.on) tail.flush(performance.now());
     if (group.failuresBefore === this.failures) health.clear('wal');
@@ -263,7 +261,7 @@ export class Writer {
       tables: Object.fromEntries(tables.map((t) => [t.schema.name, t.stats(queue.countOf(t))])),
       fsyncs: this.fsyncs,
       vanishedFiles: health.vanishedFiles,
-      conversions: jobs.takeSamples(),
+      ...jobs.takeSamples(),
     };
     this.parts.send({ type: 'stats', stats });
   }
