@@ -6,10 +6,11 @@
  *   flush file appears every --flush-ms, tens of thousands a day, and every query over the day
  *   lists and opens each one (bench/results/issue-14/today-files/: about 0.3 ms per file per
  *   search). A *run step* appends `runFanIn` consecutive files of one tier into one run file, in
- *   arrival order, without sorting or removing duplicates (cheap: a read and a write). Tiers
- *   make it logarithmic: flush files are tier 0, a run file spanning at least runFanIn^t
- *   sequence numbers is tier t, and only files of one tier join, so a day holds fewer than
- *   runFanIn files per tier and each row is rewritten once per tier. A file of half
+ *   arrival order, without sorting or removing duplicates (still every row read and encoded
+ *   again, about 3 µs here, so run steps yield to a busy writer: src/writer/jobs.ts). Tiers make
+ *   it logarithmic: flush files are tier 0, a run file spanning at least runFanIn^t sequence
+ *   numbers is tier t, and only files of one tier join, so a day holds fewer than runFanIn
+ *   files per tier and each row is rewritten once per tier. A file of half
  *   `targetBytes` or more is left alone. Only files below the lowest sequence number of the
  *   day's rows still in the WAL join: nothing can later land inside a run file's range.
  *
@@ -22,9 +23,9 @@
  *   connection for long and a day of any size ends as files of about that size, sorted so that
  *   Parquet row-group statistics prune, with every duplicate of a retried record removed:
  *
- *   <data>/spans/day=D/00…41.parquet     ┐
- *   <data>/spans/day=D/00…42-00…73.run.parquet ├─ one step ─▶ <data>/spans/day=D/00…41-00…93.parquet
- *   <data>/spans/day=D/00…93.parquet     ┘               (+ trace index of the same name)
+ *   <data>/spans/day=D/00…41.parquet            ┐
+ *   <data>/spans/day=D/00…42-00…73.run.parquet  ├─ one step ─▶ <data>/spans/day=D/00…41-00…93.parquet
+ *   <data>/spans/day=D/00…93.parquet            ┘              (+ trace index of the same name)
  *
  * Either step, crash-safe at every point:
  *
