@@ -1,5 +1,6 @@
-// What the kernel says about a process: CPU seconds (all threads), resident memory, open files.
+// What the kernel says about a process (CPU seconds of all threads, resident memory, open files) and about the machine (load averages).
 import fs from 'node:fs';
+import os from 'node:os';
 
 const TICKS_PER_SECOND = 100; // sysconf(_SC_CLK_TCK) on Linux
 
@@ -68,4 +69,16 @@ export function sampler(pid) {
 export function cpuModel() {
   const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
   return m ? m[1].trim() : 'unknown';
+}
+
+/** One-minute load averages sampled every 5 s until stop() (and one at each end). */
+export function sampleLoad() {
+  const samples = [os.loadavg()[0]];
+  const timer = setInterval(() => samples.push(os.loadavg()[0]), 5000);
+  return () => {
+    clearInterval(timer);
+    samples.push(os.loadavg()[0]);
+    const r = (x) => Math.round(x * 100) / 100;
+    return { samples: samples.length, min: r(Math.min(...samples)), mean: r(samples.reduce((a, b) => a + b, 0) / samples.length), max: r(Math.max(...samples)) };
+  };
 }

@@ -28,6 +28,7 @@ import path from 'node:path';
 import { SERVICES, SPANS_PER_TRACE, buildDataset, traceIdOf } from './dataset.mjs';
 import { DataLayout } from '../../dist/storage/layout.js';
 import { flags } from '../lib/args.mjs';
+import { sampleLoad } from '../lib/proc.mjs';
 import { ROOT, startGlust } from '../lib/servers.mjs';
 
 const args = flags();
@@ -59,18 +60,6 @@ function stats(ms, timeouts = 0) {
 async function startServer(dataDir) {
   const server = await startGlust(SERVER_FLAGS, dataDir);
   return { url: `http://127.0.0.1:${server.port}`, output: server.output, stop: () => server.stop() };
-}
-
-/** One-minute load averages sampled every 5 s until stop() (and one at each end). */
-function sampleLoad() {
-  const samples = [os.loadavg()[0]];
-  const timer = setInterval(() => samples.push(os.loadavg()[0]), 5000);
-  return () => {
-    clearInterval(timer);
-    samples.push(os.loadavg()[0]);
-    const r = (x) => Math.round(x * 100) / 100;
-    return { samples: samples.length, min: r(Math.min(...samples)), mean: r(samples.reduce((a, b) => a + b, 0) / samples.length), max: r(Math.max(...samples)) };
-  };
 }
 
 /**

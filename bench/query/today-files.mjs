@@ -32,6 +32,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { sampleLoad } from '../lib/proc.mjs';
 import { storedRows } from '../lib/readback.mjs';
 import { ROOT, runJson, startGlust, tempDir } from '../lib/servers.mjs';
 
@@ -64,18 +65,6 @@ function stats(ms) {
   const s = [...ms].sort((a, b) => a - b);
   const q = (p) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
   return { n: s.length, median: round1(q(50)), p95: round1(q(95)), max: round1(s.at(-1)) };
-}
-
-/** One-minute load averages every 5 s until stop(). */
-function sampleLoad() {
-  const samples = [os.loadavg()[0]];
-  const timer = setInterval(() => samples.push(os.loadavg()[0]), 5000);
-  return () => {
-    clearInterval(timer);
-    samples.push(os.loadavg()[0]);
-    const r = (x) => Math.round(x * 100) / 100;
-    return { min: r(Math.min(...samples)), mean: r(samples.reduce((a, b) => a + b, 0) / samples.length), max: r(Math.max(...samples)) };
-  };
 }
 
 /** The checkout a dist folder belongs to (startGlust runs <root>/dist/main.js), and its commit. */

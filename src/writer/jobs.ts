@@ -48,9 +48,9 @@ export class StorageJobs implements MaintenanceJobs {
   readonly nextCompaction?: () => (() => Promise<void>) | null;
   /** Conversions and compaction steps finished since the last stats message. */
   private samples: Array<WriterStats['conversions'][number]> = [];
+  private compactions: Array<WriterStats['compactions'][number]> = [];
   /** End (performance.now()) and duration of the conversions of the last RUN_YIELD_WINDOW_MS. */
   private recent: Array<{ at: number; ms: number }> = [];
-  private compactions: Array<WriterStats['compactions'][number]> = [];
 
   constructor(private readonly ctx: JobsContext) {
     if (ctx.compactor) {
