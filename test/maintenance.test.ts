@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Compactor } from '../dist/storage/compact.js';
 import { DataLayout, parseDataFileName, parseSegmentName } from '../dist/storage/layout.js';
 import { Reclaimer } from '../dist/storage/reclaim.js';
@@ -285,7 +285,8 @@ t.test('under random load the rules always hold', async (t) => {
   await slot.settled();
 });
 
-t.test('the real jobs: segments in a temporary WAL become Parquet, a closed day is compacted, the WAL is left empty', async (t) => {
+/** The real jobs (src/writer/jobs.ts) over a temporary directory: a logs WAL, DuckDB converter and compactor. */
+async function realJobs(t: Test, timing?: MaintenanceTiming) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-maintenance-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const layout = new DataLayout(dir);
@@ -310,7 +311,12 @@ t.test('the real jobs: segments in a temporary WAL become Parquet, a closed day 
     layout, tables: [table], queue, sealTiming: new SealTiming(1000), retention,
     compactor: new Compactor(compactConn, layout, [LOGS], { afterMs: 0, targetBytes: 1 << 30 }), health, reclaimer, send, signal: abort.signal,
   });
-  const slot = new Maintenance(jobs, abort.signal);
+  const slot = new Maintenance(jobs, abort.signal, timing);
+  return { layout, conn, events, table, queue, slot };
+}
+
+t.test('the real jobs: segments in a temporary WAL become Parquet, a closed day is compacted, the WAL is left empty', async (t) => {
+  const { layout, conn, events, table, queue, slot } = await realJobs(t);
 
   // Three segments of log rows (WAL row keys of src/storage/schema.ts) for a closed day, the
   // second with a retried copy of a record of the first.
@@ -341,5 +347,27 @@ t.test('the real jobs: segments in a temporary WAL become Parquet, a closed day 
   const bodies = (await conn.runAndReadAll(`SELECT body FROM read_parquet(${sqlString(file)}) ORDER BY body`)).getRows().map((r) => r[0]);
   t.same(bodies, ['record 1', 'record 2', 'record 3', 'record 4'], 'compacted without the retried copy (raw rows of the file)');
   t.notOk(events.some((e) => e.type === 'failing' || e.type === 'warning'), 'nothing failed');
+  await slot.settled();
+});
+
+t.test('the real jobs: a day directory that cannot be listed is a failed step (warned, retried), not a dead writer', async (t) => {
+  const { layout, events, slot } = await realJobs(t, FAST);
+  // Today is open, so the planner lists it for a run step; a file in place of its directory
+  // used to throw ENOTDIR out of kick() and end the writer thread (a flaky CI failure of
+  // test/overload.test.ts, whose obstacle is exactly such a file).
+  const today = new Date().toISOString().slice(0, 10);
+  fs.mkdirSync(layout.areaDir('logs'), { recursive: true });
+  fs.writeFileSync(layout.dayDir('logs', today), 'not a directory');
+  t.doesNotThrow(() => slot.kick(), 'kick does not throw');
+  const warnings = () => events.filter((e) => e.type === 'warning' && e.code === 'GLUST_ERR_COMPACT_FAILED');
+  const deadline = Date.now() + 5_000;
+  while (warnings().length < 2 && Date.now() < deadline) {
+    await sleep(20);
+    slot.kick();
+  }
+  const [first] = warnings();
+  t.ok(first, 'a GLUST_ERR_COMPACT_FAILED warning');
+  if (first?.type === 'warning') t.match(first.message, new RegExp(`^compaction of logs day=${today} failed: .*ENOTDIR.*; trying again in a minute$`));
+  t.equal(warnings().length, 2, 'planned again after compactRetryMs');
   await slot.settled();
 });

@@ -167,7 +167,8 @@ export class Compactor {
    * The next step to run, oldest day first, or null when there is nothing to do now.
    * `pendingFrom(table, day)`: the lowest sequence number of that day's rows still in the WAL
    * (an active segment, or one waiting for conversion), or null when none is. `runs` false: only
-   * closed days (the writer is too busy for run steps, src/writer/jobs.ts).
+   * closed days (the writer is too busy for run steps, src/writer/jobs.ts). Throws
+   * GLUST_ERR_COMPACT_FAILED when a day directory cannot be listed.
    */
   plan(nowMs: number, pendingFrom: (table: TableName, day: string) => number | null, runs = true): CompactStep | null {
     for (const table of this.tables) {
@@ -176,7 +177,13 @@ export class Compactor {
         const pending = pendingFrom(table.name, day);
         const closed = end + this.opts.afterMs <= nowMs && pending === null;
         if (!closed && !runs) continue;
-        const { visible } = dayFiles(this.layout.dayDir(table.name, day));
+        let visible: DataFile[];
+        try {
+          visible = dayFiles(this.layout.dayDir(table.name, day)).visible;
+        } catch (err) {
+          // A day that cannot be listed (a file in its place, no permission): say which.
+          throw new GlustError('GLUST_ERR_COMPACT_FAILED', `compaction of ${table.name} day=${day} failed: ${(err as Error).message}`, { cause: err });
+        }
         const step = closed ? this.closedStep(table, day, visible) : this.runStep(table, day, visible, pending);
         if (step) return step;
       }

@@ -137,16 +137,27 @@ export class StorageJobs implements MaintenanceJobs {
       const seqs = [tables.find((t) => t.schema.name === table)?.wal.activeSeq(day) ?? null, queue.lowestSeq(table, day)].filter((s) => s !== null);
       return seqs.length > 0 ? Math.min(...seqs) : null;
     };
-    const step = compactor.plan(Date.now(), pendingFrom, this.conversionsBusy(performance.now()) < RUN_YIELD_BUSY);
+    // GLUST_ERR_COMPACT_FAILED (src/storage/compact.ts); ingest is not affected.
+    const failed = (err: unknown) => {
+      if (!this.ctx.signal.aborted) this.ctx.health.warn('GLUST_ERR_COMPACT_FAILED', `${message(err)}; trying again in a minute`);
+      return err;
+    };
+    let step;
+    try {
+      step = compactor.plan(Date.now(), pendingFrom, this.conversionsBusy(performance.now()) < RUN_YIELD_BUSY);
+    } catch (err) {
+      // Planning runs inside Maintenance.kick: thrown from there it would end the writer thread
+      // (and the server with it). As a failed step it is reported and retried like one.
+      return () => Promise.reject(failed(err));
+    }
     if (!step) return null;
+    const planned = step;
     return async () => {
       let r;
       try {
-        r = await compactor.run(step);
+        r = await compactor.run(planned);
       } catch (err) {
-        // GLUST_ERR_COMPACT_FAILED (src/storage/compact.ts); ingest is not affected.
-        if (!this.ctx.signal.aborted) this.ctx.health.warn('GLUST_ERR_COMPACT_FAILED', `${message(err)}; trying again in a minute`);
-        throw err;
+        throw failed(err);
       }
       this.table(r.table)?.compacted(r);
       this.compactions.push({ table: r.table, kind: r.kind, seconds: r.seconds, rows: r.rows, inputFiles: r.inputFiles });
