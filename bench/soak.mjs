@@ -108,6 +108,10 @@ export async function main(args) {
   const malformedOk = (load.client.malformedByStatus['400'] ?? 0) > 0 && Object.keys(load.client.malformedByStatus).every((s) => ['400', '429', '503'].includes(s));
   const checks = [
     ['Every acknowledged span is in Parquet', `${back.distinct.toLocaleString('en-US')} distinct spans stored ≥ ${load.totalAckedRecordsIncludingWarmup.toLocaleString('en-US')} acknowledged`, back.distinct >= load.totalAckedRecordsIncludingWarmup],
+    // Raw rows too: every acknowledgement, duplicates included, wrote its rows (none is dropped
+    // before compaction of the day), so a loss shows here even if the client miscounts which
+    // acknowledgements were of distinct spans.
+    ['Every acknowledged row is in Parquet (duplicates included)', `${back.rows.toLocaleString('en-US')} rows stored ≥ ${(load.totalAckedRecordsIncludingWarmup + load.client.duplicateRecordsAcked).toLocaleString('en-US')} acknowledged`, back.rows >= load.totalAckedRecordsIncludingWarmup + load.client.duplicateRecordsAcked],
     ['RSS flat', `${rss.firstMax.toFixed(0)} → ${rss.lastMax.toFixed(0)} MB (max of first vs last third)`, rss.lastMax <= rss.firstMax * 1.1],
     ['Open file descriptors flat', `${fds.firstMax} → ${fds.lastMax}`, fds.lastMax <= fds.firstMax + 8],
     ['WAL size flat', `${wal.firstMax.toFixed(1)} → ${wal.lastMax.toFixed(1)} MB`, wal.lastMax <= wal.firstMax * 1.5 + 16],

@@ -120,7 +120,11 @@ function afterAnswer(req, status, head) {
   if ((status === 503 || status === 429) && opts.retryRefused && req.kind !== 'malformed') {
     const m = /\r\nretry-after:\s*(\d+)/i.exec(head);
     const waitMs = Math.min(5, m ? Number(m[1]) : 1) * 1000;
-    client.retryQueue.push({ ...req, kind: 'retry', due: performance.now() + waitMs, scheduled: req.scheduled });
+    // A refused duplicate stays a duplicate when retried: counted as a load request, its
+    // acknowledgement would claim 100 distinct spans that were acknowledged before (the soak of
+    // 2026-12-03 08:52 "lost" exactly one such request's 100 spans: every row was on disk).
+    const kind = req.kind === 'duplicate' ? 'duplicate' : 'retry';
+    client.retryQueue.push({ ...req, kind, due: performance.now() + waitMs, scheduled: req.scheduled });
     client.retried++;
   } else if (status === 200 && req.kind === 'load' && opts.duplicateFraction > 0 && Math.random() < opts.duplicateFraction) {
     client.resendQueue.push({ ...req, kind: 'duplicate', scheduled: undefined });
