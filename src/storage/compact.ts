@@ -104,6 +104,11 @@ export interface CompactResult {
 
 const DAY_MS = 86_400_000;
 
+/** GLUST_ERR_COMPACT_FAILED for one table's day, planning or running a step. */
+function compactFailed(table: TableName, day: string, err: unknown): GlustError {
+  return new GlustError('GLUST_ERR_COMPACT_FAILED', `compaction of ${table} day=${day} failed: ${(err as Error).message}`, { cause: err });
+}
+
 /** The days of a table's partitions, oldest first. */
 function days(tableDir: string): string[] {
   try {
@@ -182,7 +187,7 @@ export class Compactor {
           visible = dayFiles(this.layout.dayDir(table.name, day)).visible;
         } catch (err) {
           // A day that cannot be listed (a file in its place, no permission): say which.
-          throw new GlustError('GLUST_ERR_COMPACT_FAILED', `compaction of ${table.name} day=${day} failed: ${(err as Error).message}`, { cause: err });
+          throw compactFailed(table.name, day, err);
         }
         const step = closed ? this.closedStep(table, day, visible) : this.runStep(table, day, visible, pending);
         if (step) return step;
@@ -239,7 +244,7 @@ export class Compactor {
     try {
       return await this.merge(step);
     } catch (err) {
-      throw new GlustError('GLUST_ERR_COMPACT_FAILED', `compaction of ${step.table.name} day=${step.day} failed: ${(err as Error).message}`, { cause: err });
+      throw compactFailed(step.table.name, step.day, err);
     }
   }
 
