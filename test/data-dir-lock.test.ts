@@ -273,3 +273,21 @@ t.test('--data naming a file, not a directory, is a clear startup error', async 
   t.equal(r.status, 1);
   t.match(r.stderr, /GLUST_ERR_DATA_DIR: data directory .*plain-file is not writable/);
 });
+
+t.test('a file named like a day partition is a clear startup error that names it, and stays untouched', async (t) => {
+  const dir = tempDataDir();
+  fs.mkdirSync(path.join(dir, 'spans'), { recursive: true });
+  const obstacle = path.join(dir, 'spans', 'day=2026-12-03');
+  fs.writeFileSync(obstacle, 'not glust');
+  const args = ['serve', '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--data', dir];
+  const r = glust(args);
+  t.equal(r.status, 1);
+  // Before: "writer failed to start: ENOTDIR: not a directory, scandir ..." from compaction's recovery.
+  t.match(r.stderr, /GLUST_ERR_DATA_DIR: .*spans\/day=2026-12-03 is not a directory: .*move it out of the data directory and start again/);
+  t.equal(fs.readFileSync(obstacle, 'utf8'), 'not glust', 'the file is not Glust\'s to delete');
+  // Moved away as told, the next start succeeds.
+  fs.renameSync(obstacle, path.join(dir, 'moved-away'));
+  const server = await startServer({ dataDir: dir });
+  t.teardown(() => server.stop());
+  t.equal((await post(`${server.url}/v1/traces`, spansRequest([{ spanId: randomSpanId() }]), PROTO)).status, 200);
+});

@@ -1,6 +1,8 @@
 /**
  * What the writer does at start, before it takes new data, in this order:
  *
+ *   0. check that every `day=` entry of every area is a directory (a file there fails the start
+ *      with what to do, instead of an ENOTDIR from whichever step lists it first);
  *   1. empty <data>/.staging: whatever is there a crash (or a failed write) left before its
  *      rename, never data; delete the files a previous run retired but had not deleted yet
  *      (a `.retired` marker beside them, src/storage/reclaim.ts);
@@ -16,6 +18,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { GlustError } from '../errors.js';
 import type { Compactor } from '../storage/compact.js';
 import { type Area, type DataLayout, TRACE_INDEX_AREA, parseDayDirName } from '../storage/layout.js';
 import { deleteMarked } from '../storage/reclaim.js';
@@ -37,6 +40,7 @@ export async function recoverStorage(
   retention: RetentionSchedule,
   compactor: Compactor,
 ): Promise<Recovered> {
+  checkDayDirs(layout, [...tables.map((t) => t.schema.name), TRACE_INDEX_AREA]);
   fs.rmSync(layout.stagingDir, { recursive: true, force: true });
   deleteRetired(layout, tables);
   for (const t of tables) {
@@ -60,6 +64,28 @@ export async function recoverStorage(
     recoveredSegments++;
   }
   return { recoveredRows, recoveredSegments };
+}
+
+/**
+ * A file (or a link to one) named like a day partition: recovery, compaction and retention list
+ * each day's files and would fail on it with a bare ENOTDIR. It is nothing Glust writes (a user's
+ * copy, a restore gone wrong), so it is not Glust's to delete either: refuse to start, name it.
+ */
+function checkDayDirs(layout: DataLayout, areas: readonly Area[]): void {
+  for (const area of areas) {
+    const dir = layout.areaDir(area);
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir)) {
+      if (parseDayDirName(name) === null) continue;
+      const entry = path.join(dir, name);
+      if (!fs.statSync(entry, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new GlustError(
+          'GLUST_ERR_DATA_DIR',
+          `${entry} is not a directory: Glust keeps a day's files in a directory of that name; move it out of the data directory and start again`,
+        );
+      }
+    }
+  }
 }
 
 /** Files retired by a previous run (a marker beside them): no query of this run can hold them. */
