@@ -122,9 +122,13 @@ export class Writer {
         continue;
       }
       if (this.syncing) {
-        // Nothing new: wait for the commit to end, or for more batches to append meanwhile.
-        // (Not when nothing may be taken until it ended: a seal is due, or the writer is behind.)
-        await (sealDue || behind ? this.syncing.done : Promise.race([this.syncing.done, ring.waitForCommit(seq, STATS_EVERY_MS)]));
+        // Nothing new: wait for the commit to end, and only for that. What producers publish
+        // meanwhile stays in the ring and is appended, all of it at once, right after; it could
+        // not be synced any sooner anyway (one fdatasync at a time). Waiting for commits here
+        // as well woke this thread for every batch during every fdatasync, and each wake cost
+        // the producer a futex wake and this thread a loop turn: issue 14, the decoders'
+        // tryPublish (Atomics.notify) was their first function by self time.
+        await this.syncing.done;
         continue;
       }
       if (behind) {
