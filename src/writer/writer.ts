@@ -25,7 +25,7 @@ import type { StorageHealth } from './health.js';
 import type { StorageJobs } from './jobs.js';
 import type { Maintenance } from './maintenance.js';
 import type { TableState } from './tables.js';
-import type { TailSampler } from './tail-sampler.js';
+import type { TailPart, TailSampler } from './tail-sampler.js';
 
 export interface WriterParts {
   readonly ring: BatchRing;
@@ -69,6 +69,8 @@ interface Group {
   visits: number;
   /** Writer.failures when the group began: its commit clears the WAL failure only if none came since. */
   readonly failuresBefore: number;
+  /** The live tail's rows of this group, taken when its sync starts, sent once it ended. */
+  tail: TailPart | null;
 }
 
 export class Writer {
@@ -177,7 +179,7 @@ export class Writer {
     const skipVisits = ahead.reduce((n, g) => n + g.visits, 0);
     const skipBytes = ahead.reduce((n, g) => n + g.ringBytes, 0);
     const marks: WalMark[] = tables.map((t) => t.wal.mark());
-    const group = this.pending ?? { marks, acks: [], rows: tables.map(() => 0), bytes: tables.map(() => 0), ringBytes: 0, visits: 0, failuresBefore: this.failures };
+    const group = this.pending ?? { marks, acks: [], rows: tables.map(() => 0), bytes: tables.map(() => 0), ringBytes: 0, visits: 0, failuresBefore: this.failures, tail: null };
     const before = { acks: group.acks.length, rows: [...group.rows], bytes: [...group.bytes] };
     let visit = 0;
     let taken: number;
@@ -216,6 +218,7 @@ export class Writer {
   private startSync(): void {
     const group = this.pending!;
     this.pending = null;
+    if (this.parts.tail.on) group.tail = this.parts.tail.take();
     const done = Promise.all(this.parts.tables.map((t) => t.wal.syncAsync())).then(
       (synced) => {
         this.fsyncs += synced.reduce((a, b) => a + b, 0);
@@ -239,7 +242,7 @@ export class Writer {
     // WAL bytes do not count against --max-bytes (src/storage/retention.ts): only conversions tell retention.
     tables.forEach((t, i) => t.appended(group.rows[i]!, group.bytes[i]!));
     if (group.acks.length > 0) this.parts.send({ type: 'acked', requestIds: group.acks });
-    if (tail.on) tail.flush(performance.now());
+    if (tail.on || group.tail) tail.flush(group.tail, performance.now());
     if (group.failuresBefore === this.failures) health.clear('wal');
   }
 
