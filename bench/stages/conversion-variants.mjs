@@ -54,7 +54,41 @@ const tsv = path.join(dir, 'big.tsv');
   fs.writeFileSync(tsv, out.join('\n') + '\n');
 }
 
+// The same rows with every MAP as two parallel lists ({"k":[...],"v":[...]}), for
+// map(k, v) in SQL: is DuckDB's JSON → MAP transform the read half's cost?
+const kvFile = path.join(dir, 'big-kv.ndjson');
+{
+  const kv = (m) => (m === null || m === undefined ? m : { k: Object.keys(m), v: Object.values(m) });
+  const out = fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).map((l) => {
+    const o = JSON.parse(l);
+    o.a = kv(o.a);
+    o.r = kv(o.r);
+    for (const e of o.ev ?? []) e.a = kv(e.a);
+    for (const x of o.ln ?? []) x.a = kv(x.a);
+    return JSON.stringify(o);
+  });
+  fs.writeFileSync(kvFile, out.join('\n') + '\n');
+}
+
+// The same rows without their resource (the same map in every row of a request), to bound what
+// reading it once per request instead of once per row could save in the read half.
+const noResourceFile = path.join(dir, 'big-no-resource.ndjson');
+fs.writeFileSync(noResourceFile, fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).map((l) => {
+  const o = JSON.parse(l);
+  delete o.r;
+  return JSON.stringify(o);
+}).join('\n') + '\n');
+
 const columns = walColumnsSql(table);
+const KV = 'STRUCT(k VARCHAR[], v VARCHAR[])';
+const kvColumns = columns.replaceAll('MAP(VARCHAR, VARCHAR)', KV);
+const kvProjection = table.projection
+  .replace('a AS attributes', 'map(a.k, a.v) AS attributes')
+  .replace('r AS resource_attributes', 'map(r.k, r.v) AS resource_attributes')
+  .replace("'attributes': e.a}", "'attributes': map(e.a.k, e.a.v)}")
+  .replace("'attributes': l.a}", "'attributes': map(l.a.k, l.a.v)}");
+// Not storable (the schema wants MAPs): the read half without any MAP transform, as a bound.
+const jsonMapColumns = columns.replaceAll('MAP(VARCHAR, VARCHAR)', 'JSON');
 const jsonSource = (file, extra = '') => `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${columns}${extra})`;
 const PARQUET = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
 const copy = (source, target, parquet = PARQUET) =>
@@ -81,6 +115,10 @@ const variants = {
   // DataChunk path would replace), and writing Parquet from an in-memory table.
   'read half: NDJSON → temp table': { sql: () => `CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM ${jsonSource(big)}` },
   'write half: temp table → Parquet': { before: [`CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM ${jsonSource(big)}`], sql: (t) => `COPY rows TO ${sqlString(t)} (${PARQUET})` },
+  'maps as k/v lists, map(k, v) in SQL': { sql: (t) => `COPY (SELECT ${kvProjection}\nFROM read_json(${sqlString(kvFile)}, format = 'newline_delimited', columns = ${kvColumns}))\nTO ${sqlString(t)} (${PARQUET})` },
+  'read half, maps as k/v lists': { sql: () => `CREATE OR REPLACE TEMP TABLE rows AS SELECT ${kvProjection} FROM read_json(${sqlString(kvFile)}, format = 'newline_delimited', columns = ${kvColumns})` },
+  'read half, maps left as JSON (bound)': { sql: () => `CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM read_json(${sqlString(big)}, format = 'newline_delimited', columns = ${jsonMapColumns})` },
+  'read half, rows without resource (bound)': { sql: () => `CREATE OR REPLACE TEMP TABLE rows AS SELECT ${table.projection} FROM read_json(${sqlString(noResourceFile)}, format = 'newline_delimited', columns = ${columns})` },
   [`small segment (${smallRows} rows)`]: { rows: smallRows, sql: (t) => copy(jsonSource(small), t) },
   // Parquet dictionaries: DuckDB hashes every string of a row group to decide on one, which for
   // unique ids (trace_id, span_id) is pure cost.
