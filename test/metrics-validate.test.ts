@@ -164,3 +164,20 @@ t.test('/metrics and /health count the metrics signal like the others', async (t
   t.ok(health.tables.metrics, '/health lists the metrics table');
   t.ok((health.recordsPerSecond.metrics ?? 0) > 0, '/health counts metric points per second');
 });
+
+t.test('the same attributes in another order are the same series, stored in key order', async (t) => {
+  const time = nowNs();
+  const point = (i: number, a: Record<string, string>) => ({ timeUnixNano: String(time + BigInt(i)), asDouble: i, attributes: attrs(a) });
+  const metric = (points: unknown[]) => ({ name: 'order.gauge', unit: '1', gauge: { dataPoints: points } });
+  // Two senders, one listing the attributes sorted, the other not; and a third series apart.
+  const sorted = metricsObject([metric([point(1, { 'a.k': '1', 'b.k': '2', 'c.k': '3' })])], 'order-svc');
+  const shuffled = metricsObject([metric([point(2, { 'c.k': '3', 'a.k': '1', 'b.k': '2' }), point(3, { 'b.k': '2', 'c.k': '3', 'a.k': '1' })])], 'order-svc');
+  const other = metricsObject([metric([point(4, { 'a.k': '1', 'b.k': '2', 'c.k': 'other' })])], 'order-svc');
+  t.equal((await post(`${server.url}/v1/metrics`, encodeMetricsProto(sorted), PROTO)).status, 200);
+  t.equal((await post(`${server.url}/v1/metrics`, encodeMetricsJson(shuffled), JSON_CT)).status, 200);
+  t.equal((await post(`${server.url}/v1/metrics`, encodeMetricsProto(other), PROTO)).status, 200);
+  const rows = await stored('order-svc', 4, 'value, series_id::VARCHAR AS series, map_keys(attributes) AS keys');
+  t.same(rows.map((r) => r.keys), [['a.k', 'b.k', 'c.k'], ['a.k', 'b.k', 'c.k'], ['a.k', 'b.k', 'c.k'], ['a.k', 'b.k', 'c.k']], 'stored in key order');
+  t.equal(new Set(rows.slice(0, 3).map((r) => r.series)).size, 1, 'one series for the three orders');
+  t.not(rows[3]!.series, rows[0]!.series, 'another value is another series');
+});

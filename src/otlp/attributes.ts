@@ -76,18 +76,27 @@ export function valueLiteral(v: AnyValueIn | null | undefined, limits: Limits, a
   return text === null ? 'null' : JSON.stringify(truncate(text, limits, adj));
 }
 
+/** Entries kept by the list being built, in arrival order, when it is to be sorted (scratch, as seenKeys). */
+const entryKeys: string[] = [];
+const entryTexts: string[] = [];
+
 /**
  * Attributes as JSON object text. Keeps at most maxAttributes; a repeated key keeps its first
  * value (DuckDB maps need unique keys). What it leaves out is returned and added to
  * `adj.droppedAttributes`.
+ *
+ * `sortKeys`: the kept entries in key order (UTF-16 code units), for a text that must not depend
+ * on the order the sender listed them in (a metric point's attributes name its series). A list
+ * that arrives sorted gives the same text either way.
  */
-export function attributesJson(v: unknown, limits: Limits, adj: Adjustments): AttributesText {
+export function attributesJson(v: unknown, limits: Limits, adj: Adjustments, sortKeys = false): AttributesText {
   if (v == null) return NO_ATTRIBUTES;
   const kvs = list<KeyValueIn>(v, 'attributes');
   if (kvs.length === 0) return NO_ATTRIBUTES;
   let json = '{';
   let kept = 0;
   let dropped = 0;
+  let sorted = true;
   for (let i = 0; i < kvs.length; i++) {
     const kv = kvs[i];
     const rawKey = kv?.key;
@@ -98,11 +107,24 @@ export function attributesJson(v: unknown, limits: Limits, adj: Adjustments): At
       dropped++;
       continue;
     }
-    json += (kept > 0 ? ',' : '') + keyLiteral(key) + ':' + valueLiteral(kv!.value, limits, adj);
+    const entry = keyLiteral(key) + ':' + valueLiteral(kv!.value, limits, adj);
+    if (sortKeys) {
+      if (kept > 0 && key < entryKeys[kept - 1]!) sorted = false;
+      entryKeys[kept] = key;
+      entryTexts[kept] = entry;
+    }
+    json += (kept > 0 ? ',' : '') + entry;
     kept++;
   }
   adj.droppedAttributes += dropped;
+  if (!sorted) json = '{' + sortedEntries(kept);
   return { json: json + '}', dropped };
+}
+
+/** The first `n` scratch entries joined in key order (keys are unique: seenBefore dropped repeats). */
+function sortedEntries(n: number): string {
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (entryKeys[a]! < entryKeys[b]! ? -1 : 1));
+  return order.map((i) => entryTexts[i]!).join(',');
 }
 
 /** The string value of `key` among resource attributes, or null. */

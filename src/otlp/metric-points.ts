@@ -10,7 +10,7 @@
  * checked, since the sender says they mean nothing.
  *
  * series_id and record_hash (xxh3-64, @node-rs/xxhash) are computed here: the series from the
- * point's attributes, seeded with the hash of the metric's identity (service, resource, scope,
+ * point's attributes (stored in key order, whatever order they came in), seeded with the hash of the metric's identity (service, resource, scope,
  * name, type, unit; hashed once per metric); the record hash from the row's own text (times,
  * metric fields, values, exemplars, attributes, flags), seeded with the series. A retried export
  * (the same point again) gets the same hash and readers keep one row. Hashing only what a point
@@ -79,7 +79,8 @@ function pointRow<P extends PointIn>(point: P, metric: MetricRowContext, values:
   const start = readTime(point.startTimeUnixNano);
   const flags = u32(point.flags, 'flags');
   const { row } = metric;
-  const attrs = attributesJson(point.attributes, row.limits, row.adjustments);
+  // In key order: the series must not split when senders list the same attributes differently.
+  const attrs = attributesJson(point.attributes, row.limits, row.adjustments, true);
   const series = xxh3.xxh64(attrs.json, metric.seriesSeed);
   const json = (
     '{"th":' + time.hi + ',"tl":' + time.lo + ',"sh":' + start.hi + ',"sl":' + start.lo +
