@@ -51,7 +51,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
 import { covers, splitCovered } from './data-files.js';
 import { type DataLayout, type FileRange, TRACE_INDEX_AREA, compactedFileName, parseDataFileName, parseDayDirName } from './layout.js';
-import { PARQUET_WRITE_OPTIONS } from './parquet.js';
+import { PARQUET_WRITE_OPTIONS } from './parquet-options.js';
 import { publish, withStaging } from './publish.js';
 import { Reclaimer } from './reclaim.js';
 import { type TableName, type TableSchema, firstOfKeySql, parquetSql, sqlString, sqlStringList } from './schema.js';

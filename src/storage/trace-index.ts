@@ -16,6 +16,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type DataLayout, TRACE_INDEX_AREA } from './layout.js';
+import { parquetWriteOptions } from './parquet-options.js';
 import { publish, withStaging } from './publish.js';
 import { sqlString } from './schema.js';
 
@@ -41,7 +42,7 @@ export async function writeTraceIndex(
     const result = await conn.run(
       `COPY (SELECT trace_id, min(start_time) AS start_time, max(end_time) AS end_time, count(*)::UINTEGER AS spans
              FROM read_parquet(${sqlString(spanFile)}) GROUP BY trace_id ORDER BY trace_id)
-       TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE ${INDEX_ROW_GROUP_ROWS})`,
+       TO ${sqlString(staging)} (${parquetWriteOptions(INDEX_ROW_GROUP_ROWS)})`,
     );
     const bytes = await publish(staging, layout.dataFile(TRACE_INDEX_AREA, day, name));
     return { traces: Number(result.rowsChanged), bytes };
