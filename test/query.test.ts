@@ -5,12 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { GlustError } from '../dist/errors.js';
 // From dist/: the client starts its worker from the compiled file beside it.
 import { QueryClient } from '../dist/query/client.js';
 import { parseLogSearch, parseTraceSearch } from '../dist/query/params.js';
 import { parseDuration, parseTime } from '../dist/query/time.js';
+import type { QueryCommand, QueryReply } from '../dist/query/protocol.js';
 import { logFromWal } from '../dist/query/wal-rows.js';
 import { bulkLogsDir } from './helpers/bulk.js';
 import { eventually } from './helpers/server.js';
@@ -105,4 +107,24 @@ t.test('a query past its deadline is stopped and answered GLUST_ERR_API_TIMEOUT;
   }, 60_000, 100);
   t.same(otherErrors, [], 'no error but the deadline');
   t.same(services, { services: [] }, `the next query runs (answered at attempt ${attempts})`);
+});
+
+// The client cancels a query when its caller leaves and when its backstop gives up on it; the
+// worker used to drop only a query still queued, and ran a started one to its end (or its
+// deadline) while the queries behind it waited for an answer nobody would read.
+t.test('a cancelled query that already runs is interrupted, and the next one is answered', async (t) => {
+  const { dir, start, end } = await bulkLogsDir(3_000_000);
+  const worker = new Worker(new URL('../dist/query/worker.js', import.meta.url), { workerData: { dataDir: dir, threads: 1, memoryLimit: '256MB', leases: null } });
+  t.teardown(() => worker.terminate());
+  const replies: QueryReply[] = [];
+  const both = new Promise<void>((resolve) => worker.on('message', (r: QueryReply) => replies.push(r) === 2 && resolve()));
+  const send = (c: QueryCommand) => worker.postMessage(c);
+  // A search over 3M records that matches nothing, with a deadline it will not reach: cancelled
+  // right after it is sent, so it is running (awaiting DuckDB) when the cancel arrives.
+  send({ type: 'query', id: 1, call: { kind: 'logs', params: parseLogSearch(`q=nothing-matches&start=${start}&end=${end}`) }, timeoutMs: 600_000 });
+  send({ type: 'cancel', id: 1 });
+  send({ type: 'query', id: 2, call: { kind: 'services', params: { startNs: 0n, endNs: 1n } }, timeoutMs: 600_000 });
+  await both;
+  t.match(replies[0], { id: 1, ok: false, code: 'GLUST_ERR_API_QUERY_FAILED', message: /cancelled/ }, 'the running query was stopped, not finished');
+  t.match(replies[1], { id: 2, ok: true }, 'the next query is answered');
 });

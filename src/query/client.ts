@@ -40,7 +40,7 @@ interface Waiting {
 
 export interface RunningQuery {
   readonly result: Promise<string>;
-  /** The caller lost interest (client gone): drop the query if it has not started. */
+  /** The caller lost interest (client gone): the worker drops the query, or interrupts it if it runs. */
   cancel(): void;
 }
 
@@ -135,9 +135,8 @@ export class QueryClient {
     const { timeoutMs } = this.options;
     const result = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.waiting.delete(id);
+        this.forget(id);
         reject(new GlustError('GLUST_ERR_API_TIMEOUT', `query did not finish within ${timeoutMs} ms`));
-        this.armIdle();
       }, timeoutMs + BACKSTOP_MS);
       this.waiting.set(id, { resolve, reject, timer });
     });
@@ -150,16 +149,24 @@ export class QueryClient {
     else send();
     return {
       result,
-      cancel: () => {
-        const w = this.waiting.get(id);
-        if (!w) return;
-        // Nobody reads the answer: forget it (the promise stays unsettled and is collected).
-        clearTimeout(w.timer);
-        this.waiting.delete(id);
-        this.worker?.postMessage({ type: 'cancel', id } satisfies QueryCommand);
-        this.armIdle();
-      },
+      // Nobody reads the answer: forget it (the promise stays unsettled and is collected).
+      cancel: () => this.forget(id),
     };
+  }
+
+  /**
+   * Nobody waits for query `id` any more (its caller left, or the backstop gave up on it): the
+   * worker drops it, or interrupts it if it runs, instead of spending itself on an answer that
+   * would be thrown away while the queries behind it wait (the backstop used to forget only
+   * this side).
+   */
+  private forget(id: number): void {
+    const w = this.waiting.get(id);
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.waiting.delete(id);
+    this.worker?.postMessage({ type: 'cancel', id } satisfies QueryCommand);
+    this.armIdle();
   }
 
   /** Stop the worker; queries still waiting fail. Idempotent. */

@@ -1,7 +1,7 @@
 /**
  * Messages between the main thread and the query worker (src/query/worker.ts).
  *
- *   main ──QueryCommand──▶ query worker     one query at a time, in order; cancel drops a queued one
+ *   main ──QueryCommand──▶ query worker     one query at a time, in order; cancel drops a queued one, interrupts a running one
  *   main ◀──QueryReply──── query worker     the answer as JSON text, or an error code
  *
  * Parameters are parsed and checked on the main thread (src/query/params.ts) before they are

@@ -32,6 +32,8 @@ const engine = new QueryEngine(conn, data.dataDir, lease);
 const queue: Array<Extract<QueryCommand, { type: 'query' }>> = [];
 let running = false;
 let closing = false;
+/** The query DuckDB runs now, and why it was interrupted (its deadline, or nobody waits any more). */
+let current: { id: number; stopped: 'deadline' | 'cancelled' | null; interrupting?: NodeJS.Timeout } | null = null;
 
 async function answer(call: QueryCall): Promise<string> {
   switch (call.kind) {
@@ -68,25 +70,41 @@ async function runQueue(): Promise<void> {
   running = true;
   while (queue.length > 0) {
     const { id, call, timeoutMs } = queue.shift()!;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      conn.interrupt();
-    }, timeoutMs);
+    const run: NonNullable<typeof current> = { id, stopped: null };
+    current = run;
+    const timer = setTimeout(() => stop(run, 'deadline'), timeoutMs);
     let reply: QueryReply;
     try {
       reply = { id, ok: true, body: await answer(call) };
     } catch (err) {
       if (err instanceof GlustError) reply = { id, ok: false, code: err.code, message: err.message };
-      else if (timedOut) reply = { id, ok: false, code: 'GLUST_ERR_API_TIMEOUT', message: `query took longer than ${timeoutMs} ms and was stopped` };
+      else if (run.stopped === 'deadline') reply = { id, ok: false, code: 'GLUST_ERR_API_TIMEOUT', message: `query took longer than ${timeoutMs} ms and was stopped` };
+      else if (run.stopped === 'cancelled') reply = { id, ok: false, code: 'GLUST_ERR_API_QUERY_FAILED', message: 'query cancelled: nobody waits for its answer' };
       else reply = { id, ok: false, code: 'GLUST_ERR_API_QUERY_FAILED', message: `query failed: ${(err as Error).message}` };
     } finally {
       clearTimeout(timer);
+      clearInterval(run.interrupting);
+      current = null;
     }
     port.postMessage(reply);
   }
   running = false;
   if (closing) shutdown();
+}
+
+/** How often a stopped query is interrupted again until it has ended. */
+const INTERRUPT_EVERY_MS = 10;
+
+/**
+ * Interrupt `run` if it still runs (the first reason is the one answered). DuckDB's interrupt
+ * stops only the statement running at that moment, and a query is several (its file snapshot,
+ * then the search), or none yet: so it is repeated until the query has ended.
+ */
+function stop(run: NonNullable<typeof current>, why: 'deadline' | 'cancelled'): void {
+  if (current !== run || run.stopped) return;
+  run.stopped = why;
+  conn.interrupt();
+  run.interrupting = setInterval(() => conn.interrupt(), INTERRUPT_EVERY_MS);
 }
 
 function shutdown(): void {
@@ -100,8 +118,10 @@ port.on('message', (command: QueryCommand) => {
     queue.push(command);
     void runQueue();
   } else if (command.type === 'cancel') {
+    // Queued: dropped. Running: interrupted, so that nobody's query holds the next one up.
     const i = queue.findIndex((q) => q.id === command.id);
     if (i >= 0) queue.splice(i, 1);
+    else if (current?.id === command.id) stop(current, 'cancelled');
   } else {
     closing = true;
     queue.length = 0;
