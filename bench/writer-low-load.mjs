@@ -9,7 +9,8 @@
 //   node bench/writer-low-load.mjs '{"spansPerSecond":10000,"durationS":20,"rounds":2,"dists":["old/dist","dist"]}'
 //   node bench/writer-low-load.mjs '{"variants":[{"serverArgs":["--flush-ms","2000"]},{"serverArgs":["--flush-ms","10000"]}]}'
 // Every acknowledged span is read back from Parquet after the stop (a run that loses data fails).
-// Each run also reports the writer's span file count and compaction steps from /metrics.
+// Each run also reports the writer's span file count and compaction steps from /metrics, and the
+// threads' sleeps (voluntary context switches) per acknowledged request.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,13 @@ const opts = {
 const SPANS_PER_REQUEST = 100; // testbed bodies (bench/lib/payloads.mjs)
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds and OS name of every thread of `pid`, by thread id. */
+/** Voluntary context switches of a thread (each one a sleep, so each a wake-up to come). */
+function voluntarySwitches(pid, tid) {
+  const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+  return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+}
+
+/** CPU seconds, voluntary context switches and OS name of every thread of `pid`, by thread id. */
 function threadCpu(pid) {
   const out = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -45,7 +52,7 @@ function threadCpu(pid) {
       } catch {
         // the thread ended
       }
-      out.set(tid, { s: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, name });
+      out.set(tid, { s: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, name, sleeps: voluntarySwitches(pid, tid) });
     } catch {
       // the thread ended
     }
@@ -91,8 +98,9 @@ async function once({ dist, serverArgs }) {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(server.pid) - cpu0;
   const threads = [...threadCpu(server.pid)]
-    .map(([tid, t]) => ({ tid, name: t.name, percent: (100 * (t.s - (threads0.get(tid)?.s ?? 0))) / seconds }))
+    .map(([tid, t]) => ({ tid, name: t.name, percent: (100 * (t.s - (threads0.get(tid)?.s ?? 0))) / seconds, sleeps: t.sleeps - (threads0.get(tid)?.sleeps ?? 0) }))
     .filter((t) => t.percent >= 0.5);
+  const requests = (load.ackedRecordsPerSecond * seconds) / SPANS_PER_REQUEST;
   const writer = await writerFigures(server.port);
   await server.stop();
   const stored = await storedRows(dataDir, 'spans');
@@ -117,6 +125,10 @@ async function once({ dist, serverArgs }) {
     // In creation order (thread ids grow): main, V8's platform threads, then workers and pool threads.
     // Each as offset:name:percent; the name is the OS thread's comm (libuv-worker, DuckDB's own…).
     threads: threads.map((t) => `${Number(t.tid) - server.pid}:${t.name}:${t.percent.toFixed(1)}`),
+    // Sleeps (voluntary context switches) per acknowledged request, of the same threads and in
+    // all: how many times a request makes a thread wait and be woken (issue 14, fewer hops).
+    sleepsPerRequest: Object.fromEntries(threads.map((t) => [`${Number(t.tid) - server.pid}:${t.name}`, +(t.sleeps / requests).toFixed(2)])),
+    sleepsPerRequestTotal: +(threads.reduce((n, t) => n + t.sleeps, 0) / requests).toFixed(2),
     acked: load.totalAckedRecordsIncludingWarmup,
     stored,
     ok,
