@@ -40,9 +40,9 @@ export async function recoverStorage(
   retention: RetentionSchedule,
   compactor: Compactor,
 ): Promise<Recovered> {
-  checkDayDirs(layout, [...tables.map((t) => t.schema.name), TRACE_INDEX_AREA]);
+  const days = dayDirs(layout, [...tables.map((t) => t.schema.name), TRACE_INDEX_AREA]);
   fs.rmSync(layout.stagingDir, { recursive: true, force: true });
-  deleteRetired(layout, tables);
+  deleteRetired(layout, tables, days);
   for (const t of tables) {
     fs.mkdirSync(layout.areaDir(t.schema.name), { recursive: true });
     for (const segment of t.wal.open(t.rescan() + 1)) queue.push(t, segment);
@@ -67,11 +67,13 @@ export async function recoverStorage(
 }
 
 /**
- * A file (or a link to one) named like a day partition: recovery, compaction and retention list
- * each day's files and would fail on it with a bare ENOTDIR. It is nothing Glust writes (a user's
- * copy, a restore gone wrong), so it is not Glust's to delete either: refuse to start, name it.
+ * Every day partition directory of `areas`. A file (or a link to one) named like a day partition
+ * fails the start: recovery, compaction and retention list each day's files and would fail on it
+ * with a bare ENOTDIR. It is nothing Glust writes (a user's copy, a restore gone wrong), so it is
+ * not Glust's to delete either: refuse to start, name it.
  */
-function checkDayDirs(layout: DataLayout, areas: readonly Area[]): void {
+function dayDirs(layout: DataLayout, areas: readonly Area[]): string[] {
+  const dirs: string[] = [];
   for (const area of areas) {
     const dir = layout.areaDir(area);
     if (!fs.existsSync(dir)) continue;
@@ -84,18 +86,15 @@ function checkDayDirs(layout: DataLayout, areas: readonly Area[]): void {
           `${entry} is not a directory: Glust keeps a day's files in a directory of that name; move it out of the data directory and start again`,
         );
       }
+      dirs.push(entry);
     }
   }
+  return dirs;
 }
 
-/** Files retired by a previous run (a marker beside them): no query of this run can hold them. */
-function deleteRetired(layout: DataLayout, tables: readonly TableState[]): void {
-  const areas: Area[] = [...tables.map((t) => t.schema.name), TRACE_INDEX_AREA];
-  const dirs = tables.map((t) => layout.walDir(t.schema.name));
-  for (const area of areas) {
-    const days = fs.existsSync(layout.areaDir(area)) ? fs.readdirSync(layout.areaDir(area)).map(parseDayDirName) : [];
-    for (const day of days) if (day !== null) dirs.push(layout.dayDir(area, day));
-  }
+/** Files retired by a previous run (a marker beside them, in a WAL or a day directory): no query of this run can hold them. */
+function deleteRetired(layout: DataLayout, tables: readonly TableState[], dayDirs: readonly string[]): void {
+  const dirs = [...tables.map((t) => layout.walDir(t.schema.name)), ...dayDirs];
   const indexed = new Set(tables.filter((t) => t.schema.traceIndex).map((t) => layout.areaDir(t.schema.name)));
   // A retired span file's trace index file goes with it (it was retired with it).
   deleteMarked(dirs, (file) => {
