@@ -127,7 +127,7 @@ port.on('message', (command: QueryCommand) => {
     queue.length = 0;
     // Stop the running query now rather than at its deadline: the process may be exiting, and
     // it must not exit while DuckDB still works on this thread (a native abort, issue 9).
-    if (running) conn.interrupt();
+    if (current) stop(current, 'cancelled');
     else shutdown();
   }
 });
