@@ -39,45 +39,39 @@ const small = path.join(dir, 'small.ndjson');
 const bigRows = makeSegment(big, opts.records);
 const smallRows = makeSegment(small, opts.smallRecords);
 
-// The same rows as TSV (columns in walColumns order; MAP/complex columns as their JSON text).
-const tsv = path.join(dir, 'big.tsv');
-{
-  const cols = Object.keys(table.walColumns);
-  const out = fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const o = JSON.parse(l);
-    return cols.map((c) => {
-      const v = o[c];
-      const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-      return s.replace(/[\t\n\\]/g, (ch) => ({ '\t': '\\t', '\n': '\\n', '\\': '\\\\' })[ch]);
-    }).join('\t');
-  });
-  fs.writeFileSync(tsv, out.join('\n') + '\n');
+/** `big`'s rows rewritten one by one (`line` gets each row parsed, returns its new line) into `name`. */
+function rewriteRows(name, line) {
+  const file = path.join(dir, name);
+  const out = fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).map((l) => line(JSON.parse(l)));
+  fs.writeFileSync(file, out.join('\n') + '\n');
+  return file;
 }
+
+// The same rows as TSV (columns in walColumns order; MAP/complex columns as their JSON text).
+const cols = Object.keys(table.walColumns);
+const tsv = rewriteRows('big.tsv', (o) => cols.map((c) => {
+  const v = o[c];
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return s.replace(/[\t\n\\]/g, (ch) => ({ '\t': '\\t', '\n': '\\n', '\\': '\\\\' })[ch]);
+}).join('\t'));
 
 // The same rows with every MAP as two parallel lists ({"k":[...],"v":[...]}), for
 // map(k, v) in SQL: is DuckDB's JSON → MAP transform the read half's cost?
-const kvFile = path.join(dir, 'big-kv.ndjson');
-{
-  const kv = (m) => (m === null || m === undefined ? m : { k: Object.keys(m), v: Object.values(m) });
-  const out = fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const o = JSON.parse(l);
-    o.a = kv(o.a);
-    o.r = kv(o.r);
-    for (const e of o.ev ?? []) e.a = kv(e.a);
-    for (const x of o.ln ?? []) x.a = kv(x.a);
-    return JSON.stringify(o);
-  });
-  fs.writeFileSync(kvFile, out.join('\n') + '\n');
-}
+const kv = (m) => (m === null || m === undefined ? m : { k: Object.keys(m), v: Object.values(m) });
+const kvFile = rewriteRows('big-kv.ndjson', (o) => {
+  o.a = kv(o.a);
+  o.r = kv(o.r);
+  for (const e of o.ev ?? []) e.a = kv(e.a);
+  for (const x of o.ln ?? []) x.a = kv(x.a);
+  return JSON.stringify(o);
+});
 
 // The same rows without their resource (the same map in every row of a request), to bound what
 // reading it once per request instead of once per row could save in the read half.
-const noResourceFile = path.join(dir, 'big-no-resource.ndjson');
-fs.writeFileSync(noResourceFile, fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).map((l) => {
-  const o = JSON.parse(l);
+const noResourceFile = rewriteRows('big-no-resource.ndjson', (o) => {
   delete o.r;
   return JSON.stringify(o);
-}).join('\n') + '\n');
+});
 
 const columns = walColumnsSql(table);
 const KV = 'STRUCT(k VARCHAR[], v VARCHAR[])';
