@@ -171,9 +171,32 @@ t.test('a cumulative exponential histogram whose scale drops between exports', a
   }
 });
 
+t.test('groupBy answers the groups with the most points, says how many there are, and totals count them all', async (t) => {
+  // Group g<i> has i + 1 points of value i; 40 points lack the attribute (the group null).
+  const points: Point[] = [];
+  for (let i = 0; i < 30; i++) {
+    for (let k = 0; k <= i; k++) points.push({ name: 'queue.depth', type: 'GAUGE', time: T0 + BigInt(1 + k) * S, value: i, attrs: { queue: `g${String(i).padStart(2, '0')}` } });
+  }
+  for (let k = 0; k < 40; k++) points.push({ name: 'queue.depth', type: 'GAUGE', time: T0 + BigInt(1 + k) * S, value: -1 });
+  await insert(points);
+  const r = await aggregate('queue.depth', '&groupBy=queue&limit=5&step=1m');
+  t.same(r.groups!.map((g) => g.value), ['g26', 'g27', 'g28', 'g29', null], 'the five largest groups, by value, null last');
+  t.same(r.groups!.map((g) => g.count), [27, 28, 29, 30, 40]);
+  t.same(r.groups!.map((g) => g.mean), [26, 27, 28, 29, -1]);
+  t.equal(r.groups_total, 31, 'every group of the window is counted');
+  t.equal(r.limit, 5);
+  t.equal(r.count, points.length, 'the totals hold the groups left out');
+  t.equal(r.series!.reduce((n, b) => n + b.count, 0), points.length, 'so do the overall buckets');
+  const all = await aggregate('queue.depth', '&groupBy=queue');
+  t.equal(all.groups!.length, 31, 'under the default limit every group is answered');
+  t.equal(all.limit, 50);
+  t.equal((await aggregate('queue.depth', '&groupBy=queue&limit=5000')).limit, 1000, 'a larger limit is capped');
+  t.throws(() => parseMetricAggregate('queue.depth', 'groupBy=queue&limit=0'), { code: 'GLUST_ERR_API_PARAM' });
+});
+
 t.test('the list, the points, an unknown name and bad parameters', async (t) => {
   const { metrics } = await queries.list(parseMetricList(WINDOW));
-  t.same(metrics.map((m) => [m.metric_name, m.type]), [['bytes', 'SUM'], ['latency', 'HISTOGRAM'], ['requests', 'SUM'], ['size', 'EXPONENTIAL_HISTOGRAM'], ['temp', 'GAUGE']]);
+  t.same(metrics.map((m) => [m.metric_name, m.type]), [['bytes', 'SUM'], ['latency', 'HISTOGRAM'], ['queue.depth', 'GAUGE'], ['requests', 'SUM'], ['size', 'EXPONENTIAL_HISTOGRAM'], ['temp', 'GAUGE']]);
   t.same(metrics.find((m) => m.metric_name === 'temp')!.services, ['svc']);
   const { points } = await queries.points(parseMetricPoints('temp', `${WINDOW}&limit=2`));
   t.equal(points.length, 2, 'limit');

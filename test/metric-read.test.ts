@@ -121,6 +121,11 @@ t.test('glust metrics and glust metric, from the data directory and from the ser
     const agg = glust(['metric', 'http.server.requests', '--aggregate', '--group-by', 'http.route', ...source]);
     t.equal(agg.status, 0, agg.stderr);
     for (const [route, inc] of Object.entries(routes)) t.match(agg.stdout, new RegExp(`${route.replace('/', '\\/')}\\s+│ 6\\s+│ ${sum(inc)}\\s+│`));
+    t.equal(agg.stderr, '', 'every group shown: no note');
+    const capped = glust(['metric', 'http.server.requests', '--aggregate', '--group-by', 'http.route', '--limit', '1', ...source]);
+    t.equal(capped.status, 0, capped.stderr);
+    t.equal(capped.stderr, `glust: the 1 group with the most points of ${Object.keys(routes).length}; --limit N shows more (at most 1000)\n`);
+    t.equal(capped.stdout.match(/^\S+\s+│ 6\s+│/gm)?.length, 1, 'one group row');
     const json = glust(['metric', 'room.temperature', '--aggregate', '--step', '6m', '--json', ...source]);
     t.equal(JSON.parse(json.stdout).max, Math.max(...temps));
     const pts = glust(['metric', 'room.temperature', '--limit', '2', ...source]);

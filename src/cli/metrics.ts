@@ -18,7 +18,8 @@ export const METRIC_USAGE = `usage: glust metric NAME [--aggregate] [--step 1m] 
                    [--since 1h | --start T] [--end T] [--limit N] ${SOURCE_FLAGS}
   a metric's points (newest --limit, oldest first), or with --aggregate its count, sum, mean, min,
   max, rate (sums) and p50/p90/p95/p99 (histograms) over the window, per --step time bucket and
-  per value of the --group-by attribute. T is RFC 3339 or unix nanoseconds.
+  per value of the --group-by attribute (the --limit groups with the most points, default 50).
+  T is RFC 3339 or unix nanoseconds.
 `;
 
 const TIME_FLAGS = { start: 'start', end: 'end' };
@@ -54,14 +55,17 @@ function aggregateTable(r: MetricAggregateResponse): string {
 export async function metric(argv: readonly string[]): Promise<void> {
   const aggregate = argv.includes('--aggregate');
   const rest = argv.filter((a) => a !== '--aggregate');
-  const flags: Record<string, string> = { service: 'service', attr: 'attr', ...TIME_FLAGS };
+  const flags: Record<string, string> = { service: 'service', attr: 'attr', limit: 'limit', ...TIME_FLAGS };
   if (aggregate) Object.assign(flags, { step: 'step', 'group-by': 'groupBy' });
-  else flags.limit = 'limit';
   const args = parseReadArgs(rest, flags, METRIC_USAGE);
   if (args.positional.length !== 1) throw new GlustError('GLUST_ERR_CONFIG_INVALID', `give one metric name\n\n${METRIC_USAGE}`);
   const name = args.positional[0]!;
   if (aggregate) {
     const r = await withSource(args, (s) => s.metricAggregate(name, args.params));
+    const shown = r.groups?.length ?? 0;
+    if (r.groups_total !== undefined && r.groups_total > shown) {
+      process.stderr.write(`glust: the ${shown} group${shown === 1 ? '' : 's'} with the most points of ${r.groups_total}; --limit N shows more (at most 1000)\n`);
+    }
     return void process.stdout.write(args.json ? JSON.stringify(r) + '\n' : aggregateTable(r));
   }
   const { points } = await withSource(args, (s) => s.metric(name, args.params));

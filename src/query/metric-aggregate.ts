@@ -145,24 +145,35 @@ function delta(p: MetricPoint, prev: MetricPoint | null, windowStart: bigint): {
 }
 
 /**
- * Aggregate points given ordered by series, then time. `type`: the metric's type; `counts`:
- * whether its sums count events (then `rate` is given).
+ * The aggregate of points added ordered by series, then time. `kind.type`: the metric's type;
+ * `kind.counts`: whether its sums count events (then `rate` is given). `keep`: the groups to
+ * answer (null: every group); a point of another group still counts in the totals and the
+ * overall series. Holds one accumulator per kept group and bucket, not the points.
  */
-export function aggregatePoints(points: Iterable<MetricPoint>, window: AggregateWindow, kind: { type: string; counts: boolean }): AggregateResult {
-  const totals = new Accumulator();
-  const groups = new Map<string | null, { all: Accumulator; buckets: Map<bigint, Accumulator> }>();
-  const overall = new Map<bigint, Accumulator>();
-  let prev: MetricPoint | null = null;
-  for (const p of points) {
-    const d = delta(p, prev !== null && prev.series === p.series ? prev : null, window.startNs);
-    prev = p;
-    if (d === null) continue;
-    let group = groups.get(p.group);
-    if (!group) groups.set(p.group, (group = { all: new Accumulator(), buckets: new Map() }));
-    const targets = [totals, group.all];
+export class Aggregation {
+  private readonly totals = new Accumulator();
+  private readonly groups = new Map<string | null, { all: Accumulator; buckets: Map<bigint, Accumulator> }>();
+  private readonly overall = new Map<bigint, Accumulator>();
+  private prev: MetricPoint | null = null;
+
+  constructor(
+    private readonly window: AggregateWindow,
+    private readonly kind: { type: string; counts: boolean },
+    private readonly keep: ReadonlySet<string | null> | null = null,
+  ) {}
+
+  add(p: MetricPoint): void {
+    const { window } = this;
+    const d = delta(p, this.prev !== null && this.prev.series === p.series ? this.prev : null, window.startNs);
+    this.prev = p;
+    if (d === null) return;
+    const kept = this.keep === null || this.keep.has(p.group);
+    let group = kept ? this.groups.get(p.group) : undefined;
+    if (kept && !group) this.groups.set(p.group, (group = { all: new Accumulator(), buckets: new Map() }));
+    const targets = group ? [this.totals, group.all] : [this.totals];
     if (window.stepNs !== null) {
       const at = window.startNs + ((p.time - window.startNs) / window.stepNs) * window.stepNs;
-      for (const map of [overall, group.buckets]) {
+      for (const map of group ? [this.overall, group.buckets] : [this.overall]) {
         let acc = map.get(at);
         if (!acc) map.set(at, (acc = new Accumulator()));
         targets.push(acc);
@@ -177,20 +188,24 @@ export function aggregatePoints(points: Iterable<MetricPoint>, window: Aggregate
       }
     }
   }
-  const seconds = (from: bigint, to: bigint) => Number(to - from) / 1e9;
-  const windowSeconds = seconds(window.startNs, window.endNs);
-  const seriesOf = (map: Map<bigint, Accumulator>) => [...map.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([at, acc]) => {
-      const to = at + window.stepNs! < window.endNs ? at + window.stepNs! : window.endNs;
-      return { time: String(at), ...acc.stats(kind, seconds(at, to)) };
-    });
-  const groupList = [...groups.entries()]
-    .sort(([a], [b]) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1))
-    .map(([value, g]) => ({ value, ...g.all.stats(kind, windowSeconds), ...(window.stepNs !== null ? { series: seriesOf(g.buckets) } : {}) }));
-  return {
-    totals: totals.stats(kind, windowSeconds),
-    ...(window.stepNs !== null ? { series: seriesOf(overall) } : {}),
-    groups: groupList,
-  };
+
+  result(): AggregateResult {
+    const { window, kind } = this;
+    const seconds = (from: bigint, to: bigint) => Number(to - from) / 1e9;
+    const windowSeconds = seconds(window.startNs, window.endNs);
+    const seriesOf = (map: Map<bigint, Accumulator>) => [...map.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([at, acc]) => {
+        const to = at + window.stepNs! < window.endNs ? at + window.stepNs! : window.endNs;
+        return { time: String(at), ...acc.stats(kind, seconds(at, to)) };
+      });
+    const groupList = [...this.groups.entries()]
+      .sort(([a], [b]) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1))
+      .map(([value, g]) => ({ value, ...g.all.stats(kind, windowSeconds), ...(window.stepNs !== null ? { series: seriesOf(g.buckets) } : {}) }));
+    return {
+      totals: this.totals.stats(kind, windowSeconds),
+      ...(window.stepNs !== null ? { series: seriesOf(this.overall) } : {}),
+      groups: groupList,
+    };
+  }
 }

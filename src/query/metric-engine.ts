@@ -13,7 +13,7 @@ import { type DuckDBConnection, INTEGER } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
 import type { MetricAggregateResponse, MetricPointRecord, MetricPointsResponse, MetricsResponse, MetricType } from '../view/metric-records.js';
 import { type Buckets, sideOf } from './histogram-buckets.js';
-import { type MetricPoint, aggregatePoints } from './metric-aggregate.js';
+import { Aggregation, type MetricPoint } from './metric-aggregate.js';
 import type { MetricAggregateQuery, MetricFilter, MetricListQuery, MetricPointsQuery } from './metric-params.js';
 import type { TimeRange } from './params.js';
 import { Bindings, attrConditions, queryRows } from './sql.js';
@@ -103,26 +103,29 @@ export class MetricQueries {
     if (type === null) await this.notFoundUnlessKnown(query.name);
     const kind = { type: type ?? 'GAUGE', counts: counts ?? false };
     const histogram = kind.type === 'HISTOGRAM' || kind.type === 'EXPONENTIAL_HISTOGRAM';
+    const keep = query.groupBy === null ? null : await this.topGroups(query, query.groupBy);
     const b2 = new Bindings();
     const where2 = this.filter(query, b2);
-    const group = query.groupBy === null ? 'NULL::VARCHAR' : `coalesce(attributes[${b2.text(query.groupBy)}], resource_attributes[${b2.text(query.groupBy)}])`;
     const cols = [...SCALAR, ...(histogram ? [...EXPLICIT, ...EXPONENTIAL] : [])];
     const buckets = histogram
       ? `, explicit_bounds, bucket_counts::DOUBLE[] AS bucket_counts, "scale", zero_count::DOUBLE AS zero_count, positive_offset,
          positive_bucket_counts::DOUBLE[] AS positive_bucket_counts, negative_offset, negative_bucket_counts::DOUBLE[] AS negative_bucket_counts`
       : '';
     // One point per series, start_time and time: the same state stored twice counts once, also
-    // when the copies came in different requests (a retry after a lost answer).
-    const reader = await this.conn.runAndReadAll(
+    // when the copies came in different requests (a retry after a lost answer). Streamed chunk by
+    // chunk: a window may hold millions of points, and only the accumulators stay in memory.
+    const stream = await this.conn.stream(
       `SELECT epoch_ns("time") AS t, epoch_ns(start_time) AS st, "type", temporality, is_monotonic, "value",
-              "count"::DOUBLE AS "count", "sum", "min", "max", ${SERIES} AS series, ${group} AS grp ${buckets}
+              "count"::DOUBLE AS "count", "sum", "min", "max", ${SERIES} AS series, ${groupOf(query.groupBy, b2)} AS grp ${buckets}
        FROM ${this.source(b2, query, `${where2} AND ${RECORDED}`, cols)}
        QUALIFY row_number() OVER (PARTITION BY series, "time", start_time) = 1
        ORDER BY series, t`,
       b2.values,
       b2.types,
     );
-    const result = aggregatePoints(pointsOf(reader.getRowObjectsJS()), query, kind);
+    const aggregation = new Aggregation(query, kind, keep?.values ?? null);
+    for await (const rows of stream.yieldRowObjectJs()) for (const p of pointsOf(rows)) aggregation.add(p);
+    const result = aggregation.result();
     return {
       metric_name: query.name,
       type: kind.type as MetricType,
@@ -131,9 +134,30 @@ export class MetricQueries {
       end: String(query.endNs),
       ...result.totals,
       ...(query.stepNs !== null ? { step: String(query.stepNs), series: result.series } : {}),
-      ...(query.groupBy !== null ? { group_by: query.groupBy, groups: result.groups } : {}),
+      ...(keep ? { group_by: query.groupBy!, groups: result.groups, groups_total: keep.total, limit: query.limit } : {}),
     };
   }
+
+  /**
+   * The `query.limit` groups of `groupBy` with the most recorded points in the window, and how
+   * many groups there are: DuckDB counts them (within its memory limit, spilling if it must), so
+   * an attribute with millions of values costs the aggregation no more than `limit` groups.
+   */
+  private async topGroups(query: MetricAggregateQuery, groupBy: string): Promise<{ values: Set<string | null>; total: number }> {
+    const b = new Bindings();
+    const src = this.source(b, query, `${this.filter(query, b)} AND ${RECORDED}`, ['metric_name', 'time', 'service_name', 'flags', 'attributes', 'resource_attributes']);
+    const rows = await queryRows<{ grp: string | null; total: number }>(this.conn, 
+      `WITH g AS (SELECT ${groupOf(groupBy, b)} AS grp, count(*) AS n FROM ${src} GROUP BY grp)
+       SELECT grp, (SELECT count(*) FROM g)::DOUBLE AS total FROM g ORDER BY n DESC, grp NULLS LAST LIMIT ${b.add(query.limit, INTEGER)}`,
+      b,
+    );
+    return { values: new Set(rows.map((r) => r.grp)), total: rows[0]?.total ?? 0 };
+  }
+}
+
+/** The group of a point: the groupBy attribute's value, a point attribute first, else a resource attribute. */
+function groupOf(groupBy: string | null, b: Bindings): string {
+  return groupBy === null ? 'NULL::VARCHAR' : `coalesce(attributes[${b.text(groupBy)}], resource_attributes[${b.text(groupBy)}])`;
 }
 
 type Row = Record<string, unknown>;

@@ -4,9 +4,9 @@
  *
  *   GET /api/metrics                       service, start, end
  *   GET /api/metrics/<name>                service, attr…, start, end, limit
- *   GET /api/metrics/<name>/aggregate      service, attr…, start, end, step, groupBy
+ *   GET /api/metrics/<name>/aggregate      service, attr…, start, end, step, groupBy, limit
  */
-import { METRIC_POINT_LIMIT } from '../view/limits.js';
+import { METRIC_GROUP_LIMIT, METRIC_POINT_LIMIT } from '../view/limits.js';
 import { Params, type TimeRange, checkText, invalid } from './params.js';
 
 export interface MetricListQuery extends TimeRange {
@@ -29,6 +29,8 @@ export interface MetricAggregateQuery extends MetricFilter {
   readonly stepNs: bigint | null;
   /** Attribute (point, then resource) whose values split the result. */
   readonly groupBy: string | null;
+  /** Most groups answered (METRIC_GROUP_LIMIT): those with the most points. */
+  readonly limit: number;
 }
 
 /** Most time buckets one aggregate answers: a chart is a few hundred pixels wide. */
@@ -57,8 +59,16 @@ export function parseMetricPoints(name: string, query: string | URLSearchParams)
 }
 
 export function parseMetricAggregate(name: string, query: string | URLSearchParams): MetricAggregateQuery {
-  const p = new Params(query, ['service', 'attr', 'start', 'end', 'step', 'groupBy']);
+  const p = new Params(query, ['service', 'attr', 'start', 'end', 'step', 'groupBy', 'limit']);
   const range = p.range();
   const stepNs = p.step(range, MAX_BUCKETS);
-  return { name: checkMetricName(name), ...range, service: p.text('service'), attrs: p.attrs(), stepNs, groupBy: p.text('groupBy') };
+  return {
+    name: checkMetricName(name),
+    ...range,
+    service: p.text('service'),
+    attrs: p.attrs(),
+    stepNs,
+    groupBy: p.text('groupBy'),
+    limit: p.limit(METRIC_GROUP_LIMIT),
+  };
 }

@@ -65,6 +65,12 @@ function chartData(r: MetricAggregateResponse): { times: number[]; series: Chart
   return { times: times.map((t) => Number(t / 1_000_000n) / 1000), series, unit };
 }
 
+/** When the API answered only the largest groups (METRIC_GROUP_LIMIT), say so. */
+function groupsNote(r: MetricAggregateResponse): string {
+  const shown = r.groups?.length ?? 0;
+  return r.groups_total !== undefined && r.groups_total > shown ? ` The ${shown} group${shown === 1 ? '' : 's'} with the most points of ${r.groups_total}.` : '';
+}
+
 function statsTable(r: MetricAggregateResponse): HTMLElement {
   const cols = statColumns(r.type, r.rate !== undefined);
   const row = (label: string, s: MetricStats) => h('tr', {}, h('th', { scope: 'row' }, label), ...cols.map((c) => h('td', { class: 'num' }, formatNumber(s[c] as number | null | undefined))));
@@ -130,7 +136,7 @@ export async function renderMetrics(main: HTMLElement, view: URLSearchParams, na
     const r = await api.metricAggregate(name, params);
     const data = chartData(r);
     const summary = metrics.find((m) => m.metric_name === name);
-    status.textContent = `${name}: ${r.type.toLowerCase().replace('_', ' ')}${summary?.description ? ` — ${summary.description}` : ''}, ${showTime(r.start)} to ${showTime(r.end)}, one point per ${Number(BigInt(r.step!) / 1_000_000_000n)} s.`;
+    status.textContent = `${name}: ${r.type.toLowerCase().replace('_', ' ')}${summary?.description ? ` — ${summary.description}` : ''}, ${showTime(r.start)} to ${showTime(r.end)}, one point per ${Number(BigInt(r.step!) / 1_000_000_000n)} s.${groupsNote(r)}`;
     const holder = h('div', { id: 'metric-chart', 'data-series': String(data.series.length), 'data-points': String(data.times.length) });
     show(chartPane, holder, statsTable(r));
     chart = timeSeriesChart(holder, data, { title: name, unit: data.unit, zone: timeZone() });

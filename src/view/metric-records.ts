@@ -86,5 +86,9 @@ export interface MetricAggregateResponse extends MetricStats {
   step?: string;
   series?: MetricBucket[];
   group_by?: string;
+  /** With `group_by`: the groups with the most points, at most `limit`, ordered by value. */
   groups?: MetricGroup[];
+  /** With `group_by`: how many groups the window holds (more than `groups.length` when capped). */
+  groups_total?: number;
+  limit?: number;
 }
