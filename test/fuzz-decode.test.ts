@@ -21,7 +21,7 @@ import { opentelemetry } from '../dist/gen/otlp.js';
 import { BODY_CODECS } from '../dist/otlp/codec.js';
 import { type BodyEncoding, decompress } from '../dist/otlp/decompress.js';
 import { DEFAULT_LIMITS, type Limits } from '../dist/otlp/limits.js';
-import { LOGS_SIGNAL, type Signal, TRACES } from '../dist/otlp/signals.js';
+import { LOGS_SIGNAL, METRICS_SIGNAL, type Signal, TRACES } from '../dist/otlp/signals.js';
 import { walkRequest } from '../dist/otlp/validate.js';
 import { fuzzRun, fuzzSetting } from './helpers/fuzz-seed.js';
 
@@ -32,7 +32,7 @@ const params = { seed: SEED, numRuns: RUNS };
 const T = opentelemetry.proto.collector.trace.v1;
 const L = opentelemetry.proto.collector.logs.v1;
 const MAX_BODY = 1024 * 1024;
-const SIGNALS_BY_NAME = { traces: TRACES, logs: LOGS_SIGNAL } as const;
+const SIGNALS_BY_NAME = { traces: TRACES, logs: LOGS_SIGNAL, metrics: METRICS_SIGNAL } as const;
 /** A WAL row as parsed JSON: the checks below compare its fields with the generated record. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fields are read by name, nested as the WAL writes them
 type Row = Record<string, any>;
@@ -71,7 +71,7 @@ function onlyCodedErrors(fn: () => unknown): void {
   }
 }
 
-const signalArb = fc.constantFrom<Signal>(TRACES, LOGS_SIGNAL);
+const signalArb = fc.constantFrom<Signal>(TRACES, LOGS_SIGNAL, METRICS_SIGNAL);
 const formatArb = fc.constantFrom<'proto' | 'json'>('proto', 'json');
 
 t.test('arbitrary bytes only ever fail with a coded decode error', async (t) => {
@@ -159,16 +159,57 @@ const fuzzLog = fc.record(
   { requiredKeys: [] },
 );
 
+// A metric: one data field of each kind (or several, or none: JSON can say that), points of
+// arbitrary leaves in each point field, and the kind's own fields (temporality, monotonic).
+const fuzzExemplar = fc.record({ timeUnixNano: jsonLeaf, asDouble: jsonLeaf, asInt: jsonLeaf, traceId: jsonLeaf, spanId: jsonLeaf, filteredAttributes: attributesArb }, { requiredKeys: [] });
+const fuzzPoint = fc.record(
+  {
+    attributes: attributesArb, startTimeUnixNano: jsonLeaf, timeUnixNano: jsonLeaf, flags: jsonLeaf,
+    exemplars: fc.oneof(fc.array(fc.oneof(fuzzExemplar, jsonLeaf), { maxLength: 2 }), jsonLeaf),
+    asDouble: jsonLeaf, asInt: jsonLeaf, count: jsonLeaf, sum: jsonLeaf, min: jsonLeaf, max: jsonLeaf,
+    bucketCounts: fc.oneof(fc.array(jsonLeaf, { maxLength: 4 }), jsonLeaf), explicitBounds: fc.oneof(fc.array(jsonLeaf, { maxLength: 4 }), jsonLeaf),
+    scale: jsonLeaf, zeroCount: jsonLeaf,
+    positive: fc.oneof(fc.record({ offset: jsonLeaf, bucketCounts: fc.oneof(fc.array(jsonLeaf, { maxLength: 4 }), jsonLeaf) }, { requiredKeys: [] }), jsonLeaf),
+    negative: fc.oneof(fc.record({ offset: jsonLeaf, bucketCounts: fc.array(jsonLeaf, { maxLength: 4 }) }, { requiredKeys: [] }), jsonLeaf),
+    quantileValues: fc.oneof(fc.array(fc.oneof(fc.record({ quantile: jsonLeaf, value: jsonLeaf }, { requiredKeys: [] }), jsonLeaf), { maxLength: 3 }), jsonLeaf),
+  },
+  { requiredKeys: [] },
+);
+const fuzzMetricData = fc.oneof(
+  fc.record({ dataPoints: fc.oneof(fc.array(fc.oneof(fuzzPoint, jsonLeaf), { maxLength: 4 }), jsonLeaf), aggregationTemporality: jsonLeaf, isMonotonic: jsonLeaf }, { requiredKeys: ['dataPoints'] }),
+  jsonLeaf,
+);
+const fuzzMetric = fc.record(
+  { name: jsonLeaf, description: jsonLeaf, unit: jsonLeaf, gauge: fuzzMetricData, sum: fuzzMetricData, histogram: fuzzMetricData, exponentialHistogram: fuzzMetricData, summary: fuzzMetricData },
+  { requiredKeys: [] },
+);
+
+/**
+ * How many records a metrics request counts (accepted + rejected, OTLP's data points): each
+ * metric's points, under every data field given as an object with a dataPoints list; a metric
+ * with none to count counts one (src/otlp/metrics.ts).
+ */
+function metricRecords(metric: unknown): number {
+  if (metric === null || typeof metric !== 'object') return 1;
+  let points = 0;
+  for (const field of ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']) {
+    const data = (metric as Row)[field];
+    if (data !== null && typeof data === 'object' && Array.isArray(data.dataPoints)) points += data.dataPoints.length;
+  }
+  return Math.max(1, points);
+}
+
 t.test('OTLP/JSON with arbitrary leaves: records are rejected one by one, never the request', async (t) => {
-  for (const [name, recordArb] of [['traces', fuzzSpan], ['logs', fuzzLog]] as const) {
+  for (const [name, recordArb] of [['traces', fuzzSpan], ['logs', fuzzLog], ['metrics', fuzzMetric]] as const) {
     const signal = SIGNALS_BY_NAME[name];
     const n = signal.nesting;
     const scopeArb = fc.record({ scope: fc.oneof(fc.record({ name: jsonLeaf, version: jsonLeaf }, { requiredKeys: [] }), jsonLeaf), [n.records]: fc.array(fc.oneof(recordArb, jsonLeaf), { maxLength: 6 }) });
     const resourceArb = fc.record({ resource: fc.oneof(fc.record({ attributes: attributesArb }, { requiredKeys: [] }), jsonLeaf), [n.scopes]: fc.array(scopeArb, { maxLength: 3 }) });
     const requestArb = fc.record({ [n.resources]: fc.array(resourceArb, { maxLength: 3 }) });
+    const recordsOf = name === 'metrics' ? metricRecords : () => 1;
     fc.assert(
       fc.property(requestArb, (request) => {
-        const sent = (request[n.resources] as Row[]).reduce((sum, r) => sum + (r[n.scopes] as Row[]).reduce((s, sc) => s + (sc[n.records] as unknown[]).length, 0), 0);
+        const sent = (request[n.resources] as Row[]).reduce((sum, r) => sum + (r[n.scopes] as Row[]).reduce((s, sc) => s + (sc[n.records] as unknown[]).reduce<number>((k, rec) => k + recordsOf(rec), 0), 0), 0);
         const out = decodeValidate(signal, Buffer.from(JSON.stringify(request)), 'json', 'identity');
         if (out.accepted + out.rejected !== sent) throw new Error(`${out.accepted} accepted + ${out.rejected} rejected != ${sent} sent`);
         if (out.rows.length !== out.accepted) throw new Error('a row per accepted record');

@@ -122,12 +122,19 @@ t.test('JSON only: negative counts, NaN and fractional counts, two data types, w
     { name: 'both', gauge: { dataPoints: [{ timeUnixNano: ts(8), asDouble: 1 }] }, sum: { dataPoints: [{ timeUnixNano: ts(8), asDouble: 1 }] } },
     { name: 'strange', counter: { dataPoints: [{ timeUnixNano: ts(9), asDouble: 1 }] } },
     { name: 'types', gauge: { dataPoints: [{ timeUnixNano: ts(10), asDouble: 'lots' }, 'not a point', { timeUnixNano: ts(11), asDouble: '2.5' }, { timeUnixNano: ts(12), asDouble: 'Infinity' }] } },
-    { name: 'mono', sum: { isMonotonic: 'yes', dataPoints: [{ timeUnixNano: ts(13), asDouble: 1 }] } },
+    { name: 'mono', sum: { isMonotonic: 'yes', dataPoints: [{ timeUnixNano: ts(13), asDouble: 1 }, { timeUnixNano: ts(14), asDouble: 2 }] } },
   ], service);
+  // A scope that is not one (its version a list): each point of each metric under it counts.
+  (request.resourceMetrics as Array<{ scopeMetrics: unknown[] }>)[0]!.scopeMetrics.push({
+    scope: { name: 'bad', version: [] },
+    metrics: [{ name: 'under-bad-scope', gauge: { dataPoints: [15, 16, 17].map((i) => ({ timeUnixNano: ts(i), asDouble: i })) } }],
+  });
   const res = await post(`${server.url}/v1/metrics`, encodeMetricsJson(request), JSON_CT);
   t.equal(res.status, 200);
   const p = partial(res.body, true);
-  t.equal(p.rejected, 5 + 1 + 2 + 1 + 2 + 1);
+  t.equal(p.rejected, 5 + 1 + 2 + 1 + 2 + 2 + 3, 'rejected_data_points: a metric rejected whole counts each of its points');
+  // Wrong types: 'lots', 'not a point', the two points of 'mono', the three under the bad scope.
+  t.match(p.message, /; 7 GLUST_REJECT_FIELD_TYPE: /);
   t.match(p.message, /3 GLUST_REJECT_NEGATIVE_COUNT: a count is negative \(count is -2\), first at resourceMetrics\[0\]\.scopeMetrics\[0\]\.metrics\[0\]\.histogram\.dataPoints\[0\]/);
   t.match(p.message, /3 GLUST_REJECT_COUNT_NOT_INTEGER: a count is NaN or not an unsigned 64-bit integer \(count is "NaN"\), first at [^;]*metrics\[0\]\.histogram\.dataPoints\[2\]/);
   t.match(p.message, /3 GLUST_REJECT_METRIC_TYPE: [^;]*\(gauge and sum\), first at [^;]*metrics\[2\]\.gauge\.dataPoints\[0\]/);
@@ -153,7 +160,7 @@ t.test('a body that is not a metrics request fails whole, as for traces', async 
 
 t.test('/metrics and /health count the metrics signal like the others', async (t) => {
   const m = await scrapeMetrics(server.url);
-  // The two runs of the first test (7 rejected each), the JSON-only test (12), nothing else.
+  // The two runs of the first test (7 rejected each), the JSON-only test (16), nothing else.
   t.equal(m.get('glust_records_rejected_total{signal="metrics",reason="GLUST_REJECT_METRIC_NAME"}'), 4);
   t.equal(m.get('glust_records_rejected_total{signal="metrics",reason="GLUST_REJECT_NEGATIVE_COUNT"}'), 3);
   t.equal(m.get('glust_records_accepted_total{signal="metrics"}'), 6 + 6 + 3);

@@ -5,9 +5,10 @@
  * one data field, checks its name, and builds what all its points share; metric-points.ts builds
  * each point's row.
  *
- * A metric without a name, or without exactly one data field, rejects every one of its points
- * with that reason (one rejection when it has none to count): the points mean nothing without
- * the metric they belong to.
+ * A metric without a name, without exactly one data field, with a temporality or monotonic flag
+ * of the wrong type, or under a malformed resource or scope, rejects every one of its points with
+ * that reason (one rejection when it has none to count): the points mean nothing without the
+ * metric they belong to, and OTLP's rejected_data_points counts points.
  */
 import { xxh3 } from '@node-rs/xxhash';
 import { truncate } from './limits.js';
@@ -22,7 +23,7 @@ import {
 } from './metric-points.js';
 import { RecordRejected } from './reject.js';
 import { enumValue, list, str } from './scalars.js';
-import type { RecordGroup, RowContext } from './validate.js';
+import type { BuiltRow, RecordGroup, RowContext } from './validate.js';
 
 interface DataKind {
   /** The Metric field (OTLP/JSON and protobufjs spell it alike). */
@@ -52,6 +53,22 @@ function isPresent(v: unknown): boolean {
   return v !== null && v !== undefined;
 }
 
+/** The points a metric holds under every data field given (JSON can give several): what its rejection counts. */
+function countablePoints(metric: MetricIn): readonly unknown[] {
+  return KINDS.flatMap((k) => {
+    const d = metric[k.field];
+    return typeof d === 'object' && d !== null && Array.isArray(d.dataPoints) ? d.dataPoints : [];
+  });
+}
+
+/**
+ * How many records (OTLP counts data points) a metric stands for when it is rejected before its
+ * own checks, with the resource or scope it sits under: its points, or one when it has none.
+ */
+export function metricRecordCount(record: unknown): number {
+  return record !== null && typeof record === 'object' ? Math.max(1, countablePoints(record as MetricIn).length) : 1;
+}
+
 /** The group of one metric: its points, where they sit, and how each becomes a row. */
 export function metricGroup(record: object, shared: string, ctx: RowContext): RecordGroup {
   const metric = record as MetricIn;
@@ -59,20 +76,24 @@ export function metricGroup(record: object, shared: string, ctx: RowContext): Re
   const kind = present.length === 1 ? present[0]! : null;
   const data = (kind ? metric[kind.field] : null) as MetricDataIn | null;
   if (kind === null || data === null || typeof data !== 'object') {
-    // Count what can be counted: with two data fields (possible in JSON only), all their points.
-    const points = present.flatMap((k) => {
-      const d = metric[k.field];
-      return typeof d === 'object' && d !== null && Array.isArray(d.dataPoints) ? d.dataPoints : [];
-    });
     const detail = present.length === 0 ? 'none given' : present.map((k) => k.field).join(' and ');
-    return { path: present[0] ? `${present[0].field}.dataPoints` : '', points, rejection: new RecordRejected('GLUST_REJECT_METRIC_TYPE', detail) };
+    return { path: present[0] ? `${present[0].field}.dataPoints` : '', points: countablePoints(metric), rejection: new RecordRejected('GLUST_REJECT_METRIC_TYPE', detail) };
   }
   const path = `${kind.field}.dataPoints`;
   const points = list<unknown>(data.dataPoints, path);
-  const name = str(metric.name, 'name');
-  if (name === '') {
-    return { path, points, rejection: new RecordRejected('GLUST_REJECT_METRIC_NAME') };
+  try {
+    return { path, points, rowOf: metricRows(metric, kind, data, shared, ctx) };
+  } catch (err) {
+    // A bad name, temporality or monotonic flag: every point of the metric is rejected, each counted.
+    if (err instanceof RecordRejected) return { path, points, rejection: err };
+    throw err;
   }
+}
+
+/** What every point of a metric shares, checked; the function that makes a point's row. */
+function metricRows(metric: MetricIn, kind: DataKind, data: MetricDataIn, shared: string, ctx: RowContext): (point: unknown) => BuiltRow {
+  const name = str(metric.name, 'name');
+  if (name === '') throw new RecordRejected('GLUST_REJECT_METRIC_NAME');
   let temporality = kind.temporality ? enumValue(data.aggregationTemporality, TEMPORALITY_NAMES, 'aggregationTemporality') : 0;
   // Unspecified, or a value a newer OTLP may add: stored as NULL rather than guessed.
   if (temporality !== 1 && temporality !== 2) temporality = 0;
@@ -91,5 +112,5 @@ export function metricGroup(record: object, shared: string, ctx: RowContext): Re
   // JSON texts joined by commas: no two different identities give the same input.
   const seriesSeed = xxh3.xxh64(shared + ',' + nameJson + ',' + kind.type + ',' + unitJson);
   const m: MetricRowContext = { fragment, seriesSeed, shared, row: ctx };
-  return { path, points, rowOf: (point) => kind.rowOf(point, m) };
+  return (point) => kind.rowOf(point, m);
 }

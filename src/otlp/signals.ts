@@ -7,7 +7,7 @@
 import { opentelemetry } from '../gen/otlp.js';
 import { LOGS, METRICS, SPANS, type TableSchema } from '../storage/schema.js';
 import { logRow } from './logs.js';
-import { metricGroup } from './metrics.js';
+import { metricGroup, metricRecordCount } from './metrics.js';
 import { spanRow } from './spans.js';
 import type { RecordShape } from './validate.js';
 
@@ -69,6 +69,7 @@ export const METRICS_SIGNAL: Signal = {
   messages: { request: collector.metrics.v1.ExportMetricsServiceRequest, response: collector.metrics.v1.ExportMetricsServiceResponse },
   rejectedField: 'rejectedDataPoints',
   groupOf: metricGroup,
+  countOf: metricRecordCount,
 };
 
 /** Indexed by Signal.index. */

@@ -75,6 +75,8 @@ export type RecordShape =
       readonly rowOf?: undefined;
       /** The group of rows one record holds. Throws RecordRejected to reject the record as one. */
       groupOf(record: object, shared: string, ctx: RowContext): RecordGroup;
+      /** How many records a record rejected as a whole counts (a metric: its data points). */
+      countOf(record: unknown): number;
     };
 
 /**
@@ -170,7 +172,10 @@ export function walkRequest(request: unknown, shape: RecordShape, ctx: ValidateC
       } catch (err) {
         // A malformed resource or scope condemns every record under it, each counted.
         const rejection = asRejection(err);
-        for (let i = 0; i < records.length; i++) rejections.add(rejection, `${sPath}.${nesting.records}[${i}]`);
+        for (let i = 0; i < records.length; i++) {
+          const count = shape.groupOf ? shape.countOf(records[i]) : 1;
+          for (let k = 0; k < count; k++) rejections.add(rejection, `${sPath}.${nesting.records}[${i}]`);
+        }
         continue;
       }
       for (let i = 0; i < records.length; i++) {
