@@ -23,6 +23,7 @@ import path from 'node:path';
 import { flags } from './lib/args.mjs';
 import { cpuModel, cpuSeconds, rssAnonBytes, rssBytes, rssFileBytes, threadCpuSeconds } from './lib/proc.mjs';
 import { storedRows } from './lib/readback.mjs';
+import { histogramDelta, scrapeHistogram } from './lib/server-histogram.mjs';
 import { ROOT, runJson, startGlust } from './lib/servers.mjs';
 
 const f = flags();
@@ -84,6 +85,8 @@ async function measured(pid, during) {
   };
 }
 
+/** Time a decode task waited for a decoder (src/metrics/registry.ts). */
+const QUEUE_WAIT = 'glust_decode_queue_wait_seconds';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const load = (server, options) => runJson(loadgen, [JSON.stringify({ port: server.port, shape: 'testbed', signal: 'traces', warmupS: 0, ...options })]);
 
@@ -98,11 +101,18 @@ async function runVariant(name) {
     return r;
   };
   try {
+    // The server's own histogram of decode-queue waits, per phase (absent in builds before it).
+    const queued = async (run) => {
+      const before = await scrapeHistogram(server.port, QUEUE_WAIT);
+      const m = await run();
+      m.queueWait = histogramDelta(before, await scrapeHistogram(server.port, QUEUE_WAIT));
+      return m;
+    };
     phases.idle = await measured(server.pid, () => sleep(PHASES.idle * 1000));
-    phases['10k'] = await measured(server.pid, async () => count(await load(server, { rate: 100, durationS: PHASES['10k'], connections: 8 })));
-    phases.saturation = await measured(server.pid, async () => count(await load(server, { rate: 0, durationS: PHASES.saturation, connections: 32 })));
+    phases['10k'] = await queued(() => measured(server.pid, async () => count(await load(server, { rate: 100, durationS: PHASES['10k'], connections: 8 }))));
+    phases.saturation = await queued(() => measured(server.pid, async () => count(await load(server, { rate: 0, durationS: PHASES.saturation, connections: 32 }))));
     const satRequests = phases.saturation.result.ackedRecordsPerSecond / phases.saturation.result.recordsPerRequest;
-    phases.overload = await measured(server.pid, async () => count(await load(server, { rate: Math.max(1, Math.round(5 * satRequests)), durationS: PHASES.overload, connections: 256 })));
+    phases.overload = await queued(() => measured(server.pid, async () => count(await load(server, { rate: Math.max(1, Math.round(5 * satRequests)), durationS: PHASES.overload, connections: 256 }))));
   } finally {
     exitCode = await server.stop();
   }
@@ -112,7 +122,7 @@ async function runVariant(name) {
   for (const [phase, m] of Object.entries(phases)) {
     m.summary = summarize(m.result);
     delete m.result;
-    log(`${name} ${phase}: RSS peak ${m.rssPeakMB.toFixed(0)} MB (anon ${m.anonEndMB.toFixed(0)}, file ${m.fileEndMB.toFixed(0)} at end), CPU ${m.cpuPercentOfOneCore.toFixed(1)}% (main ${m.mainThreadPercent.toFixed(1)}%)${m.summary ? `, ${m.summary.ackedPerSecond.toFixed(0)} spans/s, refused ${(100 * m.summary.refusedFraction).toFixed(1)}%, p99 ${m.summary.p99} ms` : ''}`);
+    log(`${name} ${phase}: RSS peak ${m.rssPeakMB.toFixed(0)} MB (anon ${m.anonEndMB.toFixed(0)}, file ${m.fileEndMB.toFixed(0)} at end), CPU ${m.cpuPercentOfOneCore.toFixed(1)}% (main ${m.mainThreadPercent.toFixed(1)}%)${m.summary ? `, ${m.summary.ackedPerSecond.toFixed(0)} spans/s, refused ${(100 * m.summary.refusedFraction).toFixed(1)}%, p99 ${m.summary.p99} ms` : ''}${m.queueWait?.count ? `, decode queue wait p99 ≤ ${m.queueWait.quantileLe * 1000} ms, max ≤ ${m.queueWait.maxLe * 1000} ms` : ''}`);
   }
   log(`${name}: acknowledged ${acked}, stored ${stored}, exit ${exitCode} ${check.ok ? 'OK' : 'LOST DATA'}`);
   return { variant: name, args: [...v.args, ...extraArgs], nodeArgs, env: serverEnv, root: v.root, phases, check };
@@ -161,7 +171,7 @@ const base = path.join(dir, f.out ?? `memory-${results.date.slice(0, 10)}`);
 fs.writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
 const n = (x, d = 0) => (x === null || x === undefined ? '–' : Number(x).toFixed(d));
 const rows = results.runs.flatMap((r) => Object.entries(r.phases).map(([phase, m]) =>
-  `| ${r.round} | ${r.variant} | ${phase} | ${n(m.rssPeakMB)} | ${n(m.rssMeanMB)} | ${n(m.anonEndMB)} / ${n(m.fileEndMB)} | ${n(m.cpuPercentOfOneCore, 1)} | ${n(m.mainThreadPercent, 1)} | ${m.threads.slice(0, 6).map((t) => n(t.percent, 1)).join(' ')} | ${m.summary ? `${n(m.summary.ackedPerSecond)} | ${n(100 * m.summary.refusedFraction, 1)}% | ${n(m.summary.p99, 1)}` : '– | – | –'} |`));
+  `| ${r.round} | ${r.variant} | ${phase} | ${n(m.rssPeakMB)} | ${n(m.rssMeanMB)} | ${n(m.anonEndMB)} / ${n(m.fileEndMB)} | ${n(m.cpuPercentOfOneCore, 1)} | ${n(m.mainThreadPercent, 1)} | ${m.threads.slice(0, 6).map((t) => n(t.percent, 1)).join(' ')} | ${m.summary ? `${n(m.summary.ackedPerSecond)} | ${n(100 * m.summary.refusedFraction, 1)}% | ${n(m.summary.p99, 1)}` : '– | – | –'} | ${m.queueWait?.count ? `≤ ${m.queueWait.quantileLe * 1000} / ≤ ${m.queueWait.maxLe * 1000}` : '–'} |`));
 fs.writeFileSync(`${base}.md`, `# Memory and low-load CPU, ${results.date.slice(0, 16)} UTC
 
 \`${results.command}\` at ${results.commit}, ${results.node}, ${results.cpu} × ${results.cores}; load average
@@ -169,8 +179,8 @@ ${results.loadAverage.start.map((x) => x.toFixed(1)).join(' ')} at the start, ${
 Phases: ${Object.entries(PHASES).map(([k, s]) => `${k} ${s} s`).join(', ')}. CPU is % of one core over the phase
 (all threads, from /proc); "threads" lists the busiest threads' shares.
 
-| round | variant | phase | RSS peak MB | RSS mean MB | anon / file MB (end) | CPU % | main % | threads % | acked spans/s | refused | p99 ms |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| round | variant | phase | RSS peak MB | RSS mean MB | anon / file MB (end) | CPU % | main % | threads % | acked spans/s | refused | p99 ms | decode queue wait p99 / max ms |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Read-back (acknowledged ≤ stored, clean exit):

@@ -51,7 +51,7 @@ export const SETTINGS = {
   receiveBudgetBytes: row({ flag: 'receive-budget-bytes', env: 'GLUST_RECEIVE_BUDGET_BYTES', kind: SIZE, default: '256MiB', help: 'bytes of bodies still arriving, all connections together' }),
   writerWaitMs: row({ flag: 'writer-wait-ms', env: 'GLUST_WRITER_WAIT_MS', kind: MS, default: '200ms', help: 'how long a decoder waits for the writer before `503`' }),
   maxQueuedRequests: row({ flag: 'max-queued-requests', env: 'GLUST_MAX_QUEUED_REQUESTS', kind: COUNT, default: '32', help: 'requests always allowed to wait for a decode worker (floor of the queue bound)' }),
-  maxQueueMs: row({ flag: 'max-queue-ms', env: 'GLUST_MAX_QUEUE_MS', kind: MS, default: '100ms', help: 'beyond that floor, only as many requests may wait as the decoders finish in this time; past it `503`' }),
+  maxQueueMs: row({ flag: 'max-queue-ms', env: 'GLUST_MAX_QUEUE_MS', kind: MS, default: '100ms', help: 'beyond that floor, only as many requests may wait as the decoders finish in this time, and none once the oldest has waited this long; past it `503`' }),
   minBodyBytesPerSecond: row({ flag: 'min-body-bytes-per-second', env: 'GLUST_MIN_BODY_BYTES_PER_SECOND', kind: SIZE, default: '4KiB', help: 'slowest average rate of a request body after `--body-timeout-s`; slower ones get `408` and are disconnected (0: off)' }),
   bodyTimeoutS: row({ flag: 'body-timeout-s', env: 'GLUST_BODY_TIMEOUT_S', kind: SECONDS, default: '10s', help: 'how long a request body may take before the rate above applies' }),
   maxConnections: row({ flag: 'max-connections', env: 'GLUST_MAX_CONNECTIONS', kind: COUNT, default: '4096', help: 'open connections at which new ones are refused until some close (0: off; Linux)' }),

@@ -42,7 +42,8 @@ interface InFlight {
 
 /** Things the pipeline reports as they happen (metrics, logs). */
 export interface PipelineObserver {
-  onDecoded?(signal: Signal, result: DecodeResult): void;
+  /** A decode task ended; `queuedSeconds`: how long it waited for a decoder. */
+  onDecoded?(signal: Signal, result: DecodeResult, queuedSeconds: number): void;
   /** A request got its answer: `seconds` from entering the ring to the answer (the ack latency). */
   onSettled?(signal: Signal, ok: boolean, seconds: number): void;
   onWriterStats?(stats: WriterStats): void;
@@ -85,6 +86,8 @@ export class Pipeline {
   /** WAL writes fail: no acknowledgement can come until they succeed again. */
   private walFailing = false;
   private readonly inFlight = new Map<number, InFlight>();
+  /** Requests whose decode task has not ended, oldest first: when each was submitted (epoch ms, see now()). */
+  private readonly decoding = new Map<number, number>();
   private nextRequestId = 1;
   private readonly queueBound: QueueBound;
   private closing = false;
@@ -207,7 +210,10 @@ export class Pipeline {
     if (this.writerFailing) return refuse('GLUST_ERR_WRITER_FAILED', `storage failing, retry later: ${this.writerFailing}`);
     // A deep queue in front of the decoders would only turn overload into latency: past about
     // maxQueueMs of waiting work (src/queue-bound.ts), refuse now and let the client retry.
-    if (this.inFlight.size >= MAX_IN_FLIGHT || this.pool.queueSize >= this.queueBound.limit()) {
+    // The count bound estimates the wait; the oldest waiting task measures it. A decoder held back
+    // (by the writer, or a slow body) finishes fewer tasks than the rate it was estimated from,
+    // and even the floor's 32 requests can then be many times maxQueueMs of waiting.
+    if (this.inFlight.size >= MAX_IN_FLIGHT || this.pool.queueSize >= this.queueBound.limit() || this.oldestQueuedMs() > this.config.maxQueueMs) {
       return refuse('GLUST_ERR_OVERLOAD_DECODE_QUEUE');
     }
     const body = this.bodyRing.write(sub.chunks, sub.length);
@@ -216,16 +222,20 @@ export class Pipeline {
     const requestId = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId % 0x7fffffff) + 1;
     const task: DecodeTask = { requestId, signal: sub.signal.index, format: sub.format, encoding: sub.encoding, body };
+    const submitted = now();
     return new Promise<Outcome>((resolve) => {
       this.inFlight.set(requestId, { signal: sub.signal, started: performance.now(), resolve, result: null, acked: false });
+      this.decoding.set(requestId, submitted);
       this.pool.run(task).then(
         (result) => {
+          this.decoding.delete(requestId);
           this.queueBound.noteCompleted();
           this.bodyRing.noteReleased();
-          this.observer.onDecoded?.(sub.signal, result);
+          this.observer.onDecoded?.(sub.signal, result, Math.max(0, result.startedAt - submitted) / 1000);
           this.onResult(requestId, result);
         },
         (err: Error) => {
+          this.decoding.delete(requestId);
           // The worker died or the queue refused: give the record back ourselves.
           this.bodyRing.release(body);
           this.bodyRing.noteReleased();
@@ -234,6 +244,21 @@ export class Pipeline {
         },
       );
     });
+  }
+
+  /**
+   * How long the oldest task still waiting for a decoder has waited, in ms; 0 when none waits.
+   * piscina hands tasks out first in, first out, so the tasks a decoder holds are the oldest of
+   * `decoding` (as many as are not in the queue), and the next one is the oldest waiting.
+   */
+  private oldestQueuedMs(): number {
+    const queued = this.pool.queueSize;
+    if (queued === 0) return 0;
+    let held = this.decoding.size - queued;
+    for (const submitted of this.decoding.values()) {
+      if (held-- <= 0) return now() - submitted;
+    }
+    return 0;
   }
 
   private onResult(requestId: number, result: DecodeResult): void {
@@ -254,7 +279,8 @@ export class Pipeline {
   private refuseUnacknowledged(): void {
     for (const [requestId, req] of this.inFlight) {
       if (req.acked || !req.result?.ok) continue;
-      req.result = { ok: false, code: 'GLUST_ERR_WRITER_FAILED', message: `storage failing, retry later: ${this.writerFailing}`, batches: req.result.batches };
+      const { startedAt, batches } = req.result;
+      req.result = { ok: false, startedAt, code: 'GLUST_ERR_WRITER_FAILED', message: `storage failing, retry later: ${this.writerFailing}`, batches };
       this.settle(requestId, req);
     }
   }
@@ -304,6 +330,11 @@ export class Pipeline {
     this.closing = true;
     await this.writer.abort(ms);
   }
+}
+
+/** Wall-clock ms comparable with a decoder's DecodeResult.startedAt (performance.now() alone is per thread). */
+function now(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function refuse(code: ConstructorParameters<typeof GlustError>[0], message?: string): Outcome {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { PROTO, decodeStatus, hex, randomTraceId, spansRequest } from './helpers/otlp.js';
+import { scrapeMetrics } from './helpers/metrics.js';
 import { eventually, post, startServer, tempDataDir } from './helpers/server.js';
 import { rawCounts } from './helpers/storage.js';
 
@@ -43,6 +44,37 @@ t.test('a full body ring refuses at once with 503 and Retry-After; accepted requ
   t.ok(refused.every((r) => !stored.has(r.traceId)), 'refused requests stored nothing');
   const after = await post(`${server.url}/v1/traces`, spansRequest([{}]), PROTO);
   t.equal(after.status, 200, 'the server takes requests again once the ring drains');
+  t.equal(await server.stop(), 0);
+});
+
+t.test('the decode queue is bounded in time: once the oldest waiting task waited --max-queue-ms, requests are refused', async (t) => {
+  // One decoder, a 1 ms bound and a floor that never binds: only the measured wait can refuse
+  // (the count bound alone, max(floor, rate × 1 ms), would let all of them wait).
+  const server = await startServer({ args: ['--workers', '1', '--max-queued-requests', '100000', '--max-queue-ms', '1ms', '--flush-ms', '200'] });
+  t.teardown(() => server.kill());
+  const padding = 'y'.repeat(100);
+  const results = await Promise.all(Array.from({ length: 200 }, async () => {
+    const traceId = randomTraceId();
+    const res = await post(`${server.url}/v1/traces`, spansRequest(Array.from({ length: 200 }, () => ({ traceId, attributes: { padding } }))), PROTO);
+    return { traceId: hex(traceId), res };
+  }));
+  const refused = results.filter((r) => r.res.status === 503);
+  const accepted = results.filter((r) => r.res.status === 200);
+  t.equal(refused.length + accepted.length, results.length, 'every answer is 200 or 503');
+  t.ok(refused.length > 0, `${refused.length} refused`);
+  t.ok(accepted.length > 0, `${accepted.length} accepted`);
+  for (const r of refused) {
+    t.equal(r.res.headers.get('retry-after'), '1');
+    t.match(decodeStatus(r.res.body).message, /^GLUST_ERR_OVERLOAD_DECODE_QUEUE: /);
+  }
+  const m = await scrapeMetrics(server.url);
+  t.equal(m.get('glust_requests_refused_total{signal="traces",code="GLUST_ERR_OVERLOAD_DECODE_QUEUE"}'), refused.length);
+  t.equal(m.get('glust_decode_queue_wait_seconds_count{signal="traces"}'), accepted.length, 'a queue wait for every decoded request');
+  const stored = await eventually(async () => {
+    const s = await storedTraces(server.dataDir);
+    return accepted.every((a) => s.get(a.traceId) === 200) ? s : null;
+  });
+  t.ok(refused.every((r) => !stored.has(r.traceId)), 'refused requests stored nothing');
   t.equal(await server.stop(), 0);
 });
 

@@ -56,7 +56,8 @@ export function metricsFeature(): Feature {
   return {
     name: 'metrics',
     pipelineObserver: {
-      onDecoded(signal, result) {
+      onDecoded(signal, result, queuedSeconds) {
+        m.decodeQueueSeconds.observe({ signal: signal.name }, queuedSeconds);
         if (!result.ok) return;
         const s = signal.name;
         m.received.inc({ signal: s }, result.accepted + result.rejected);

@@ -62,6 +62,7 @@ export function createMetrics() {
     droppedAttributes: counter('glust_attributes_dropped_total', 'Attributes dropped by the count limit or as duplicate keys', ['signal']),
     decodedBytes: counter('glust_decoded_bytes_total', 'Request body bytes after decompression', ['signal']),
     requestSeconds: histogram('glust_request_duration_seconds', 'Time from request headers to the answer, every answer', ['signal']),
+    decodeQueueSeconds: histogram('glust_decode_queue_wait_seconds', 'Time a decode task waited for a decoder (none is admitted once the oldest waited --max-queue-ms)', ['signal']),
     ackSeconds: histogram('glust_ack_duration_seconds', 'Time from a body entering the ring to its acknowledgement (after fsync in durable mode)', ['signal']),
     ringUsed: gauge('glust_ring_used_bytes', 'Bytes held in a shared-memory ring', ['ring']),
     ringCapacity: gauge('glust_ring_capacity_bytes', 'Capacity of a shared-memory ring', ['ring']),

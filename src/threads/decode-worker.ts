@@ -138,6 +138,7 @@ class BatchSink implements RowSink {
 }
 
 export default function decode(task: DecodeTask): DecodeResult {
+  const startedAt = performance.timeOrigin + performance.now();
   const signal = SIGNALS[task.signal]!;
   const sink = new BatchSink(task.requestId, task.signal);
   try {
@@ -165,6 +166,7 @@ export default function decode(task: DecodeTask): DecodeResult {
     const { accepted, rejections, adjustments } = result;
     return {
       ok: true,
+      startedAt,
       accepted,
       rejected: rejections.total,
       message: rejections.summary(signal.noun),
@@ -177,8 +179,8 @@ export default function decode(task: DecodeTask): DecodeResult {
       },
     };
   } catch (err) {
-    if (err instanceof GlustError) return { ok: false, code: err.code, message: err.message, batches: sink.batches };
-    return { ok: false, code: 'GLUST_ERR_INTERNAL', message: `decode failed: ${(err as Error).message}`, batches: sink.batches };
+    if (err instanceof GlustError) return { ok: false, startedAt, code: err.code, message: err.message, batches: sink.batches };
+    return { ok: false, startedAt, code: 'GLUST_ERR_INTERNAL', message: `decode failed: ${(err as Error).message}`, batches: sink.batches };
   } finally {
     bodyRing.release(task.body);
   }

@@ -41,7 +41,12 @@ export interface DecodeStats {
   readonly decodedBytes: number;
 }
 
-export type DecodeResult =
+/**
+ * The task's result. `startedAt`: when a decoder took the task, as performance.timeOrigin +
+ * performance.now() (ms since the epoch, comparable between threads): the acceptor learns from
+ * it how long the task waited in the decode queue.
+ */
+export type DecodeResult = (
   | {
       readonly ok: true;
       readonly accepted: number;
@@ -58,7 +63,8 @@ export type DecodeResult =
       readonly message: string;
       /** Batches already published before the failure (they will be stored, but not acknowledged). */
       readonly batches: number;
-    };
+    }
+) & { readonly startedAt: number };
 
 /** What the writer thread gets at start (worker_threads workerData). */
 export interface WriterWorkerData {
