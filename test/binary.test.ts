@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import t from 'tap';
 import { ROOT, eventually, tempDataDir, tiedToTest } from './helpers/server.js';
@@ -76,6 +77,17 @@ function damaged(root: string): string[] {
   return [...bad, ...leftovers];
 }
 
+/** Whether no process holds `<root>/.in-use` (this process can take its exclusive lock, and lets go at once). */
+function markerFree(root: string): boolean {
+  const locks = createRequire(import.meta.url)('fs-native-extensions') as { tryLock(fd: number): boolean };
+  const fd = fs.openSync(path.join(root, '.in-use'), 'r+');
+  try {
+    return locks.tryLock(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 const cache = path.join(dir, 'cache');
 const cacheRoot = path.join(cache, manifest.id);
 
@@ -97,6 +109,7 @@ t.test('serve, ingest with the official exporters, UI, read commands, SIGTERM fl
   t.match(out, /\(uWebSockets\.js native\)/, 'the startup line says the native uWS acceptor runs');
   t.match(out, `wrote ${manifest.files.length} files of this build to ${cacheRoot}`, 'the first start wrote the cache directory');
   t.same(damaged(cacheRoot), [], 'every written-out file matches the manifest');
+  t.notOk(markerFree(cacheRoot), 'the running server holds its build folder (src/binary/claim.ts): no other start may remove it');
 
   const sent = await sendCheckout(url, 'binary-shop');
 
@@ -139,6 +152,7 @@ t.test('serve, ingest with the official exporters, UI, read commands, SIGTERM fl
   child.kill('SIGTERM');
   t.equal(await exited, 0, `SIGTERM stops it cleanly:\n${out}`);
   t.match(out, 'stopped cleanly');
+  t.ok(markerFree(cacheRoot), 'once it has exited, nothing holds the folder');
 
   // Read back raw: every span of the trace is in the Parquet files exactly once.
   t.same(await notStoredOnce(path.join(dir, 'data'), 'spans', 'span_id', Object.values(sent.ids)), [], 'each span is stored once in Parquet');
@@ -174,6 +188,24 @@ t.test('a damaged cache file is found by its hash and written again', async (t) 
   t.match(r.stdout, '42');
   t.match(r.stderr, `wrote 2 files of this build to ${cacheRoot}`, 'exactly the two bad files were written again');
   t.same(damaged(cacheRoot), [], 'the cache is intact again');
+});
+
+t.test("a start removes other builds' folders that no process holds, and keeps the rest", async (t) => {
+  const fake = (name: string, marker: boolean) => {
+    fs.mkdirSync(path.join(cache, name, 'native'), { recursive: true });
+    fs.writeFileSync(path.join(cache, name, 'native', 'lib.so'), Buffer.alloc(2 << 20, 1));
+    if (marker) fs.writeFileSync(path.join(cache, name, '.in-use'), '');
+  };
+  fake('0.0.1-aaaaaaaaaaaa', true); // an older build, stopped
+  fake('0.0.2-bbbbbbbbbbbb', false); // a build from before the marker, or one still writing its files
+  const r = await run(['--version', '--cache-dir', cache]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, `glust: removed another build's folder that no process uses from ${cache} (0.0.1-aaaaaaaaaaaa; 2 MiB)`);
+  t.same(fs.readdirSync(cache).sort(), ['0.0.2-bbbbbbbbbbbb', manifest.id].sort(), 'the unmarked folder and this build stay');
+  t.same(damaged(cacheRoot), [], "this build's files are untouched");
+  const again = await run(['--version', '--cache-dir', cache]);
+  t.equal(again.stderr, '', 'nothing more to remove: the next start says nothing');
+  fs.rmSync(path.join(cache, '0.0.2-bbbbbbbbbbbb'), { recursive: true });
 });
 
 t.test('concurrent first starts on an empty cache all succeed and leave it intact', async (t) => {

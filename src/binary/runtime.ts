@@ -31,6 +31,7 @@ import { SETTINGS } from '../config.js';
 import { GlustError } from '../errors.js';
 import { readSetting } from '../settings/setting.js';
 import { type CacheBase, type Manifest, chooseCacheBase, prepareCache } from './cache.js';
+import { type TryLock, holdBuild, pruneBuilds } from './claim.js';
 
 /** 'sea-main' in the executable's main script, else this bundle's path in the cache directory. */
 declare const GLUST_BUNDLE: string;
@@ -72,13 +73,43 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
+/** fs-native-extensions' addon under native/: the locks of claim.ts (and of the data directory, src/storage/owner-lock.ts). */
+const LOCK_ADDON = 'fs-native-extensions.node';
+
+/** claim.ts's lock, from the addon in `root` (loaded once: loadAddon later returns the same). */
+function lockIn(root: string): TryLock {
+  const binding = loadAddonFrom(root, LOCK_ADDON) as { tryLock(fd: number, offset: number, length: number, exclusive: boolean): void };
+  return (fd, shared) => {
+    try {
+      binding.tryLock(fd, 0, 0, !shared);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+      throw err;
+    }
+  };
+}
+
 function prepareFromExecutable(): string {
   if (!sea.isSea()) throw new Error('the single-executable main bundle must run as the glust executable');
   const manifest = JSON.parse(sea.getAsset('manifest.json', 'utf8')) as Manifest;
   const base = chooseCacheBase(takeCacheSetting(process.argv, process.env), process.env);
-  const { root, written } = prepareCache(base, manifest, (name) => new Uint8Array(sea.getAsset(name)));
-  if (written > 0) console.error(`glust: wrote ${written} files of this build to ${root} (once per build)`);
-  return root;
+  // Hold this build's folder for the life of the process, then remove the folders no process
+  // holds (claim.ts). A folder removed between its check and its lock is prepared again.
+  for (let attempt = 1; ; attempt++) {
+    const { root, written } = prepareCache(base, manifest, (name) => new Uint8Array(sea.getAsset(name)));
+    if (written > 0) console.error(`glust: wrote ${written} files of this build to ${root} (once per build)`);
+    const tryLock = lockIn(root);
+    const held = holdBuild(root, tryLock);
+    if (held === 'gone' && attempt < 3) continue;
+    if (held === 'held') {
+      const pruned = pruneBuilds(base.dir, manifest.id, tryLock);
+      const mib = pruned.reduce((n, p) => n + p.bytes, 0) / 2 ** 20;
+      const what = pruned.length === 1 ? "another build's folder" : `${pruned.length} other builds' folders`;
+      if (pruned.length > 0) console.error(`glust: removed ${what} that no process uses from ${base.dir} (${pruned.map((p) => p.name).join(', ')}; ${mib.toFixed(0)} MiB)`);
+    }
+    return root;
+  }
 }
 
 function findRoot(): string {
@@ -95,6 +126,9 @@ function findRoot(): string {
   }
 }
 
+/** Native addons loaded in this thread, by file name (the cache is prepared with one of them). */
+const addons = new Map<string, unknown>();
+
 const ROOT = findRoot();
 
 /** The file:// URL that module `rel` ("dist/pipeline.js") has in the cache directory. */
@@ -107,16 +141,19 @@ export function cachePath(rel: string): string {
   return path.join(ROOT, ...rel.split('/'));
 }
 
-const addons = new Map<string, unknown>();
 
 /**
  * The native addon `<cache>/native/<name>`. Loaded once per thread: a second dlopen of a
  * non-N-API addon (uWebSockets.js) in the same thread would register it twice.
  */
 export function loadAddon(name: string): unknown {
+  return loadAddonFrom(ROOT, name);
+}
+
+function loadAddonFrom(root: string, name: string): unknown {
   if (!addons.has(name)) {
     const module = { exports: {} as unknown };
-    process.dlopen(module, path.join(ROOT, 'native', name));
+    process.dlopen(module, path.join(root, 'native', name));
     addons.set(name, module.exports);
   }
   return addons.get(name);
