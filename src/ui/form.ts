@@ -78,6 +78,18 @@ export function formParams(form: HTMLFormElement): URLSearchParams {
   return out;
 }
 
+/**
+ * A search form's submit: the view's URL with the form's fields (`hashOf` adds what the path or
+ * the page holds apart from the form, such as the metric picked), through `navigate`, so the
+ * back button and a shared link show the same search.
+ */
+export function navigateOnSubmit(form: HTMLFormElement, navigate: (hash: string) => void, hashOf: (params: URLSearchParams) => string): void {
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    navigate(hashOf(formParams(form)));
+  });
+}
+
 /** View parameters → API parameters: the window becomes start (and end, when custom). */
 export function apiParams(view: URLSearchParams, keys: readonly string[]): URLSearchParams {
   const out = new URLSearchParams();

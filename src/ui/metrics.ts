@@ -12,7 +12,7 @@ import { formatNumber, statColumns } from '../view/metric-format.js';
 import { api } from './api.js';
 import { type Chart, type ChartSeries, timeSeriesChart } from './chart.js';
 import { h, show } from './dom.js';
-import { RANGES, apiParams, field, formParams, serviceSelect, statusLine, textInput, timeRangeFields } from './form.js';
+import { RANGES, apiParams, field, navigateOnSubmit, serviceSelect, statusLine, textInput, timeRangeFields } from './form.js';
 import { showTime, timeZone } from './time-zone.js';
 
 /** Bucket widths a chart may use, seconds: the first that gives at most ~120 points. */
@@ -112,11 +112,9 @@ export async function renderMetrics(main: HTMLElement, view: URLSearchParams, na
     timeRangeFields(view),
     h('button', { type: 'submit' }, 'Show'),
   );
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const next = formParams(form);
+  navigateOnSubmit(form, navigate, (next) => {
     if (name) next.set('name', name);
-    navigate(`#/metrics?${next}`);
+    return `#/metrics?${next}`;
   });
   const status = statusLine();
   const listPane = h('div', { class: 'metric-list-pane' });

@@ -11,7 +11,7 @@ import type { ServiceEdge, ServiceMapResponse, ServiceNode } from '../view/servi
 import { formatNumber } from '../view/metric-format.js';
 import { api } from './api.js';
 import { h, show } from './dom.js';
-import { apiParams, field, formParams, serviceSelect, statusLine, timeRangeFields } from './form.js';
+import { apiParams, field, navigateOnSubmit, serviceSelect, statusLine, timeRangeFields } from './form.js';
 import { serviceColour } from './colours.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -126,10 +126,7 @@ export async function renderServiceMap(main: HTMLElement, view: URLSearchParams,
     timeRangeFields(view),
     h('button', { type: 'submit' }, 'Show'),
   );
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    navigate(`#/map?${formParams(form)}`);
-  });
+  navigateOnSubmit(form, navigate, (next) => `#/map?${next}`);
   const status = statusLine();
   const pane = h('div', { class: 'map-pane' });
   show(main, h('h2', {}, 'Service map'), form, status, pane);

@@ -10,7 +10,7 @@ import { formatNumber } from '../view/metric-format.js';
 import { api } from './api.js';
 import { type Chart, type ChartMark, timeSeriesChart } from './chart.js';
 import { h, show } from './dom.js';
-import { apiParams, field, formParams, select, statusLine, timeRangeFields } from './form.js';
+import { apiParams, field, navigateOnSubmit, select, statusLine, timeRangeFields } from './form.js';
 import { millis, percent, serviceHash, tracesHash } from './service-map.js';
 import { showTime, timeZone } from './time-zone.js';
 
@@ -74,11 +74,9 @@ export async function renderServicePage(main: HTMLElement, service: string, view
     h('button', { type: 'submit' }, 'Show'),
   );
   const operation = view.get('operation');
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const next = formParams(form);
+  navigateOnSubmit(form, navigate, (next) => {
     if (operation) next.set('operation', operation);
-    navigate(`${serviceHash(new URLSearchParams(), service)}?${next}`);
+    return `${serviceHash(new URLSearchParams(), service)}?${next}`;
   });
   const status = statusLine();
   const holders = ['red-rate', 'red-errors', 'red-duration'].map((id) => h('div', { id, class: 'red-chart' }));

@@ -9,7 +9,7 @@ import { formatDuration } from '../view/display.js';
 import { TRACE_LIMIT } from '../view/limits.js';
 import { api } from './api.js';
 import { h, show } from './dom.js';
-import { apiParams, field, formParams, limitInput, limitNotice, serviceSelect, statusLine, textInput, timeRangeFields } from './form.js';
+import { apiParams, field, navigateOnSubmit, limitInput, limitNotice, serviceSelect, statusLine, textInput, timeRangeFields } from './form.js';
 import { comparePicker } from './compare-pick.js';
 import { showTime, zoneLabel } from './time-zone.js';
 import { markScatterPoint, renderScatter } from './trace-scatter.js';
@@ -28,10 +28,7 @@ export async function renderTraceSearch(main: HTMLElement, view: URLSearchParams
     field('Limit', 'limit', limitInput(view, TRACE_LIMIT.default, TRACE_LIMIT.max)),
     h('button', { type: 'submit' }, 'Find traces'),
   );
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    navigate(`#/traces?${formParams(form)}`);
-  });
+  navigateOnSubmit(form, navigate, (next) => `#/traces?${next}`);
   const status = statusLine();
   const results = h('div', { class: 'results' });
   const scatter = h('section', { class: 'scatter', 'aria-label': 'Duration scatter' });
