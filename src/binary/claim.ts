@@ -33,8 +33,8 @@ const BUILD_FOLDER = /^[^.].*-[0-9a-f]{12}$/;
 /** A non-blocking lock on an open file: true when taken, false when another holder conflicts. */
 export type TryLock = (fd: number, shared: boolean) => boolean;
 
-/** The markers this process holds: open (so locked) until it exits. */
-const held: number[] = [];
+/** What the wait for a remover's rename sleeps on (nothing ever wakes it: a 10 ms timed sleep). */
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Take the shared lock on `<root>/.in-use` for the rest of the process's life.
@@ -58,14 +58,14 @@ export function holdBuild(root: string, tryLock: TryLock): 'held' | 'gone' | 'un
   // Blocks no longer than a remover's rename: it holds the exclusive lock only for that.
   let taken = tryLock(fd, true);
   for (let i = 0; !taken && i < 100; i++) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    Atomics.wait(pause, 0, 0, 10);
     taken = tryLock(fd, true);
   }
   if (!taken || !sameFile(fd, marker)) {
     fs.closeSync(fd);
     return 'gone';
   }
-  held.push(fd);
+  // The descriptor is never closed: the lock lasts until the process exits.
   return 'held';
 }
 

@@ -6,7 +6,8 @@
 import { GlustError } from '../errors.js';
 import { formatTime } from '../view/display.js';
 import { formatNumber, statColumns } from '../view/metric-format.js';
-import type { MetricAggregateResponse, MetricPointRecord, MetricStats } from '../view/metric-records.js';
+import { METRIC_GROUP_LIMIT } from '../view/limits.js';
+import { type MetricAggregateResponse, type MetricPointRecord, type MetricStats, groupsLeftOut } from '../view/metric-records.js';
 import { formatTable } from './query.js';
 import { SOURCE_FLAGS, parseReadArgs } from './read-args.js';
 import { withSource } from './read.js';
@@ -62,10 +63,8 @@ export async function metric(argv: readonly string[]): Promise<void> {
   const name = args.positional[0]!;
   if (aggregate) {
     const r = await withSource(args, (s) => s.metricAggregate(name, args.params));
-    const shown = r.groups?.length ?? 0;
-    if (r.groups_total !== undefined && r.groups_total > shown) {
-      process.stderr.write(`glust: the ${shown} group${shown === 1 ? '' : 's'} with the most points of ${r.groups_total}; --limit N shows more (at most 1000)\n`);
-    }
+    const left = groupsLeftOut(r);
+    if (left) process.stderr.write(`glust: the ${left.shown} group${left.shown === 1 ? '' : 's'} with the most points of ${left.total}; --limit N shows more (at most ${METRIC_GROUP_LIMIT.max})\n`);
     return void process.stdout.write(args.json ? JSON.stringify(r) + '\n' : aggregateTable(r));
   }
   const { points } = await withSource(args, (s) => s.metric(name, args.params));

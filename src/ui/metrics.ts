@@ -7,7 +7,7 @@
  * counter's mean; a histogram's p50, p90 and p99 (with a group-by, each group's p90). With a
  * group-by, one line per value of that attribute.
  */
-import { type MetricAggregateResponse, type MetricBucket, type MetricStats, type MetricSummary } from '../view/metric-records.js';
+import { type MetricAggregateResponse, type MetricBucket, type MetricStats, type MetricSummary, groupsLeftOut } from '../view/metric-records.js';
 import { formatNumber, statColumns } from '../view/metric-format.js';
 import { api } from './api.js';
 import { type Chart, type ChartSeries, timeSeriesChart } from './chart.js';
@@ -67,8 +67,8 @@ function chartData(r: MetricAggregateResponse): { times: number[]; series: Chart
 
 /** When the API answered only the largest groups (METRIC_GROUP_LIMIT), say so. */
 function groupsNote(r: MetricAggregateResponse): string {
-  const shown = r.groups?.length ?? 0;
-  return r.groups_total !== undefined && r.groups_total > shown ? ` The ${shown} group${shown === 1 ? '' : 's'} with the most points of ${r.groups_total}.` : '';
+  const left = groupsLeftOut(r);
+  return left ? ` The ${left.shown} group${left.shown === 1 ? '' : 's'} with the most points of ${left.total}.` : '';
 }
 
 function statsTable(r: MetricAggregateResponse): HTMLElement {

@@ -92,3 +92,9 @@ export interface MetricAggregateResponse extends MetricStats {
   groups_total?: number;
   limit?: number;
 }
+
+/** How many groups an aggregate answered of how many the window holds, when some were left out (METRIC_GROUP_LIMIT). */
+export function groupsLeftOut(r: MetricAggregateResponse): { shown: number; total: number } | null {
+  const shown = r.groups?.length ?? 0;
+  return r.groups_total !== undefined && r.groups_total > shown ? { shown, total: r.groups_total } : null;
+}
