@@ -43,8 +43,8 @@ export interface Server {
   readonly child: ChildProcess;
   /** Everything the server printed so far. */
   output(): string;
-  /** SIGTERM and wait for exit; resolves to the exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM and wait for exit; resolves to the exit code, or the signal's name. */
+  stop(): Promise<number | string>;
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>;
 }
@@ -78,7 +78,14 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Killed by a signal, the exit is the signal's name: a failed `equal(await stop(), 0)` then says
+  // which (SIGABRT is a native abort), and the server's last words go to this test's stderr.
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (code === null && signal !== 'SIGKILL') process.stderr.write(`server ${argv.join(' ')} ended by ${signal}; its output:\n${out.slice(-4000)}\n`);
+      resolve(code ?? signal ?? 'unknown');
+    }),
+  );
   let scheme = 'http';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
