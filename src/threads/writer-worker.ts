@@ -51,6 +51,11 @@ await conn.run(`SET temp_directory = ${sqlString(layout.duckdbTempDir)}`);
 // step merges) and then deletes it: cached, they only grew the RSS, about 1 MB/s at 43,100
 // spans/s once run steps read every flush file again (soak 2026-12-03: 409 -> 1,103 MB).
 await conn.run('SET enable_external_file_cache = false');
+// DuckDB's allocator (jemalloc) keeps the pages a conversion freed, to reuse them, and returns
+// them only when a later allocation happens to purge: between conversions they stay resident.
+// Its background thread purges them on a timer: at 10,000 spans/s the writer's freed buffers
+// were 50-60 MB of the RSS (issue 14, bench/results/issue-14/rss-map/).
+await conn.run('SET allocator_background_threads = true');
 
 const health = new StorageHealth(send);
 const reclaimer = new Reclaimer(new ReadLeases(data.readLeases), (m) => health.warn('GLUST_ERR_STORAGE_DELETE_FAILED', m));
