@@ -1,8 +1,8 @@
 /**
  * How a WAL segment becomes a Parquet file (src/storage/parquet.ts): in row groups of at most
- * 16384 rows. DuckDB's writer holds one whole row group in memory while it converts, so with its
- * default of 122880 rows a conversion at saturation held about 310 MB (issue 14); this test fails
- * if the conversion goes back to the default.
+ * FLUSH_ROW_GROUP_ROWS (8192) rows. DuckDB's writer holds one whole row group in memory while it
+ * converts, so with its default of 122880 rows a conversion at saturation held about 310 MB
+ * (issue 14); this test fails if the conversion goes back to the default or to larger groups.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,11 +10,12 @@ import path from 'node:path';
 import t from 'tap';
 import { DataLayout } from '../dist/storage/layout.js';
 import { ParquetConverter } from '../dist/storage/parquet.js';
+import { FLUSH_ROW_GROUP_ROWS } from '../dist/storage/parquet-options.js';
 import { LOGS, sqlString } from '../dist/storage/schema.js';
 import { Wal } from '../dist/storage/wal.js';
 import { duckdbConnection } from './helpers/storage.js';
 
-t.test('a segment of 40,000 log rows is written in row groups of at most 16384 rows, every row kept', async (t) => {
+t.test('a segment of 40,000 log rows is written in row groups of at most 8192 rows, every row kept', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-parquet-write-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const layout = new DataLayout(dir);
@@ -39,7 +40,10 @@ t.test('a segment of 40,000 log rows is written in row groups of at most 16384 r
   const groups = (await conn.runAndReadAll(
     `SELECT row_group_id, any_value(row_group_num_rows)::INTEGER AS n FROM parquet_metadata(${sqlString(file)}) GROUP BY row_group_id ORDER BY row_group_id`,
   )).getRowObjects().map((r) => Number(r.n));
-  t.same(groups, [16384, 16384, rows - 2 * 16384], 'row groups of 16384 rows, the rest in the last');
+  const g = FLUSH_ROW_GROUP_ROWS;
+  t.ok(g <= 8192, 'flush files keep row groups small');
+  const full = Math.floor(rows / g);
+  t.same(groups, [...Array.from({ length: full }, () => g), rows - full * g], `row groups of ${g} rows, the rest in the last`);
   const stored = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT body)::INTEGER AS d FROM read_parquet(${sqlString(file)})`);
   t.same(stored.getRowObjects()[0], { n: rows, d: rows }, 'the file holds each record once');
 });

@@ -8,7 +8,8 @@
  *   it writes it: with its default of 122880 rows, converting a 64 MiB segment of testbed spans
  *   held about 310 MB, most of the server's RSS at saturation (issue 14: peak 935 → 515 MB at
  *   230k spans/s, bench/results/issue-14/rss/). CPU per row is the same (3.3 vs 3.4 µs) and the
- *   files 4–12% bigger until compaction rewrites the day in the same row groups. A trace looked
+ *   files 4–12% bigger until compaction rewrites the day in the same row groups (flush files now
+ *   use smaller ones still, FLUSH_ROW_GROUP_ROWS below). A trace looked
  *   up by id also decodes one smaller group (32 ms instead of 51 ms on the benchmark's compacted
  *   file), and min/max statistics skip in finer steps.
  */
@@ -17,3 +18,15 @@ export function parquetWriteOptions(rowGroupRows = 16384): string {
 }
 
 export const PARQUET_WRITE_OPTIONS = parquetWriteOptions();
+
+/**
+ * Flush files (one per WAL segment, parquet.ts) in row groups of 8192 rows: a conversion is the
+ * writer's largest allocation, about 165 MB above its idle RSS for a 64 MiB segment of testbed
+ * spans with 16384-row groups, of which the row group is one part (DuckDB's JSON reader, which
+ * takes no smaller buffers, most of the rest). With 8192 the peak was about 35 MB lower, the
+ * same CPU, files 3.5% bigger; through 5x overload the server's peak RSS was 387-445 MB against
+ * 414-503 (issue 14, bench/results/issue-14/conversion-memory/). Flush files live until the
+ * day's compaction rewrites them in 16384-row groups.
+ */
+export const FLUSH_ROW_GROUP_ROWS = 8192;
+export const FLUSH_WRITE_OPTIONS = parquetWriteOptions(FLUSH_ROW_GROUP_ROWS);

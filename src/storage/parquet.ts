@@ -15,7 +15,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type DataLayout, flushFileName, parseDataFileName, parseDayDirName } from './layout.js';
-import { PARQUET_WRITE_OPTIONS } from './parquet-options.js';
+import { FLUSH_WRITE_OPTIONS } from './parquet-options.js';
 import { publish, withStaging } from './publish.js';
 import { type TableSchema, sqlString, walColumnsSql } from './schema.js';
 import { writeTraceIndex } from './trace-index.js';
@@ -105,7 +105,7 @@ export class ParquetConverter {
     const source =
       `read_json(${sqlString(segment.path)}, format = 'newline_delimited', ` +
       `columns = ${walColumnsSql(table)}${ignoreErrors ? ', ignore_errors = true' : ''})`;
-    const sql = `COPY (SELECT ${table.projection}\nFROM ${source})\nTO ${sqlString(target)} (${PARQUET_WRITE_OPTIONS})`;
+    const sql = `COPY (SELECT ${table.projection}\nFROM ${source})\nTO ${sqlString(target)} (${FLUSH_WRITE_OPTIONS})`;
     const result = await this.conn.run(sql);
     return Number(result.rowsChanged);
   }
