@@ -176,6 +176,17 @@ export class Pipeline {
       maxThreads: this.config.workers,
       idleTimeout: SPARE_DECODER_IDLE_MS,
       maxQueue: MAX_IN_FLIGHT,
+      // One task per decoder at a time (piscina's default), measured against two (issue 14,
+      // bench/results/issue-14/piscina/): two cut a no-op task's CPU through the pool by a third
+      // with 32 in flight, but at the server's saturation the CPU per span was the same and a
+      // task held behind another in a busy decoder, where the other decoder cannot take it and
+      // the queue bound does not see it, raised the p99 (OTLP/gRPC at 90k spans/s: 221-282 ms
+      // against 658-669).
+      concurrentTasksPerWorker: 1,
+      // piscina's own run-time and wait-time histograms: two records per task that nothing reads
+      // (glust_decode_queue_wait_seconds is measured here, from the decoder's start time); 0.5%
+      // of the main thread's time in the quick suite's profile at 60,800 spans/s.
+      recordTiming: false,
       resourceLimits: { maxYoungGenerationSizeMb: DECODER_YOUNG_GENERATION_MB },
       workerData,
     });
