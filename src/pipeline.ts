@@ -184,8 +184,8 @@ export class Pipeline {
       // against 658-669).
       concurrentTasksPerWorker: 1,
       // piscina's own run-time and wait-time histograms: two records per task that nothing reads
-      // (glust_decode_queue_wait_seconds is measured here, from the decoder's start time); 0.5%
-      // of the main thread's time in the quick suite's profile at 60,800 spans/s.
+      // (glust_decode_queue_wait_seconds is measured here, from the decoder's start time). Work
+      // for nothing, though too small to measure (bench/stages/piscina-overhead.mjs).
       recordTiming: false,
       resourceLimits: { maxYoungGenerationSizeMb: DECODER_YOUNG_GENERATION_MB },
       workerData,
