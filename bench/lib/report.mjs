@@ -215,10 +215,22 @@ function markdown(r, rows, pngs) {
   return `${head}${table}${stages}${transports(r)}\n\n## Saturation ladders\n\n| run | saturation | p50 / p99 at saturation | server CPU |\n|---|---|---|---|\n${others}${prof}\n\n${charts}\n`;
 }
 
+/**
+ * `quick-2026-12-07`, or with a letter after it (b, c, …) when a run of that day is already
+ * there: a second run of the day keeps the first one's files instead of overwriting them.
+ */
+function freshBase(dir, stem) {
+  for (let i = 0; i < 26; i++) {
+    const base = i === 0 ? stem : `${stem}${String.fromCharCode(97 + i)}`;
+    if (!fs.existsSync(path.join(dir, `${base}.json`))) return base;
+  }
+  throw new Error(`${stem}: 26 runs of that day already in ${dir}`);
+}
+
 export function writeReport(r, outDir) {
   const dir = path.resolve(outDir); // chromium needs absolute file:// and --screenshot paths
   fs.mkdirSync(dir, { recursive: true });
-  const base = `${r.suite}-${r.date.slice(0, 10)}`;
+  const base = freshBase(dir, `${r.suite}-${r.date.slice(0, 10)}`);
   const jsonFile = path.join(dir, `${base}.json`);
   fs.writeFileSync(jsonFile, JSON.stringify(r, null, 1));
   const list = charts(r);
@@ -231,8 +243,11 @@ ${table}${list.map((c) => `<figure id="${c.id}">${c.svg}</figure>`).join('\n')}<
   const htmlFile = path.join(dir, `${base}.html`);
   fs.writeFileSync(htmlFile, html);
   const pngs = snapshot(list, dir, base);
-  fs.writeFileSync(path.join(dir, 'latest.md'), markdown(r, rows, pngs));
-  return [jsonFile, htmlFile, ...pngs.map((p) => path.join(dir, p.file)), path.join(dir, 'latest.md')];
+  const md = markdown(r, rows, pngs);
+  const mdFile = path.join(dir, `${base}.md`);
+  fs.writeFileSync(mdFile, md);
+  fs.writeFileSync(path.join(dir, 'latest.md'), md);
+  return [jsonFile, htmlFile, mdFile, ...pngs.map((p) => path.join(dir, p.file)), path.join(dir, 'latest.md')];
 }
 
 /** PNG of each chart, rendered by headless Chromium (skipped, and said so, when it is missing). */
