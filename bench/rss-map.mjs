@@ -58,7 +58,8 @@ await server.stop();
 
 const groups = new Map();
 for (const m of maps) {
-  const g = groups.get(groupOf(m)) ?? { group: groupOf(m), mappings: 0, rssKb: 0, anonKb: 0 };
+  const name = groupOf(m);
+  const g = groups.get(name) ?? { group: name, mappings: 0, rssKb: 0, anonKb: 0 };
   g.mappings++;
   g.rssKb += m.rssKb;
   g.anonKb += m.anonKb;

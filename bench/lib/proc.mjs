@@ -15,6 +15,9 @@ function statCpuSeconds(file) {
 /** User + system CPU seconds of a process, all its threads together. */
 export const cpuSeconds = (pid) => statCpuSeconds(`/proc/${pid}/stat`);
 
+/** User + system CPU seconds of one thread of a process (the main thread's id is the pid). */
+export const oneThreadCpuSeconds = (pid, tid) => statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+
 /**
  * CPU seconds of each thread of a process, by thread id (the main thread's id is the pid). Node
  * names none of its threads, so a caller tells them apart by what they do between two readings.
@@ -23,7 +26,7 @@ export function threadCpuSeconds(pid) {
   const out = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
-      out.set(Number(tid), statCpuSeconds(`/proc/${pid}/task/${tid}/stat`));
+      out.set(Number(tid), oneThreadCpuSeconds(pid, tid));
     } catch {
       // the thread ended between the listing and the read
     }

@@ -9,35 +9,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { BODY_CODECS } from '../../dist/otlp/codec.js';
 import { TRACES } from '../../dist/otlp/signals.js';
-import { walkRequest } from '../../dist/otlp/validate.js';
-import { DEFAULT_LIMITS } from '../../dist/otlp/limits.js';
 import { sqlString, walColumnsSql } from '../../dist/storage/schema.js';
-import { buildBodies, patchBody } from '../lib/payloads.mjs';
+import { writeSpanSegment } from '../lib/segment.mjs';
 
 const opts = { records: 100_000, smallRecords: 2_000, rounds: 3, shape: 'testbed', only: null, ...JSON.parse(process.argv[2] ?? '{}') };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-variants-'));
 const table = TRACES.table;
 
-function makeSegment(file, records) {
-  const fd = fs.openSync(file, 'w');
-  let rows = 0;
-  const bodies = buildBodies(opts.shape, 'traces', 16);
-  const sink = { push(line) { fs.writeSync(fd, line); rows++; } };
-  while (rows < records) {
-    const body = bodies[rows % bodies.length];
-    patchBody(body, BigInt(Date.now()) * 1_000_000n);
-    walkRequest(BODY_CODECS.proto.decodeRequest(TRACES, body.bytes), TRACES, { limits: DEFAULT_LIMITS, sink, maxRowBytes: 2 << 20 });
-  }
-  fs.closeSync(fd);
-  return rows;
-}
-
 const big = path.join(dir, 'big.ndjson');
 const small = path.join(dir, 'small.ndjson');
-const bigRows = makeSegment(big, opts.records);
-const smallRows = makeSegment(small, opts.smallRecords);
+const bigRows = writeSpanSegment(big, opts.records, opts.shape);
+const smallRows = writeSpanSegment(small, opts.smallRecords, opts.shape);
 
 /** `big`'s rows rewritten one by one (`line` gets each row parsed, returns its new line) into `name`. */
 function rewriteRows(name, line) {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
+import { oneThreadCpuSeconds } from '../lib/proc.mjs';
 
 const opts = { tasks: 20_000, rounds: 3, concurrencies: [1, 32], only: null, ...JSON.parse(process.argv[2] ?? '{}') };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-piscina-'));
@@ -29,16 +30,12 @@ const VARIANTS = {
   'concurrentTasksPerWorker 4': { concurrentTasksPerWorker: 4 },
   'concurrentTasksPerWorker 4, recordTiming false': { concurrentTasksPerWorker: 4, recordTiming: false },
 };
-const TICKS = 100;
-const mainCpu = () => {
-  const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICKS;
-};
+const mainCpu = () => oneThreadCpuSeconds(process.pid, process.pid);
+/** A DecodeTask's shape (src/threads/protocol.ts) with a body reference that points nowhere. */
+const task = (i) => ({ requestId: i, signal: 0, format: 'proto', encoding: 'identity', body: { offset: i * 64, length: 60_000, seq: i } });
 
 async function run(options, concurrency) {
   const pool = new Piscina({ filename: taskFile, minThreads: 1, maxThreads: 1, ...options });
-  const task = (i) => ({ requestId: i, signal: 0, format: 'proto', encoding: 'identity', body: { offset: i * 64, length: 60_000, seq: i } });
   for (let i = 0; i < 500; i++) await pool.run(task(i)); // warm-up
   const r = await measure(concurrency, (i) => pool.run(task(i)));
   await pool.close();
@@ -72,7 +69,6 @@ async function rawMessages(concurrency) {
   const waiting = [];
   worker.on('message', () => waiting.shift()());
   const call = (t) => new Promise((resolve) => { waiting.push(resolve); worker.postMessage(t); });
-  const task = (i) => ({ requestId: i, signal: 0, format: 'proto', encoding: 'identity', body: { offset: i * 64, length: 60_000, seq: i } });
   for (let i = 0; i < 500; i++) await call(task(i));
   const r = await measure(concurrency, (i) => call(task(i)));
   await worker.terminate();
