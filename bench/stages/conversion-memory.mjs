@@ -33,8 +33,7 @@ if (process.argv[2] === '--child') {
   const { TRACES } = await import('../../dist/otlp/signals.js');
   const { sqlString, walColumnsSql } = await import('../../dist/storage/schema.js');
   const { parquetWriteOptions } = await import('../../dist/storage/parquet-options.js');
-  const status = () => fs.readFileSync('/proc/self/status', 'utf8');
-  const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status())[1]);
+  const { peakRssBytes, rssBytes } = await import('../lib/proc.mjs');
   const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '1GB' });
   const conn = await db.connect();
   await conn.run('SET enable_external_file_cache = false');
@@ -43,40 +42,27 @@ if (process.argv[2] === '--child') {
   for (const sql of v.sql ?? []) await conn.run(sql);
   const table = TRACES.table;
   const options = parquetWriteOptions(v.rowGroups ?? 16384);
-  const before = kb('VmRSS');
+  const before = rssBytes(process.pid);
   const out = path.join(path.dirname(segment), `${process.pid}.parquet`);
   const t0 = process.cpuUsage();
   for (let i = 0; i < Number(repeat); i++) {
     await conn.run(`COPY (SELECT ${table.projection} FROM read_json(${sqlString(segment)}, format = 'newline_delimited', columns = ${walColumnsSql(table)}${v.json ?? ''})) TO ${v.to ? "'/dev/null'" : sqlString(out)} (${v.to ? `FORMAT ${v.to}` : options})`);
   }
   const cpu = process.cpuUsage(t0);
-  const peak = kb('VmHWM');
+  const peak = peakRssBytes(process.pid);
   await new Promise((r) => setTimeout(r, 2000));
-  const after = kb('VmRSS');
+  const after = rssBytes(process.pid);
   const bytes = v.to ? 0 : fs.statSync(out).size;
   if (!v.to) fs.rmSync(out);
-  console.log(JSON.stringify({ variant, beforeMb: before / 1024, peakMb: peak / 1024, afterMb: after / 1024, cpuMsPerConversion: (cpu.user + cpu.system) / 1000 / Number(repeat), parquetBytes: bytes }));
+  console.log(JSON.stringify({ variant, beforeMb: before / 1048576, peakMb: peak / 1048576, afterMb: after / 1048576, cpuMsPerConversion: (cpu.user + cpu.system) / 1000 / Number(repeat), parquetBytes: bytes }));
   process.exit(0);
 }
 
 const opts = { records: 110_000, rounds: 2, repeat: 3, only: null, ...JSON.parse(process.argv[2] ?? '{}') };
-const { BODY_CODECS } = await import('../../dist/otlp/codec.js');
-const { TRACES } = await import('../../dist/otlp/signals.js');
-const { walkRequest } = await import('../../dist/otlp/validate.js');
-const { DEFAULT_LIMITS } = await import('../../dist/otlp/limits.js');
-const { buildBodies, patchBody } = await import('../lib/payloads.mjs');
+const { writeSpanSegment } = await import('../lib/segment.mjs');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glust-conv-mem-'));
 const segment = path.join(dir, 'segment.ndjson');
-const fd = fs.openSync(segment, 'w');
-let rows = 0;
-const bodies = buildBodies('testbed', 'traces', 16);
-const sink = { push(line) { fs.writeSync(fd, line); rows++; } };
-while (rows < opts.records) {
-  const body = bodies[rows % bodies.length];
-  patchBody(body, BigInt(Date.now()) * 1_000_000n);
-  walkRequest(BODY_CODECS.proto.decodeRequest(TRACES, body.bytes), TRACES, { limits: DEFAULT_LIMITS, sink, maxRowBytes: 2 << 20 });
-}
-fs.closeSync(fd);
+const rows = writeSpanSegment(segment, opts.records);
 const segmentMb = fs.statSync(segment).size / 1048576;
 const names = opts.only ?? Object.keys(VARIANTS);
 const results = [];

@@ -20,13 +20,14 @@ export function parquetWriteOptions(rowGroupRows = 16384): string {
 export const PARQUET_WRITE_OPTIONS = parquetWriteOptions();
 
 /**
- * Flush files (one per WAL segment, parquet.ts) in row groups of 8192 rows: a conversion is the
- * writer's largest allocation, about 165 MB above its idle RSS for a 64 MiB segment of testbed
- * spans with 16384-row groups, of which the row group is one part (DuckDB's JSON reader, which
- * takes no smaller buffers, most of the rest). With 8192 the peak was about 35 MB lower, the
- * same CPU, files 3.5% bigger; through 5x overload the server's peak RSS was 387-445 MB against
- * 414-503 (issue 14, bench/results/issue-14/conversion-memory/). Flush files live until the
- * day's compaction rewrites them in 16384-row groups.
+ * Flush files (one per WAL segment, parquet.ts) in row groups of 8192 rows: conversions are the
+ * writer's largest allocation. One of a 64 MiB segment of testbed spans with 16384-row groups
+ * peaked about 90 MB above the process, successive ones up to about 165 MB; the row group is one
+ * part of it, DuckDB's JSON reader (which takes no smaller buffers) much of the rest. With 8192
+ * the peak over three conversions was about 35 MB lower, the same CPU, files 3.5% bigger;
+ * through 5x overload the server's peak RSS was 387-445 MB against 414-503 (issue 14,
+ * bench/results/issue-14/conversion-memory/). Flush files live until the day's compaction
+ * rewrites them in 16384-row groups.
  */
 export const FLUSH_ROW_GROUP_ROWS = 8192;
 export const FLUSH_WRITE_OPTIONS = parquetWriteOptions(FLUSH_ROW_GROUP_ROWS);
