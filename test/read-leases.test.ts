@@ -133,8 +133,26 @@ t.test('with no lease held, files go at once', async (t) => {
   const { layout, file, index } = dirWithOldFile();
   const { reclaimer } = leasedReclaimer(t);
   await sweepStorage(layout, EXPIRE, Date.now(), reclaimer);
+  await reclaimer.reclaim();
   t.notOk(fs.existsSync(file) || fs.existsSync(index) || fs.existsSync(retiredMarker(file)));
   t.equal(reclaimer.waiting, 0);
+});
+
+t.test('a large retired file is shrunk in steps before it is unlinked, so no journal commit frees it all at once', async (t) => {
+  const { file } = dirWithOldFile();
+  fs.writeFileSync(file, Buffer.alloc(10 * 1024 * 1024, 1));
+  // A second name for the same inode sees what happened to it: an unlink alone would leave it 10 MiB.
+  const witness = `${file}.witness`;
+  fs.linkSync(file, witness);
+  const { reclaimer } = leasedReclaimer(t);
+  const sizes = new Set<number>();
+  const watch = setInterval(() => sizes.add(fs.statSync(witness).size), 1);
+  await reclaimer.retire([file]);
+  await reclaimer.reclaim();
+  clearInterval(watch);
+  t.notOk(fs.existsSync(file), 'the file is gone');
+  t.equal(fs.statSync(witness).size, 2 * 1024 * 1024, 'its blocks were freed from the end, 4 MiB at a time, down to the last step');
+  t.ok([...sizes].some((s) => s > 2 * 1024 * 1024 && s < 10 * 1024 * 1024), `an intermediate size was seen (${[...sizes].join(', ')})`);
 });
 
 t.test('a retired compacted file still covers the files it merged, which stay hidden until compaction deletes them', async (t) => {

@@ -89,7 +89,7 @@ port.on('message', (command: WriterCommand) => {
 
 send({ type: 'ready', ...(await recoverStorage(layout, tables, queue, jobs, retention, compactor)) });
 await writer.run();
-reclaimer.close();
+await reclaimer.close();
 compactConn.closeSync();
 conn.closeSync();
 instance.closeSync();
