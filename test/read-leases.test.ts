@@ -138,8 +138,10 @@ t.test('with no lease held, files go at once', async (t) => {
   t.equal(reclaimer.waiting, 0);
 });
 
-t.test('a large retired file is shrunk in steps before it is unlinked, so no journal commit frees it all at once', async (t) => {
-  const { file } = dirWithOldFile();
+t.test('a large retired WAL segment is shrunk in steps before it is unlinked, so no journal commit frees it all at once', async (t) => {
+  const layout = new DataLayout(tempDataDir());
+  const file = layout.segmentPath('spans', 7, OLD_DAY);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, Buffer.alloc(10 * 1024 * 1024, 1));
   // A second name for the same inode sees what happened to it: an unlink alone would leave it 10 MiB.
   const witness = `${file}.witness`;
@@ -153,6 +155,18 @@ t.test('a large retired file is shrunk in steps before it is unlinked, so no jou
   t.notOk(fs.existsSync(file), 'the file is gone');
   t.equal(fs.statSync(witness).size, 2 * 1024 * 1024, 'its blocks were freed from the end, 4 MiB at a time, down to the last step');
   t.ok([...sizes].some((s) => s > 2 * 1024 * 1024 && s < 10 * 1024 * 1024), `an intermediate size was seen (${[...sizes].join(', ')})`);
+});
+
+t.test('a large retired Parquet file is unlinked whole: a reader outside Glust may have it open', async (t) => {
+  const { file } = dirWithOldFile();
+  fs.writeFileSync(file, Buffer.alloc(10 * 1024 * 1024, 1));
+  const witness = `${file}.witness`;
+  fs.linkSync(file, witness);
+  const { reclaimer } = leasedReclaimer(t);
+  await reclaimer.retire([file]);
+  await reclaimer.reclaim();
+  t.notOk(fs.existsSync(file), 'the file is gone');
+  t.equal(fs.statSync(witness).size, 10 * 1024 * 1024, 'its content was not cut');
 });
 
 t.test('a retired compacted file still covers the files it merged, which stay hidden until compaction deletes them', async (t) => {

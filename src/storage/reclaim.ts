@@ -22,14 +22,14 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseRetiredMarker, retiredMarker } from './layout.js';
+import { parseRetiredMarker, parseSegmentName, retiredMarker } from './layout.js';
 import type { ReadLeases } from './read-leases.js';
 
 /** How often a retirement held back by a running query is looked at again. */
 const RECHECK_MS = 10;
 
 /**
- * A file larger than this is shrunk from its end this much at a time, with a pause between steps,
+ * A WAL segment larger than this is shrunk from its end this much at a time, with a pause between steps,
  * before it is unlinked. Freeing a file's blocks is part of the filesystem's next journal commit,
  * and every WAL fdatasync waits for that commit: on this machine's ext4 (mounted with `discard`)
  * unlinking a converted 40 MB segment took 18-20 ms, and so did the WAL commit beside it, once
@@ -137,7 +137,9 @@ export class Reclaimer {
 
   private async unlink(file: string): Promise<boolean> {
     try {
-      if (this.leases) await this.shrink(file);
+      // Only WAL segments: a Parquet file may be open in a reader outside Glust (the README's
+      // DuckDB glob), which would see it cut short; unlinked, it stays whole for that reader.
+      if (this.leases && parseSegmentName(path.basename(file))) await this.shrink(file);
       await fsp.unlink(file);
       return true;
     } catch (err) {
