@@ -330,8 +330,6 @@ export class Compactor {
         if (covered.length > 0) repaired++;
       }
     }
-    // Deleted before anything lists them (retire does not wait in the server: src/storage/reclaim.ts).
-    await this.reclaimer.reclaim();
     return repaired;
   }
 }

@@ -29,8 +29,8 @@ import type { ReadLeases } from './read-leases.js';
 const RECHECK_MS = 10;
 
 /**
- * A WAL segment larger than this is shrunk from its end this much at a time, with a pause between steps,
- * before it is unlinked. Freeing a file's blocks is part of the filesystem's next journal commit,
+ * A WAL segment larger than this is shrunk from its end this much at a time, with a pause between
+ * steps, before it is unlinked. Freeing a file's blocks is part of the filesystem's next journal commit,
  * and every WAL fdatasync waits for that commit: on this machine's ext4 (mounted with `discard`)
  * unlinking a converted 40 MB segment took 18-20 ms, and so did the WAL commit beside it, once
  * per conversion (perf trace at 34,000 spans/s: the p99 of acknowledgements was that stall).
@@ -59,8 +59,8 @@ export class Reclaimer {
 
   /**
    * `leases`: null when no reader of this process reads the data directory (tools, benchmarks):
-   * files are then deleted at once, and not shrunk first (no WAL commits to spare). `onError`: a file that could not be deleted (not ENOENT);
-   * it is left for the next start.
+   * files are then deleted at once, segments too (no WAL commit to spare). `onError`: a file that
+   * could not be deleted (not ENOENT); it is left for the next start.
    */
   constructor(
     private readonly leases: ReadLeases | null,
@@ -80,10 +80,18 @@ export class Reclaimer {
   /**
    * Delete `files`, in this order, once no query may still read them. `hide`: a file of them that
    * readers would still list; a marker beside it hides it first. Resolves once the files are
-   * hidden and queued. Without leases (tools) it also waits for their deletion; the server's
-   * writer does not: a conversion must not wait while its segment is shrunk (`reclaim()` waits).
+   * deleted, or queued behind a running query.
    */
   async retire(files: readonly string[], hide?: string): Promise<void> {
+    await this.retireLater(files, hide);
+    await this.reclaim();
+  }
+
+  /**
+   * `retire`, resolving once the files are hidden and queued: for a converted WAL segment, which
+   * is shrunk before it goes and which the next conversion must not wait for.
+   */
+  async retireLater(files: readonly string[], hide?: string): Promise<void> {
     if (files.length === 0) return;
     let marker: string | null = null;
     if (hide !== undefined) {
@@ -91,8 +99,7 @@ export class Reclaimer {
       await fsp.writeFile(marker, '');
     }
     this.pending.push({ generation: this.leases ? this.leases.advance() : 0, files, marker });
-    const deleted = this.reclaim();
-    if (!this.leases) await deleted;
+    void this.reclaim();
   }
 
   /** Delete every retirement no running query can hold; a timer looks again at the rest. */
@@ -150,8 +157,8 @@ export class Reclaimer {
   }
 
   /**
-   * Free a large file's blocks a step at a time (SHRINK_STEP_BYTES). Safe wherever an unlink is:
-   * nothing reads a retired file, and one left half shrunk by a crash is still hidden, so the next
+   * Free a segment's blocks a step at a time (SHRINK_STEP_BYTES). Safe wherever an unlink is:
+   * nothing reads a retired segment, and one left half shrunk by a crash is still hidden, so the next
    * start deletes it like any other. Once closed the rest goes in one unlink: the process is ending.
    */
   private async shrink(file: string): Promise<void> {

@@ -215,9 +215,6 @@ export async function sweepStorage(layout: DataLayout, policy: RetentionPolicy, 
       await remove(unit, 'size');
     }
   }
-  // Day directories go once empty: wait for the deletions no query holds back (the server's
-  // reclaimer does not wait in retire, src/storage/reclaim.ts).
-  if (touchedDays.size > 0) await reclaimer.reclaim();
   for (const day of new Set([...touchedDays, ...expired])) {
     for (const area of AREAS) {
       const dir = layout.dayDir(area, day);

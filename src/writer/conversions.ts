@@ -84,7 +84,7 @@ export class ConversionQueue {
       throw err;
     }
     // Its Parquet file hides it from new snapshots; one that gave none (no readable row) needs a marker.
-    await this.reclaimer.retire([segment.path], result.bytes > 0 ? undefined : segment.path);
+    await this.reclaimer.retireLater([segment.path], result.bytes > 0 ? undefined : segment.path);
     this.waiting.shift();
     table.unqueued(segment);
     table.converted(result);
