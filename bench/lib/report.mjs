@@ -104,8 +104,10 @@ function charts(r) {
   const ladderSeries = [];
   for (const [name, l] of Object.entries(r.ladders)) {
     if (!name.includes('testbed') || name.includes('gzip')) continue;
-    ladderSeries.push({ name: `${name} p99`, points: l.steps.map((s) => [s.offeredRecordsPerSecond, s.latencyMs.p99]) });
-    ladderSeries.push({ name: `${name} p50`, points: l.steps.map((s) => [s.offeredRecordsPerSecond, s.latencyMs.p50]) });
+    // The refining steps come after the first failing one: in rate order for the line.
+    const byRate = [...l.steps].sort((a, b) => a.offeredRecordsPerSecond - b.offeredRecordsPerSecond);
+    ladderSeries.push({ name: `${name} p99`, points: byRate.map((s) => [s.offeredRecordsPerSecond, s.latencyMs.p99]) });
+    ladderSeries.push({ name: `${name} p50`, points: byRate.map((s) => [s.offeredRecordsPerSecond, s.latencyMs.p50]) });
   }
   if (ladderSeries.length) {
     out.push({ id: 'latency-vs-load', svg: lineChart({ title: 'Ack latency vs offered load (testbed spans)', xLabel: 'offered spans/s', yLabel: 'latency, ms (log)', log: true, series: ladderSeries }) });
@@ -156,7 +158,8 @@ function targets(r) {
     ['Throughput vs naive baseline', '≥ 3×', `${fmt(r.ratios?.glustOverBaselineSaturation, 1)}×`, r.ratios?.glustOverBaselineSaturation >= 3],
     ['p99 ack latency at half saturation', '≤ 10 ms', half ? `${fmt(half.latencyMs.p99, 1)} ms (p50 ${fmt(half.latencyMs.p50, 1)})` : '–', half && half.latencyMs.p99 <= 10],
     ['p99 vs baseline at the same offered load', 'lower', baseHalf && half ? `${fmt(half.latencyMs.p99, 1)} vs ${fmt(baseHalf.latencyMs.p99, 1)} ms` : '–', baseHalf && half && half.latencyMs.p99 < baseHalf.latencyMs.p99],
-    ['Server CPU at 10,000 spans/s', '≤ 6% of one core', tenK ? `${fmt(tenK.serverCpuPercentOfOneCore, 1)}%` : '–', tenK && tenK.serverCpuPercentOfOneCore <= 6],
+    // After the warm-up where the run has that window (a fresh server's start is not the rate's cost).
+    ['Server CPU at 10,000 spans/s', '≤ 6% of one core', tenK ? (tenK.steadyServerCpuPercentOfOneCore != null ? `${fmt(tenK.steadyServerCpuPercentOfOneCore, 1)}% after the warm-up (${fmt(tenK.serverCpuPercentOfOneCore, 1)}% with it)` : `${fmt(tenK.serverCpuPercentOfOneCore, 1)}%`) : '–', tenK && (tenK.steadyServerCpuPercentOfOneCore ?? tenK.serverCpuPercentOfOneCore) <= 6],
     ['Peak RSS at 10,000 spans/s', '≤ 150 MB', tenK?.serverPeakRssMB ? `${fmt(tenK.serverPeakRssMB)} MB` : '–', tenK?.serverPeakRssMB <= 150],
     ['Peak RSS at saturation (testbed spans)', '≤ 400 MB', testbed?.best?.serverPeakRssMB ? `${fmt(testbed.best.serverPeakRssMB)} MB` : '–', testbed?.best?.serverPeakRssMB <= 400],
     ['Pipeline against its slowest stage', '≥ 70%', `${fmt(100 * (r.ratios?.pipelineOverSlowestStage ?? 0))}%`, r.ratios?.pipelineOverSlowestStage >= 0.7],
