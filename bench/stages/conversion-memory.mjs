@@ -14,11 +14,12 @@ import { fileURLToPath } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
 // Each variant: `sql` run after the writer's own settings, `rowGroups` rows per row group,
-// `json` more read_json options.
+// `json` more read_json options, `version` another Parquet format version than Glust's.
 const VARIANTS = {
   current: {},
   'preserve_insertion_order false': { sql: ['SET preserve_insertion_order = false'] },
   'row groups 8192': { rowGroups: 8192 },
+  'row groups 8192, Parquet version 1': { rowGroups: 8192, version: 'V1' },
   'allocator_flush_threshold 16MiB': { sql: ["SET allocator_flush_threshold = '16MiB'"] },
   'memory_limit 256MB': { sql: ["SET memory_limit = '256MB'"] },
   'maximum_object_size 4MiB': { json: ', maximum_object_size = 4194304' },
@@ -41,7 +42,7 @@ if (process.argv[2] === '--child') {
   const v = VARIANTS[variant];
   for (const sql of v.sql ?? []) await conn.run(sql);
   const table = TRACES.table;
-  const options = parquetWriteOptions(v.rowGroups ?? 16384);
+  const options = parquetWriteOptions(v.rowGroups ?? 16384).replace(/PARQUET_VERSION V\d/, (given) => (v.version ? `PARQUET_VERSION ${v.version}` : given));
   const before = rssBytes(process.pid);
   const out = path.join(path.dirname(segment), `${process.pid}.parquet`);
   const t0 = process.cpuUsage();

@@ -14,8 +14,8 @@
  *   file), and min/max statistics skip in finer steps.
  * - Parquet version 2 encodings (DELTA_BINARY_PACKED for integers and times, DELTA_LENGTH_BYTE_ARRAY
  *   for strings): flush files of testbed and realistic spans 8% smaller, realistic logs 2.7%,
- *   realistic metrics 1% bigger; queries as fast or faster; conversion CPU within noise, except
- *   testbed spans at about +5% (issue 14, bench/results/issue-14/parquet-v2/). DuckDB does not
+ *   realistic metrics 1% bigger; queries as fast or faster; conversion CPU and memory the same
+ *   within this machine's noise (issue 14, bench/results/issue-14/parquet-v2/). DuckDB does not
  *   make it its default because some readers outside it lack these encodings; Arrow (pyarrow),
  *   parquet-java (Spark), arrow-rs and polars have them. Older files stay version 1; both read
  *   together.
