@@ -16,21 +16,18 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
-export type BatchScheduling = 'batch' | 'unavailable';
-
 /** This thread's kernel id: /proc/thread-self names the calling thread's task directory. */
-export function threadId(): number {
+function threadId(): number {
   const link = fs.readlinkSync('/proc/thread-self'); // /proc/<pid>/task/<tid>
   return Number(link.slice(link.lastIndexOf('/') + 1));
 }
 
-/** Put the calling thread in SCHED_BATCH; 'unavailable' where the system does not let it. */
-export function scheduleAsBatch(): BatchScheduling {
-  if (process.platform !== 'linux') return 'unavailable';
+/** Put the calling thread in SCHED_BATCH where the system lets it; otherwise leave it as it is. */
+export function scheduleAsBatch(): void {
+  if (process.platform !== 'linux') return;
   try {
     execFileSync('chrt', ['--batch', '--pid', '0', String(threadId())], { stdio: 'ignore', timeout: 5000 });
-    return 'batch';
   } catch {
-    return 'unavailable';
+    // No chrt, or not permitted: the decoder runs as an ordinary thread.
   }
 }
