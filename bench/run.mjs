@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DataLayout } from '../dist/storage/layout.js';
-import { cpuModel, cpuSeconds, peakRssBytes, sampler } from './lib/proc.mjs';
+import { cpuModel, cpuSeconds, peakRssBytes, sampler, stealSeconds } from './lib/proc.mjs';
 import { storedRows } from './lib/readback.mjs';
 import { ROOT, runJson, startBaseline, startDrain, startGlust, tempDir } from './lib/servers.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
@@ -64,6 +64,7 @@ const results = {
 /** One load-generator run against a server; adds server CPU and memory for the measured part. */
 async function load(server, options) {
   const cpu0 = cpuSeconds(server.pid);
+  const steal0 = stealSeconds();
   const t0 = Date.now();
   const grpc = options.transport === 'grpc';
   const warmupS = options.warmupS ?? WARMUP_S;
@@ -80,11 +81,12 @@ async function load(server, options) {
   r.serverCpuPercentOfOneCore = (r.serverCpuSeconds / elapsed) * 100;
   r.steadyServerCpuPercentOfOneCore = steady ? ((cpuSeconds(server.pid) - steady.cpu) / ((Date.now() - steady.t) / 1000)) * 100 : null;
   r.serverPeakRssMB = peakRssBytes(server.pid) / 1048576;
+  r.hostStealPercentOfOneCore = ((stealSeconds() - steal0) / elapsed) * 100;
   return r;
 }
 
 function summary(r) {
-  return `${Math.round(r.ackedRecordsPerSecond)} rec/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, refused ${(r.refusedFraction * 100).toFixed(2)}%, cpu ${r.serverCpuPercentOfOneCore.toFixed(0)}%`;
+  return `${Math.round(r.ackedRecordsPerSecond)} rec/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, refused ${(r.refusedFraction * 100).toFixed(2)}%, cpu ${r.serverCpuPercentOfOneCore.toFixed(0)}%, steal ${r.hostStealPercentOfOneCore.toFixed(0)}%`;
 }
 
 function parquetBytes(dataDir, table) {

@@ -19,8 +19,9 @@ export const cpuSeconds = (pid) => statCpuSeconds(`/proc/${pid}/stat`);
 export const oneThreadCpuSeconds = (pid, tid) => statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
 
 /**
- * CPU seconds of each thread of a process, by thread id (the main thread's id is the pid). Node
- * names none of its threads, so a caller tells them apart by what they do between two readings.
+ * CPU seconds of each thread of a process, by thread id (the main thread's id is the pid). Glust
+ * names the threads it starts (glust-decode, glust-writer, glust-query: src/threads/os-thread.ts);
+ * the rest are called "node", and a caller tells them apart by what they do between two readings.
  */
 export function threadCpuSeconds(pid) {
   const out = new Map();
@@ -67,6 +68,17 @@ export function sampler(pid) {
       return samples;
     },
   };
+}
+
+/**
+ * Machine-wide steal: seconds, summed over the cores, in which the hypervisor ran something else
+ * while this guest had work for the core (/proc/stat, field 8 of the "cpu" line). A run with much
+ * of it shared its cores with another guest: its CPU and latency figures say more about the host
+ * than about the code.
+ */
+export function stealSeconds() {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  return Number(fields[8] ?? 0) / TICKS_PER_SECOND;
 }
 
 export function cpuModel() {

@@ -196,9 +196,23 @@ function transports(r) {
     rows.map(([name, l, f]) => `| ${name} | ${l ? `${fmt(l.saturationRecordsPerSecond)} spans/s` : '–'} | ${f ? `${fmt(f.offeredRecordsPerSecond)} spans/s` : '–'} | ${f ? `${fmt(f.latencyMs.p50, 1)} / ${fmt(f.latencyMs.p99, 1)} ms` : '–'} | ${f ? `${fmt(f.serverCpuPercentOfOneCore)}%` : '–'} | ${f ? `${fmt(cpuPerCall(f))} µs` : '–'} |`).join('\n');
 }
 
+/**
+ * Steal over the suite's runs (bench/lib/proc.mjs stealSeconds): how much of the time the
+ * hypervisor gave these cores to other guests. Suites from before it was recorded have none.
+ */
+function stealLine(r) {
+  const runs = [...Object.values(r.ladders).flatMap((l) => l.steps ?? []), ...Object.values(r.fixed), r.overload?.during, r.overload?.after]
+    .map((x) => x?.hostStealPercentOfOneCore)
+    .filter((x) => typeof x === 'number')
+    .sort((a, b) => a - b);
+  if (runs.length === 0) return '';
+  return ` Host steal (the hypervisor running other guests on these cores) over its ${runs.length} runs: median ${fmt(runs[Math.floor(runs.length / 2)], 1)}%, ` +
+    `largest ${fmt(runs[runs.length - 1], 1)}% of one core; where it is high, CPU and latency read high.`;
+}
+
 function markdown(r, rows, pngs) {
   const head = `# Glust benchmark, ${r.suite} suite\n\n${r.date} · commit ${r.commit} · Node ${r.node} · ${r.cpu} × ${r.cores} · \`${r.command}\`\n` +
-    `Load generator on the same ${r.cores} cores (its CPU is not counted as server CPU).\n\n`;
+    `Load generator on the same ${r.cores} cores (its CPU is not counted as server CPU).${stealLine(r)}\n\n`;
   const table = '| what | target | measured | met |\n|---|---|---|---|\n' + rows.map(([a, b, c, ok]) => `| ${a} | ${b} | ${c} | ${ok ? 'yes' : '**no**'} |`).join('\n');
   const st = r.stages['testbed traces'];
   const stages = st

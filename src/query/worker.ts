@@ -13,7 +13,9 @@ import { GlustError } from '../errors.js';
 import { ReadLeases } from '../storage/read-leases.js';
 import { QueryEngine } from './engine.js';
 import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './protocol.js';
+import { nameThread } from '../threads/os-thread.js';
 
+nameThread('glust-query');
 const data = workerData as QueryWorkerData;
 const port = parentPort!;
 

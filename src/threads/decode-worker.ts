@@ -19,10 +19,11 @@ import { BatchRing } from '../ring/batch-ring.js';
 import { BodyRing } from '../ring/body-ring.js';
 import { BatchFlags } from '../ring/layout.js';
 import type { DecodeResult, DecodeTask, DecodeWorkerData } from './protocol.js';
-import { scheduleAsBatch } from './sched.js';
+import { nameThread, scheduleAsBatch } from './os-thread.js';
 
 const data = workerData as DecodeWorkerData;
-// Waking this thread must not stop the acceptor's event loop (src/threads/sched.ts).
+// Waking this thread must not stop the acceptor's event loop (src/threads/os-thread.ts).
+nameThread('glust-decode');
 scheduleAsBatch();
 const bodyRing = new BodyRing(data.bodyRing);
 const batchRing = new BatchRing(data.batchRing);

@@ -30,7 +30,11 @@ import { recoverStorage } from '../writer/recovery.js';
 import { TableState } from '../writer/tables.js';
 import { TailSampler } from '../writer/tail-sampler.js';
 import { Writer } from '../writer/writer.js';
+import { nameThread } from './os-thread.js';
 import type { WriterCommand, WriterEvent, WriterWorkerData } from './protocol.js';
+
+// Before DuckDB starts, so that its threads inherit the name (src/threads/os-thread.ts).
+nameThread('glust-writer');
 
 const data = workerData as WriterWorkerData;
 const port = parentPort!;

@@ -12,5 +12,5 @@ for (let round = 0; round < Number(process.argv[4] ?? 2); round++) for (const ra
   const r = await done;
   const cpu = (100 * (cpuSeconds(server.pid) - c0)) / ((performance.now() - t0) / 1000);
   await server.stop();
-  console.log(JSON.stringify({ root, rate, p50: r.latencyMs.p50, p99: r.latencyMs.p99, cpu: +cpu.toFixed(1), stats: server.output().split('\n').filter((l) => l.includes('pool.run') || l.includes('postTask') || l.includes('decoder tid')) }));
+  console.log(JSON.stringify({ root, rate, p50: r.latencyMs.p50, p99: r.latencyMs.p99, cpu: +cpu.toFixed(1), stats: server.output().split('\n').filter((l) => /pool\.run|postTask|decoder tid|publish-notify|loop-delay|all-batch/.test(l)) }));
 }
