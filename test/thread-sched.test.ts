@@ -43,7 +43,10 @@ t.test('the threads are named; the decoders are SCHED_BATCH, and no other thread
 
   // The writer names itself before DuckDB starts, so DuckDB's threads (if any) are called
   // glust-writer too; it stays SCHED_OTHER (src/threads/os-thread.ts says why).
-  const writer = await eventually(() => (named(pid, 'glust-writer').length > 0 ? named(pid, 'glust-writer') : null));
+  const writer = await eventually(() => {
+    const found = named(pid, 'glust-writer');
+    return found.length > 0 ? found : null;
+  });
   t.ok(writer.every((th) => th.policy === OTHER), `${writer.length} glust-writer thread(s), SCHED_OTHER`);
 
   // The decoder running while idle, then the spare one that overlapping requests start: as many

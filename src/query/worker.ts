@@ -11,9 +11,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { GlustError } from '../errors.js';
 import { ReadLeases } from '../storage/read-leases.js';
+import { nameThread } from '../threads/os-thread.js';
 import { QueryEngine } from './engine.js';
 import type { QueryCall, QueryCommand, QueryReply, QueryWorkerData } from './protocol.js';
-import { nameThread } from '../threads/os-thread.js';
 
 nameThread('glust-query');
 const data = workerData as QueryWorkerData;

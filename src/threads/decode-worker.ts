@@ -22,8 +22,8 @@ import type { DecodeResult, DecodeTask, DecodeWorkerData } from './protocol.js';
 import { nameThread, scheduleAsBatch } from './os-thread.js';
 
 const data = workerData as DecodeWorkerData;
-// Waking this thread must not stop the acceptor's event loop (src/threads/os-thread.ts).
 nameThread('glust-decode');
+// Waking this thread must not stop the acceptor's event loop (src/threads/os-thread.ts).
 scheduleAsBatch();
 const bodyRing = new BodyRing(data.bodyRing);
 const batchRing = new BatchRing(data.batchRing);
