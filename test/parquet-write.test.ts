@@ -4,7 +4,8 @@
  * converts, so with its default of 122880 rows a conversion at saturation held about 310 MB
  * (issue 14); this test fails if the conversion goes back to the default or to larger groups.
  * Files are Parquet version 2 (smaller, bench/results/issue-14/parquet-v2/), and data directories
- * written before hold version 1 files: one glob reads both.
+ * written before hold version 1 files: one glob reads both. Flush files carry no bloom filters
+ * (bench/results/issue-14/bloom/); compacted files keep DuckDB's.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import t from 'tap';
 import { DataLayout } from '../dist/storage/layout.js';
 import { ParquetConverter } from '../dist/storage/parquet.js';
-import { FLUSH_ROW_GROUP_ROWS } from '../dist/storage/parquet-options.js';
+import { FLUSH_ROW_GROUP_ROWS, PARQUET_WRITE_OPTIONS } from '../dist/storage/parquet-options.js';
 import { LOGS, sqlString } from '../dist/storage/schema.js';
 import { Wal } from '../dist/storage/wal.js';
 import { duckdbConnection } from './helpers/storage.js';
@@ -48,6 +49,15 @@ t.test('a segment of 40,000 log rows is written in row groups of at most 8192 ro
   t.same(groups, [...Array.from({ length: full }, () => g), rows - full * g], `row groups of ${g} rows, the rest in the last`);
   const stored = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT body)::INTEGER AS d FROM read_parquet(${sqlString(file)})`);
   t.same(stored.getRowObjects()[0], { n: rows, d: rows }, 'the file holds each record once');
+
+  // service_name is 'svc' in every row: a dictionary column, which DuckDB gives a bloom filter by default.
+  const blooms = async (f: string) => (await conn.runAndReadAll(
+    `SELECT count(bloom_filter_offset)::INTEGER AS n FROM parquet_metadata(${sqlString(f)}) WHERE path_in_schema = 'service_name'`,
+  )).getRowObjects()[0]!.n;
+  t.equal(await blooms(file), 0, 'no bloom filter in a flush file');
+  const compacted = path.join(dir, 'compacted.parquet');
+  await conn.run(`COPY (SELECT * FROM read_parquet(${sqlString(file)})) TO ${sqlString(compacted)} (${PARQUET_WRITE_OPTIONS})`);
+  t.ok(Number(await blooms(compacted)) > 0, "compacted files' options keep them");
 
   const encodings = (await conn.runAndReadAll(`SELECT DISTINCT encodings FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema = 'body'`)).getRows().map((r) => String(r[0]));
   t.same(encodings, ['DELTA_LENGTH_BYTE_ARRAY'], 'strings in version 2 encoding');
