@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { TRACES } from '../../dist/otlp/signals.js';
+import { FLUSH_WRITE_OPTIONS } from '../../dist/storage/parquet-options.js';
 import { sqlString, walColumnsSql } from '../../dist/storage/schema.js';
 import { writeSpanSegment } from '../lib/segment.mjs';
 
@@ -56,6 +57,24 @@ const noResourceFile = rewriteRows('big-no-resource.ndjson', (o) => {
   return JSON.stringify(o);
 });
 
+// The same rows with each resource map written once per batch of 100 rows (a line
+// {"ri": id, "rr": map} before the rows that use it) and only its id in the rows: the WAL
+// format a conversion would then join back (issue 14: the resource is ~40% of a testbed row).
+const resourceIds = new Map();
+const resourceLinesFile = path.join(dir, 'big-resource-lines.ndjson');
+{
+  const out = [];
+  fs.readFileSync(big, 'utf8').split('\n').filter(Boolean).forEach((l, i) => {
+    const o = JSON.parse(l);
+    const key = JSON.stringify(o.r);
+    if (!resourceIds.has(key)) resourceIds.set(key, resourceIds.size.toString(16).padStart(16, '0'));
+    const ri = resourceIds.get(key);
+    if (i % 100 === 0) out.push(JSON.stringify({ ri, rr: o.r }));
+    delete o.r;
+    out.push(JSON.stringify({ ...o, ri }));
+  });
+  fs.writeFileSync(resourceLinesFile, out.join('\n') + '\n');
+}
 const columns = walColumnsSql(table);
 const KV = 'STRUCT(k VARCHAR[], v VARCHAR[])';
 const kvColumns = columns.replaceAll('MAP(VARCHAR, VARCHAR)', KV);
@@ -102,6 +121,29 @@ const variants = {
   'dictionary_size_limit 1 (no dictionaries)': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, DICTIONARY_SIZE_LIMIT 1`) },
   'string_dictionary_page_size_limit 1': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, STRING_DICTIONARY_PAGE_SIZE_LIMIT 1`) },
   'dictionary_compression_ratio_threshold 2': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, DICTIONARY_COMPRESSION_RATIO_THRESHOLD 2`) },
+  'flush options, resource once per batch (join)': {
+    sql: (t) => {
+      const cols = columns.replace('}', ", ri: 'VARCHAR', rr: 'MAP(VARCHAR, VARCHAR)'}");
+      const src = `read_json(${sqlString(resourceLinesFile)}, format = 'newline_delimited', columns = ${cols})`;
+      return `COPY (WITH lines AS (SELECT * FROM ${src}), res AS (SELECT ri, any_value(rr) AS rr FROM lines WHERE rr IS NOT NULL GROUP BY ri)
+        SELECT ${table.projection.replace('r AS resource_attributes', 'coalesce(r, res.rr) AS resource_attributes')} FROM lines LEFT JOIN res USING (ri) WHERE lines.rr IS NULL) TO ${sqlString(t)} (${FLUSH_WRITE_OPTIONS})`;
+    },
+  },
+  'read half, resource once per batch (join)': {
+    sql: () => {
+      const cols = columns.replace('}', ", ri: 'VARCHAR', rr: 'MAP(VARCHAR, VARCHAR)'}");
+      const src = `read_json(${sqlString(resourceLinesFile)}, format = 'newline_delimited', columns = ${cols})`;
+      return `CREATE OR REPLACE TEMP TABLE rows AS WITH lines AS (SELECT * FROM ${src}), res AS (SELECT ri, any_value(rr) AS rr FROM lines WHERE rr IS NOT NULL GROUP BY ri)
+        SELECT ${table.projection.replace('r AS resource_attributes', 'coalesce(r, res.rr) AS resource_attributes')} FROM lines LEFT JOIN res USING (ri) WHERE lines.rr IS NULL`;
+    },
+  },
+  // What the writer's flush conversions use now (src/storage/parquet-options.ts), and changes to it.
+  'flush options (the writer\'s)': { sql: (t) => copy(jsonSource(big), t, FLUSH_WRITE_OPTIONS) },
+  'flush options, with bloom filters': { sql: (t) => copy(jsonSource(big), t, FLUSH_WRITE_OPTIONS.replace('WRITE_BLOOM_FILTER false', 'WRITE_BLOOM_FILTER true')) },
+  'flush options, dictionary_size_limit 64KB': { sql: (t) => copy(jsonSource(big), t, `${FLUSH_WRITE_OPTIONS}, DICTIONARY_SIZE_LIMIT 65536`) },
+  'flush options, dictionary_size_limit 1': { sql: (t) => copy(jsonSource(big), t, `${FLUSH_WRITE_OPTIONS}, DICTIONARY_SIZE_LIMIT 1`) },
+  'flush options, compression uncompressed (bound)': { sql: (t) => copy(jsonSource(big), t, FLUSH_WRITE_OPTIONS.replace('COMPRESSION zstd, COMPRESSION_LEVEL 1', 'COMPRESSION uncompressed')) },
+  'flush options, lz4_raw': { sql: (t) => copy(jsonSource(big), t, FLUSH_WRITE_OPTIONS.replace('COMPRESSION zstd, COMPRESSION_LEVEL 1', 'COMPRESSION lz4_raw')) },
   'parquet_version V2': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, PARQUET_VERSION V2`) },
   'trace index of the written file': { before: [`COPY (SELECT ${table.projection} FROM ${jsonSource(big)}) TO ${sqlString(path.join(dir, 'spans.parquet'))} (${PARQUET})`],
     sql: (t) => `COPY (SELECT trace_id, min(start_time) AS start_time, max(end_time) AS end_time, count(*)::UINTEGER AS spans FROM read_parquet(${sqlString(path.join(dir, 'spans.parquet'))}) GROUP BY trace_id ORDER BY trace_id) TO ${sqlString(t)} (${PARQUET}, ROW_GROUP_SIZE 2048)` },

@@ -1,0 +1,22 @@
+# perf script -F tid,ip,sym,dso output -> the share of all samples by kind of code.
+import re, sys, collections
+c = collections.Counter(); n = 0
+for line in open(sys.argv[1]):
+    m = re.match(r'\s*(\d+)\s+([0-9a-f]+)\s+(.*)\s+\((.*)\)\s*$', line)
+    if not m:
+        continue
+    tid, ip, sym, dso = m.groups()
+    if 'kallsyms' in dso:
+        k = 'kernel: sleep and wake-up' if any(s in sym for s in ('finish_task_switch', '_raw_spin_unlock', 'schedule', 'try_to_wake')) else 'kernel: other'
+    elif 'perf-' in dso:
+        k = 'JS, optimised (TurboFan)' if 'JS:*' in sym else 'JS, not optimised'
+    elif dso.endswith('/node') or dso == 'node':
+        k = 'V8 builtins (inline caches, interpreter, baseline code)' if sym.startswith('Builtins_') else 'node and V8 C++ (GC, messages, runtime)'
+    elif 'duckdb' in dso:
+        k = 'DuckDB'
+    else:
+        k = 'libc and other libraries'
+    c[k] += 1
+    n += 1
+for k, v in c.most_common():
+    print(f'{100 * v / n:5.1f}%  {k}')
