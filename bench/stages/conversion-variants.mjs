@@ -76,6 +76,13 @@ const resourceLinesFile = path.join(dir, 'big-resource-lines.ndjson');
   fs.writeFileSync(resourceLinesFile, out.join('\n') + '\n');
 }
 const columns = walColumnsSql(table);
+/** The SELECT that joins resourceLinesFile's resource lines back into its rows. */
+function resourceJoin() {
+  const cols = columns.replace('}', ", ri: 'VARCHAR', rr: 'MAP(VARCHAR, VARCHAR)'}");
+  const src = `read_json(${sqlString(resourceLinesFile)}, format = 'newline_delimited', columns = ${cols})`;
+  return `WITH lines AS (SELECT * FROM ${src}), res AS (SELECT ri, any_value(rr) AS rr FROM lines WHERE rr IS NOT NULL GROUP BY ri)
+    SELECT ${table.projection.replace('r AS resource_attributes', 'coalesce(r, res.rr) AS resource_attributes')} FROM lines LEFT JOIN res USING (ri) WHERE lines.rr IS NULL`;
+}
 const KV = 'STRUCT(k VARCHAR[], v VARCHAR[])';
 const kvColumns = columns.replaceAll('MAP(VARCHAR, VARCHAR)', KV);
 const kvProjection = table.projection
@@ -121,22 +128,8 @@ const variants = {
   'dictionary_size_limit 1 (no dictionaries)': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, DICTIONARY_SIZE_LIMIT 1`) },
   'string_dictionary_page_size_limit 1': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, STRING_DICTIONARY_PAGE_SIZE_LIMIT 1`) },
   'dictionary_compression_ratio_threshold 2': { sql: (t) => copy(jsonSource(big), t, `${PARQUET}, DICTIONARY_COMPRESSION_RATIO_THRESHOLD 2`) },
-  'flush options, resource once per batch (join)': {
-    sql: (t) => {
-      const cols = columns.replace('}', ", ri: 'VARCHAR', rr: 'MAP(VARCHAR, VARCHAR)'}");
-      const src = `read_json(${sqlString(resourceLinesFile)}, format = 'newline_delimited', columns = ${cols})`;
-      return `COPY (WITH lines AS (SELECT * FROM ${src}), res AS (SELECT ri, any_value(rr) AS rr FROM lines WHERE rr IS NOT NULL GROUP BY ri)
-        SELECT ${table.projection.replace('r AS resource_attributes', 'coalesce(r, res.rr) AS resource_attributes')} FROM lines LEFT JOIN res USING (ri) WHERE lines.rr IS NULL) TO ${sqlString(t)} (${FLUSH_WRITE_OPTIONS})`;
-    },
-  },
-  'read half, resource once per batch (join)': {
-    sql: () => {
-      const cols = columns.replace('}', ", ri: 'VARCHAR', rr: 'MAP(VARCHAR, VARCHAR)'}");
-      const src = `read_json(${sqlString(resourceLinesFile)}, format = 'newline_delimited', columns = ${cols})`;
-      return `CREATE OR REPLACE TEMP TABLE rows AS WITH lines AS (SELECT * FROM ${src}), res AS (SELECT ri, any_value(rr) AS rr FROM lines WHERE rr IS NOT NULL GROUP BY ri)
-        SELECT ${table.projection.replace('r AS resource_attributes', 'coalesce(r, res.rr) AS resource_attributes')} FROM lines LEFT JOIN res USING (ri) WHERE lines.rr IS NULL`;
-    },
-  },
+  'flush options, resource once per batch (join)': { sql: (t) => `COPY (${resourceJoin()}) TO ${sqlString(t)} (${FLUSH_WRITE_OPTIONS})` },
+  'read half, resource once per batch (join)': { sql: () => `CREATE OR REPLACE TEMP TABLE rows AS ${resourceJoin()}` },
   // What the writer's flush conversions use now (src/storage/parquet-options.ts), and changes to it.
   'flush options (the writer\'s)': { sql: (t) => copy(jsonSource(big), t, FLUSH_WRITE_OPTIONS) },
   'flush options, with bloom filters': { sql: (t) => copy(jsonSource(big), t, FLUSH_WRITE_OPTIONS.replace('WRITE_BLOOM_FILTER false', 'WRITE_BLOOM_FILTER true')) },
