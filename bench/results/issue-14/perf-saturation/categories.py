@@ -1,11 +1,10 @@
 # perf script -F tid,ip,sym,dso output -> the share of all samples by kind of code.
-import re, sys, collections
-c = collections.Counter(); n = 0
-for line in open(sys.argv[1]):
-    m = re.match(r'\s*(\d+)\s+([0-9a-f]+)\s+(.*)\s+\((.*)\)\s*$', line)
-    if not m:
-        continue
-    tid, ip, sym, dso = m.groups()
+import collections, sys
+from aggregate import samples
+
+c = collections.Counter()
+n = 0
+for tid, sym, dso in samples(sys.argv[1]):
     if 'kallsyms' in dso:
         k = 'kernel: sleep and wake-up' if any(s in sym for s in ('finish_task_switch', '_raw_spin_unlock', 'schedule', 'try_to_wake')) else 'kernel: other'
     elif 'perf-' in dso:

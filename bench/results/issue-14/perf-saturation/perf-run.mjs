@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cpuSeconds } from '../../../lib/proc.mjs';
+import { cpuSeconds, threadCpuSeconds } from '../../../lib/proc.mjs';
 import { ROOT, runJson, startGlust, tempDir } from '../../../lib/servers.mjs';
 import { storedRows } from '../../../lib/readback.mjs';
 
@@ -17,10 +17,15 @@ const server = await startGlust([], dataDir, ['--perf-basic-prof']);
 const warm = 4;
 const done = runJson(path.join(ROOT, grpc ? 'bench/lib/grpc-loadgen.mjs' : 'bench/lib/loadgen.mjs'), [JSON.stringify({ port: grpc ? server.grpcPort : server.port, rate: Number(rate), warmupS: warm, durationS: Number(seconds) + 2, connections: 64, shape: 'testbed', signal: 'traces' })]);
 await new Promise((r) => setTimeout(r, warm * 1000));
-const threads = (pid) => Object.fromEntries(fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
-  const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return [`${Number(tid) - pid}:${fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()}`, (Number(f[11]) + Number(f[12])) / 100];
+// Each thread's CPU seconds (bench/lib/proc.mjs), keyed by offset from the pid and OS name.
+const threads = (pid) => Object.fromEntries([...threadCpuSeconds(pid)].map(([tid, s]) => {
+  let name = '';
+  try {
+    name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    // the thread ended
+  }
+  return [`${tid - pid}:${name}`, s];
 }));
 const t0 = performance.now();
 const c0 = cpuSeconds(server.pid);
