@@ -59,6 +59,9 @@ const results = {
   disk: {},
   overload: null,
   checks: [],
+  // Every load-generator run, and those that ended with requests never answered (after the
+  // generator's 15 s drain): such a request is a hang, and its wait dilutes the CPU per second.
+  loadRuns: { count: 0, unanswered: [] },
 };
 
 /** One load-generator run against a server; adds server CPU and memory for the measured part. */
@@ -75,6 +78,11 @@ async function load(server, options) {
   const r = await runJson(grpc ? grpcLoadgen : loadgen, [JSON.stringify({ port: grpc ? server.grpcPort : server.port, warmupS, durationS: STEP_S, connections: 64, ...options })]);
   clearTimeout(warm);
   const elapsed = (Date.now() - t0) / 1000;
+  results.loadRuns.count++;
+  if (r.stillInFlight > 0) {
+    results.loadRuns.unanswered.push({ options, stillInFlight: r.stillInFlight });
+    log(`${r.stillInFlight} request(s) never answered`, JSON.stringify(options));
+  }
   r.serverCpuSeconds = cpuSeconds(server.pid) - cpu0;
   // Warm-up time counts in this CPU window too, so the share is over the whole run (and CPU per
   // record is over every record the run sent).

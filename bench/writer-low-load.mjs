@@ -5,12 +5,17 @@
 // CPU of each OS thread (/proc/<pid>/task: the JS threads and the libuv pool, where DuckDB's
 // queries and fs/promises run), and, with "profile": true, the self-time summary of every JS
 // thread (node --cpu-prof). "dists" runs other builds too, alternately (A/B of old and new code in
-// one run), "variants" other settings:
+// one run), "variants" other settings (a variant may also give node flags, `nodeArgs`, and a CPU
+// list to pin the server's threads to, `cpus`):
 //   node bench/writer-low-load.mjs '{"spansPerSecond":10000,"durationS":20,"rounds":2,"dists":["old/dist","dist"]}'
 //   node bench/writer-low-load.mjs '{"variants":[{"serverArgs":["--flush-ms","2000"]},{"serverArgs":["--flush-ms","10000"]}]}'
-// Every acknowledged span is read back from Parquet after the stop (a run that loses data fails).
-// Each run also reports the writer's span file count and compaction steps from /metrics, and the
-// threads' sleeps (voluntary context switches) per acknowledged request.
+//   node bench/writer-low-load.mjs '{"variants":[{},{"cpus":"0"}]}'
+// Every acknowledged span is read back from Parquet after the stop (a run that loses data fails),
+// and a run with a request never answered fails too: the generator's drain would have waited for
+// it inside the CPU window. Each run also reports the writer's span file count and compaction
+// steps from /metrics, the threads' sleeps (voluntary context switches) and CPU migrations per
+// acknowledged request, and the window's length against the generator's measured seconds.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +44,16 @@ function voluntarySwitches(pid, tid) {
   return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
 }
 
-/** CPU seconds, voluntary context switches and OS name of every thread of `pid`, by thread id. */
+/** How many times the scheduler moved a thread to another CPU (0 where the kernel has no sched file). */
+function migrations(pid, tid) {
+  try {
+    return Number(/^se\.nr_migrations\s+:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/sched`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds, voluntary context switches, CPU migrations and OS name of every thread of `pid`, by thread id. */
 function threadCpu(pid) {
   const out = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -52,7 +66,7 @@ function threadCpu(pid) {
       } catch {
         // the thread ended
       }
-      out.set(tid, { s: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, name, sleeps: voluntarySwitches(pid, tid) });
+      out.set(tid, { s: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, name, sleeps: voluntarySwitches(pid, tid), migrations: migrations(pid, tid) });
     } catch {
       // the thread ended
     }
@@ -61,8 +75,8 @@ function threadCpu(pid) {
 }
 
 /** glust from the build `dist` (a dist folder, relative to the checkout), profiled into profileDir when given. */
-function startServer(dist, serverArgs, dataDir, profileDir) {
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+function startServer(dist, serverArgs, dataDir, profileDir, extraNodeArgs = []) {
+  const nodeArgs = [...extraNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   return startGlust(serverArgs, dataDir, nodeArgs, path.dirname(path.resolve(ROOT, dist)));
 }
 
@@ -82,10 +96,13 @@ async function writerFigures(port) {
   return out;
 }
 
-async function once({ dist, serverArgs }) {
+async function once({ dist, serverArgs, nodeArgs, cpus }) {
   const dataDir = tempDir('glust-lowload-');
   const profileDir = opts.profile ? tempDir('glust-lowload-prof-') : null;
-  const server = await startServer(dist, serverArgs, dataDir, profileDir);
+  const server = await startServer(dist, serverArgs, dataDir, profileDir, nodeArgs);
+  // `cpus` (a taskset list such as "0"): every thread of the server pinned there; threads started
+  // later inherit it from the thread that starts them. The load generator stays unpinned.
+  if (cpus !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpus), String(server.pid)], { stdio: 'ignore' });
   const rate = opts.spansPerSecond / SPANS_PER_REQUEST;
   const loadgen = path.join(ROOT, 'bench', 'lib', 'loadgen.mjs');
   // The CPU window is the measured part only: sampled when the warm-up ends.
@@ -98,12 +115,22 @@ async function once({ dist, serverArgs }) {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(server.pid) - cpu0;
   const threads = [...threadCpu(server.pid)]
-    .map(([tid, t]) => ({ tid, name: t.name, percent: (100 * (t.s - (threads0.get(tid)?.s ?? 0))) / seconds, sleeps: t.sleeps - (threads0.get(tid)?.sleeps ?? 0) }))
+    .map(([tid, t]) => ({
+      tid,
+      name: t.name,
+      percent: (100 * (t.s - (threads0.get(tid)?.s ?? 0))) / seconds,
+      sleeps: t.sleeps - (threads0.get(tid)?.sleeps ?? 0),
+      migrations: t.migrations - (threads0.get(tid)?.migrations ?? 0),
+    }))
     .filter((t) => t.percent >= 0.5);
   const requests = (load.ackedRecordsPerSecond * seconds) / SPANS_PER_REQUEST;
   const writer = await writerFigures(server.port);
+  const tStop = performance.now();
   await server.stop();
+  const stopS = (performance.now() - tStop) / 1000;
+  const tRead = performance.now();
   const stored = await storedRows(dataDir, 'spans');
+  const readS = (performance.now() - tRead) / 1000;
   const ok = stored >= load.totalAckedRecordsIncludingWarmup;
   fs.rmSync(dataDir, { recursive: true, force: true });
   let profiles;
@@ -118,6 +145,8 @@ async function once({ dist, serverArgs }) {
   return {
     dist,
     serverArgs,
+    ...(nodeArgs?.length ? { nodeArgs } : {}),
+    ...(cpus !== undefined ? { cpus } : {}),
     ackedSpansPerSecond: load.ackedRecordsPerSecond,
     p99Ms: load.latencyMs.p99,
     serverCpuPercentOfOneCore: (100 * cpu) / seconds,
@@ -129,6 +158,14 @@ async function once({ dist, serverArgs }) {
     // all: how many times a request makes a thread wait and be woken (issue 14, fewer hops).
     sleepsPerRequest: Object.fromEntries(threads.map((t) => [`${Number(t.tid) - server.pid}:${t.name}`, +(t.sleeps / requests).toFixed(2)])),
     sleepsPerRequestTotal: +(threads.reduce((n, t) => n + t.sleeps, 0) / requests).toFixed(2),
+    // Moves of the same threads to the other CPU, per acknowledged request (issue 14: the two CPU
+    // modes at 10,000 spans/s).
+    migrationsPerRequestTotal: +(threads.reduce((n, t) => n + t.migrations, 0) / requests).toFixed(2),
+    windowS: +seconds.toFixed(2),
+    loadMeasuredS: +load.measuredSeconds.toFixed(2),
+    stillInFlight: load.stillInFlight,
+    stopS: +stopS.toFixed(2),
+    readS: +readS.toFixed(2),
     acked: load.totalAckedRecordsIncludingWarmup,
     stored,
     ok,
@@ -144,8 +181,8 @@ for (let round = 0; round < opts.rounds; round++) {
   for (const variant of variants) {
     const r = await once({ dist: 'dist', serverArgs: [], ...variant });
     runs.push(r);
-    console.error(`${r.dist} ${r.serverArgs.join(' ')}: ${r.serverCpuPercentOfOneCore.toFixed(1)}% of a core at ${Math.round(r.ackedSpansPerSecond)} spans/s, p99 ${r.p99Ms} ms, threads ${r.threads.join(' ')}${r.ok ? '' : ' LOST DATA'}`);
+    console.error(`${new Date().toISOString()} ${r.dist} ${r.serverArgs.join(' ')}${r.cpus !== undefined ? ` cpus ${r.cpus}` : ''}: ${r.serverCpuPercentOfOneCore.toFixed(1)}% of a core at ${Math.round(r.ackedSpansPerSecond)} spans/s, p99 ${r.p99Ms} ms, sleeps/request ${r.sleepsPerRequestTotal}, migrations/request ${r.migrationsPerRequestTotal}, window ${r.windowS} s (load ${r.loadMeasuredS} s), stop ${r.stopS} s, read ${r.readS} s, threads ${r.threads.join(' ')}${r.ok ? '' : ' LOST DATA'}${r.stillInFlight ? ` ${r.stillInFlight} NEVER ANSWERED` : ''}`);
   }
 }
 console.log(JSON.stringify({ date: new Date().toISOString(), load: os.loadavg(), opts, runs }));
-if (runs.some((r) => !r.ok)) process.exit(1);
+if (runs.some((r) => !r.ok || r.stillInFlight > 0)) process.exit(1);

@@ -50,7 +50,7 @@ const malformed = [
   (() => { const b = bodies[0].bytes.subarray(0, Math.floor(bodies[0].bytes.length / 2) + 3); return { bytes: b, head: headFor(b, false) }; })(),
   (() => { const b = Buffer.alloc(512, 0x00); b[1] = 0xff; return { bytes: b, head: headFor(b, false) }; })(),
 ];
-const client = { retried: 0, duplicates: 0, duplicateRecordsAcked: 0, malformedSent: 0, malformedByStatus: {}, retryQueue: [], resendQueue: [], sinceMalformed: 0 };
+const client = { reconnects: 0, retried: 0, duplicates: 0, duplicateRecordsAcked: 0, malformedSent: 0, malformedByStatus: {}, retryQueue: [], resendQueue: [], sinceMalformed: 0 };
 
 // ---------------------------------------------------------------- results
 const load = new LoadRun(opts);
@@ -58,22 +58,43 @@ const load = new LoadRun(opts);
 let refusalsWithoutRetryAfter = 0;
 
 // ---------------------------------------------------------------- connections
+// A connection is a slot of the load run: its socket is replaced when the server closes it. uWS
+// closes a keep-alive connection after about 10 s without a request, and at low rates most slots
+// sit idle that long (the run reuses the last freed slot first). Before this reconnect, the next
+// request on such a slot went to a dead socket, was never answered, and held the run's drain for
+// its full 15 s (issue 14: that wait made the CPU per second at 10,000 spans/s look bimodal).
 function connect() {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
-    const conn = { socket, scheduled: 0, records: 0, buf: Buffer.alloc(0), busy: false };
+    const conn = { socket: null, scheduled: 0, records: 0, buf: Buffer.alloc(0), busy: false };
+    const socket = open(conn);
     socket.once('connect', () => resolve(conn));
     socket.once('error', reject);
-    socket.on('data', (chunk) => onData(conn, chunk));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      if (conn.busy) {
-        conn.busy = false;
-        load.inFlight--;
-        load.total.errors++;
-      }
-    });
   });
+}
+
+/** A new socket for `conn`; when it closes after having connected, another one takes its place. */
+function open(conn) {
+  const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
+  conn.socket = socket;
+  conn.buf = Buffer.alloc(0);
+  let connected = false;
+  socket.once('connect', () => (connected = true));
+  socket.on('data', (chunk) => onData(conn, chunk));
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    const wasBusy = conn.busy;
+    if (conn.busy) {
+      conn.busy = false;
+      load.inFlight--;
+      load.total.errors++;
+    }
+    // A socket that never connected is not replaced: the server is gone, and the slot with it.
+    if (!connected || load.stopping) return;
+    client.reconnects++;
+    open(conn);
+    if (wasBusy) load.freed(conn, performance.now(), send);
+  });
+  return socket;
 }
 
 function send(conn, scheduled) {
@@ -103,6 +124,12 @@ function takeSpecial() {
 }
 
 function sendBytes(conn, scheduled, req) {
+  // A slot whose server went away for good: the request is a connection error, not one in flight.
+  if (conn.socket.destroyed) {
+    if (req.kind === 'load') load.sent();
+    load.total.errors++;
+    return;
+  }
   conn.scheduled = req.scheduled ?? scheduled;
   conn.records = req.records;
   conn.req = req;
@@ -172,6 +199,6 @@ runMain('loadgen', async () => {
   return {
     ...load.summary(bodies, measured),
     refusalsWithoutRetryAfter,
-    client: { retried: client.retried, retriesPending: client.retryQueue.length, duplicates: client.duplicates, duplicateRecordsAcked: client.duplicateRecordsAcked, malformedSent: client.malformedSent, malformedByStatus: client.malformedByStatus },
+    client: { reconnects: client.reconnects, retried: client.retried, retriesPending: client.retryQueue.length, duplicates: client.duplicates, duplicateRecordsAcked: client.duplicateRecordsAcked, malformedSent: client.malformedSent, malformedByStatus: client.malformedByStatus },
   };
 });

@@ -176,6 +176,10 @@ function targets(r) {
     rows.push(['Recovery right after overload (half saturation)', 'acked = offered', `${fmt(o.after.ackedRecordsPerSecond)} of ${fmt(o.after.offeredRecordsPerSecond)} spans/s, p99 ${fmt(o.after.latencyMs.p99, 1)} ms`, o.after.ackedRecordsPerSecond >= 0.97 * o.after.offeredRecordsPerSecond]);
   }
   rows.push(['Records read back = records acknowledged (every run)', 'all runs', `${r.checks.filter((c) => c.ok).length} of ${r.checks.length} runs`, r.checks.every((c) => c.ok)]);
+  if (r.loadRuns) {
+    const { count, unanswered } = r.loadRuns;
+    rows.push(['Every request answered (none left in flight when a load ends)', 'all runs', `${count - unanswered.length} of ${count} runs`, unanswered.length === 0]);
+  }
   return rows;
 }
 
