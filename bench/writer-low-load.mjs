@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuSeconds } from './lib/proc.mjs';
+import { cpuSeconds, oneThreadCpuSeconds } from './lib/proc.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { storedRows } from './lib/readback.mjs';
 import { ROOT, runJson, startGlust, tempDir } from './lib/servers.mjs';
@@ -36,7 +36,6 @@ const opts = {
   ...JSON.parse(process.argv[2] ?? '{}'),
 };
 const SPANS_PER_REQUEST = 100; // testbed bodies (bench/lib/payloads.mjs)
-const TICKS_PER_SECOND = 100;
 
 /** Voluntary context switches of a thread (each one a sleep, so each a wake-up to come). */
 function voluntarySwitches(pid, tid) {
@@ -58,15 +57,14 @@ function threadCpu(pid) {
   const out = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const s = oneThreadCpuSeconds(pid, tid);
       let name = '';
       try {
         name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       } catch {
         // the thread ended
       }
-      out.set(tid, { s: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, name, sleeps: voluntarySwitches(pid, tid), migrations: migrations(pid, tid) });
+      out.set(tid, { s, name, sleeps: voluntarySwitches(pid, tid), migrations: migrations(pid, tid) });
     } catch {
       // the thread ended
     }
